@@ -1,0 +1,45 @@
+import { tryBase58Decode } from "../encoding/base58.js";
+import { tryBase64urlDecode } from "../encoding/base64url.js";
+import { describeValue, FormatError } from "../errors.js";
+
+/** A base58 string with a fixed prefix and a fixed decoded length, e.g. `signer_z` + 32 bytes. */
+export interface Base58Format {
+  readonly name: string;
+  readonly prefix: string;
+  readonly byteLength: number;
+}
+
+/** Why `value` is not in `format`, or undefined if it is. */
+export function base58FormatProblem(value: unknown, format: Base58Format): string | undefined {
+  if (typeof value !== "string") return `expected a ${format.name} string, got ${describeValue(value)}`;
+  if (!value.startsWith(format.prefix)) {
+    return `expected a ${format.name} ("${format.prefix}…"), got ${describeValue(value)}`;
+  }
+  const bytes = tryBase58Decode(value.slice(format.prefix.length));
+  if (bytes === undefined) return `${format.name} ${describeValue(value)} is not valid base58 after "${format.prefix}"`;
+  if (bytes.length !== format.byteLength) {
+    return `${format.name} ${describeValue(value)} encodes ${bytes.length} bytes, expected ${format.byteLength}`;
+  }
+  return undefined;
+}
+
+/** Decodes the bytes of a prefixed base58 value; throws FormatError naming `argument`. */
+export function decodeBase58Format(value: unknown, format: Base58Format, argument: string): Uint8Array {
+  const problem = base58FormatProblem(value, format);
+  if (problem !== undefined) throw new FormatError(`${argument}: ${problem}`);
+  return tryBase58Decode((value as string).slice(format.prefix.length)) as Uint8Array;
+}
+
+/** Decodes the payload of a `<prefix>U<padded base64url>` value, or returns a problem string. */
+export function decodeBase64urlPayload(
+  value: unknown,
+  prefix: string,
+  name: string,
+): { readonly bytes: Uint8Array } | { readonly problem: string } {
+  if (typeof value !== "string" || !value.startsWith(prefix)) {
+    return { problem: `expected ${name} ("${prefix}…"), got ${describeValue(value)}` };
+  }
+  const bytes = tryBase64urlDecode(value.slice(prefix.length));
+  if (bytes === undefined) return { problem: `${name} is not padded base64url after "${prefix}"` };
+  return { bytes };
+}

@@ -1,0 +1,54 @@
+import type { CoId } from "../ids/co-id.js";
+import type { SessionId } from "../ids/session-id.js";
+
+/** Transaction counts per session. */
+export type KnownSessions = Readonly<Record<SessionId, number>>;
+
+/**
+ * What a node holds (or believes a peer holds) of one CoValue: whether it has the header and how
+ * many transactions of each session. Counts only grow.
+ */
+export interface KnownState {
+  readonly id: CoId;
+  readonly header: boolean;
+  readonly sessions: KnownSessions;
+}
+
+export function emptyKnownState(id: CoId): KnownState {
+  return { id, header: false, sessions: {} };
+}
+
+/** Max per session of both; header if either has it. */
+export function combineKnownStates(a: KnownState, b: KnownState): KnownState {
+  const sessions: Record<SessionId, number> = { ...a.sessions };
+  for (const [sessionId, count] of Object.entries(b.sessions) as [SessionId, number][]) {
+    if (count > (sessions[sessionId] ?? 0)) sessions[sessionId] = count;
+  }
+  return { id: a.id, header: a.header || b.header, sessions };
+}
+
+/** True if `have` holds everything `want` describes. */
+export function knownStateCovers(have: KnownState, want: KnownState): boolean {
+  if (want.header && !have.header) return false;
+  for (const [sessionId, count] of Object.entries(want.sessions) as [SessionId, number][]) {
+    if ((have.sessions[sessionId] ?? 0) < count) return false;
+  }
+  return true;
+}
+
+/** Sessions where `ours` has more than `theirs`, with their counts on each side. */
+export function sessionsAhead(
+  ours: KnownSessions,
+  theirs: KnownSessions,
+): Array<{ readonly sessionId: SessionId; readonly theirs: number; readonly ours: number }> {
+  const ahead = [];
+  for (const [sessionId, count] of Object.entries(ours) as [SessionId, number][]) {
+    const theirCount = theirs[sessionId] ?? 0;
+    if (count > theirCount) ahead.push({ sessionId, theirs: theirCount, ours: count });
+  }
+  return ahead;
+}
+
+export function knownStatesEqual(a: KnownState, b: KnownState): boolean {
+  return knownStateCovers(a, b) && knownStateCovers(b, a);
+}
