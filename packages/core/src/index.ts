@@ -17,3 +17,4 @@ export * from "./protocol/validate.js";
 export * from "./result.js";
 export * from "./storage/storage-adapter.js";
 export * from "./sync/known-state.js";
+export * from "./crypto/co-crypto.js";

@@ -1,0 +1,139 @@
+import { base58Encode } from "../encoding/base58.js";
+import { utf8Encode } from "../encoding/utf8.js";
+import type { CoCrypto } from "../crypto/co-crypto.js";
+import type { HashChain } from "../crypto/crypto-provider.js";
+import type { SignerId, SignerSecret } from "../ids/agent-id.js";
+import type { Hash, Signature } from "../ids/crypto-strings.js";
+import type { SessionId } from "../ids/session-id.js";
+import { type Result, err, ok } from "../result.js";
+import { CHECKPOINT_BYTES } from "../storage/storage-adapter.js";
+import { serializeTransaction, type Transaction, transactionPayloadSize } from "./transaction.js";
+
+/** Why a received piece of a session was refused. Nothing of a refused piece is applied. */
+export type RejectedPiece =
+  | { readonly type: "Gap"; readonly sessionId: SessionId; readonly have: number; readonly after: number }
+  | { readonly type: "InvalidSignature"; readonly sessionId: SessionId; readonly after: number };
+
+/** A received piece of one session: what follows the receiver's first `after` transactions. */
+export interface SessionPiece {
+  readonly after: number;
+  readonly newTransactions: readonly Transaction[];
+  readonly lastSignature: Signature;
+}
+
+/** What a successful `addVerified` applied. */
+export interface AppliedPiece {
+  /** Index of the first transaction that was new to us. */
+  readonly from: number;
+  readonly transactions: readonly Transaction[];
+  /** Canonical JSON of each new transaction (what storage keeps). */
+  readonly serialized: readonly string[];
+}
+
+function hashOf(digest: Uint8Array): Hash {
+  return `hash_z${base58Encode(digest)}`;
+}
+
+/**
+ * The verified log of one (CoValue, session): transactions in order, the never-reset BLAKE3
+ * chain over their canonical JSON, the last signature, and the signature checkpoints at which
+ * the log can be cut into pieces (spec §1.5, §2.4).
+ */
+export class SessionLog {
+  readonly sessionId: SessionId;
+  readonly transactions: Transaction[] = [];
+  readonly serialized: string[] = [];
+  /** Index of the last transaction a checkpoint signature covers → that signature. */
+  readonly checkpoints = new Map<number, Signature>();
+  lastSignature: Signature | undefined;
+  #chain: HashChain;
+  #bytesSinceCheckpoint = 0;
+
+  constructor(sessionId: SessionId, chain: HashChain) {
+    this.sessionId = sessionId;
+    this.#chain = chain;
+  }
+
+  get count(): number {
+    return this.transactions.length;
+  }
+
+  /** The chain state after the last transaction (for storage, so it never re-hashes). */
+  saveChainState(): Uint8Array {
+    return this.#chain.saveState();
+  }
+
+  /**
+   * Verifies a received piece against this log and applies it, or refuses it whole.
+   * Transactions we already hold are skipped (the sender's `after` may lag behind ours);
+   * the new ones are hashed onto a copy of the chain and one signature is checked.
+   */
+  addVerified(piece: SessionPiece, signer: SignerId, crypto: CoCrypto): Result<AppliedPiece, RejectedPiece> {
+    const have = this.count;
+    if (piece.after > have) return err({ type: "Gap", sessionId: this.sessionId, have, after: piece.after });
+    const skip = have - piece.after;
+    const fresh = piece.newTransactions.slice(skip);
+    if (fresh.length === 0) return ok({ from: have, transactions: [], serialized: [] });
+    const chain = this.#chain.clone();
+    const serialized = fresh.map(serializeTransaction);
+    for (const text of serialized) chain.update(utf8Encode(text));
+    const hash = hashOf(chain.digest());
+    if (!crypto.verify(piece.lastSignature, hash, signer)) {
+      return err({ type: "InvalidSignature", sessionId: this.sessionId, after: piece.after });
+    }
+    this.#chain = chain;
+    this.#append(fresh, serialized, piece.lastSignature);
+    return ok({ from: have, transactions: fresh, serialized });
+  }
+
+  /**
+   * Applies transactions that were verified before (loaded from our own storage): hashes them
+   * only when no saved chain state is given. Never checks signatures.
+   */
+  addTrusted(transactions: readonly Transaction[], serialized: readonly string[], lastSignature: Signature): void {
+    for (const text of serialized) this.#chain.update(utf8Encode(text));
+    this.#append(transactions, serialized, lastSignature);
+  }
+
+  /** Replaces the chain with a saved state that already covers every transaction held. */
+  restoreChain(chain: HashChain): void {
+    this.#chain = chain;
+  }
+
+  /** Appends a transaction we author: hashes it, signs the new chain head, records it. */
+  appendOwn(tx: Transaction, signer: SignerSecret, crypto: CoCrypto): { readonly signature: Signature; readonly serialized: string } {
+    const serialized = serializeTransaction(tx);
+    this.#chain.update(utf8Encode(serialized));
+    const signature = crypto.sign(signer, hashOf(this.#chain.digest()));
+    this.#append([tx], [serialized], signature);
+    return { signature, serialized };
+  }
+
+  #append(transactions: readonly Transaction[], serialized: readonly string[], signature: Signature): void {
+    for (let index = 0; index < transactions.length; index++) {
+      this.transactions.push(transactions[index] as Transaction);
+      this.serialized.push(serialized[index] as string);
+      this.#bytesSinceCheckpoint += transactionPayloadSize(transactions[index] as Transaction);
+    }
+    this.lastSignature = signature;
+    // A checkpoint may only fall where a signature is held: the end of this batch.
+    if (this.#bytesSinceCheckpoint > CHECKPOINT_BYTES) {
+      this.checkpoints.set(this.count - 1, signature);
+      this.#bytesSinceCheckpoint = 0;
+    }
+  }
+
+  /** The signature covering transactions up to index `lastIndex`, if one is held. */
+  signatureAt(lastIndex: number): Signature | undefined {
+    if (lastIndex === this.count - 1) return this.lastSignature;
+    return this.checkpoints.get(lastIndex);
+  }
+
+  /** Ends (exclusive counts) of the signed ranges after `from`, in order, the last being `count`. */
+  pieceEndsAfter(from: number): number[] {
+    const ends = [...this.checkpoints.keys()].filter((index) => index + 1 > from).map((index) => index + 1);
+    ends.sort((a, b) => a - b);
+    if (ends[ends.length - 1] !== this.count && this.count > from) ends.push(this.count);
+    return ends;
+  }
+}
