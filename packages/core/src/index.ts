@@ -18,3 +18,6 @@ export * from "./result.js";
 export * from "./storage/storage-adapter.js";
 export * from "./sync/known-state.js";
 export * from "./crypto/co-crypto.js";
+export * from "./log/make-transaction.js";
+export * from "./log/session-log.js";
+export * from "./log/verified-log.js";

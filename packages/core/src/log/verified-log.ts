@@ -1,0 +1,127 @@
+import type { CoCrypto } from "../crypto/co-crypto.js";
+import type { CoValueHeader } from "../covalues/header.js";
+import { priorityOfHeader } from "../covalues/header.js";
+import type { SignerId } from "../ids/agent-id.js";
+import type { CoId } from "../ids/co-id.js";
+import type { SessionId } from "../ids/session-id.js";
+import type { ContentMessage, SessionNewContent } from "../protocol/messages.js";
+import { CHECKPOINT_BYTES } from "../storage/storage-adapter.js";
+import type { KnownSessions, KnownState } from "../sync/known-state.js";
+import { type AppliedPiece, type RejectedPiece, type SessionPiece, SessionLog } from "./session-log.js";
+import { transactionPayloadSize } from "./transaction.js";
+
+/** Who must have signed a session, or which CoValue (an account) must be loaded to know. */
+export type SignerResolution = { readonly signer: SignerId } | { readonly missingAccount: CoId };
+
+/** Per-session outcome of adding received content. */
+export type SessionOutcome =
+  | { readonly type: "Applied"; readonly sessionId: SessionId; readonly applied: AppliedPiece }
+  | { readonly type: "Rejected"; readonly rejection: RejectedPiece }
+  | { readonly type: "MissingAccount"; readonly sessionId: SessionId; readonly account: CoId };
+
+/**
+ * Everything verified about one CoValue: its header and one `SessionLog` per session. Knows how to
+ * verify received pieces and how to cut what it holds into content messages at signatures.
+ */
+export class VerifiedLog {
+  readonly id: CoId;
+  readonly header: CoValueHeader;
+  readonly sessions = new Map<SessionId, SessionLog>();
+  readonly #crypto: CoCrypto;
+
+  constructor(id: CoId, header: CoValueHeader, crypto: CoCrypto) {
+    this.id = id;
+    this.header = header;
+    this.#crypto = crypto;
+  }
+
+  knownState(): KnownState {
+    const sessions: Record<SessionId, number> = {};
+    for (const [sessionId, log] of this.sessions) sessions[sessionId] = log.count;
+    return { id: this.id, header: true, sessions };
+  }
+
+  session(sessionId: SessionId): SessionLog {
+    let log = this.sessions.get(sessionId);
+    if (log === undefined) {
+      log = new SessionLog(sessionId, this.#crypto.provider.createHashChain());
+      this.sessions.set(sessionId, log);
+    }
+    return log;
+  }
+
+  /**
+   * Verifies and applies each session of a received piece independently: a bad session is
+   * refused whole without affecting the others (cojson's behaviour per session).
+   */
+  addPieces(
+    pieces: Readonly<Record<SessionId, SessionPiece>>,
+    resolveSigner: (sessionId: SessionId) => SignerResolution,
+  ): SessionOutcome[] {
+    const outcomes: SessionOutcome[] = [];
+    for (const [sessionId, piece] of Object.entries(pieces) as [SessionId, SessionPiece][]) {
+      const resolution = resolveSigner(sessionId);
+      if ("missingAccount" in resolution) {
+        outcomes.push({ type: "MissingAccount", sessionId, account: resolution.missingAccount });
+        continue;
+      }
+      const existing = this.sessions.get(sessionId);
+      const log = existing ?? new SessionLog(sessionId, this.#crypto.provider.createHashChain());
+      const result = log.addVerified(piece, resolution.signer, this.#crypto);
+      if (!result.ok) {
+        outcomes.push({ type: "Rejected", rejection: result.error });
+        continue;
+      }
+      if (existing === undefined && log.count > 0) this.sessions.set(sessionId, log);
+      outcomes.push({ type: "Applied", sessionId, applied: result.value });
+    }
+    return outcomes;
+  }
+
+  /**
+   * What a peer that knows `known` lacks, as content messages cut only where a signature is held,
+   * each carrying at most about `CHECKPOINT_BYTES` of payload (plus one range). The header rides on
+   * the first message; a multi-message answer announces its end in `expectContentUntil`.
+   */
+  contentSince(known: KnownState | undefined, maxPayloadBytes = CHECKPOINT_BYTES): ContentMessage[] {
+    const rounds: Array<Array<[SessionId, SessionNewContent, number]>> = [];
+    for (const [sessionId, log] of this.sessions) {
+      const theirs = known?.sessions[sessionId] ?? 0;
+      if (log.count <= theirs) continue;
+      let from = theirs;
+      const ends = log.pieceEndsAfter(theirs);
+      for (const [round, end] of ends.entries()) {
+        const transactions = log.transactions.slice(from, end);
+        const signature = log.signatureAt(end - 1);
+        if (signature === undefined) throw new Error(`no signature held at ${sessionId}[${end - 1}]`);
+        let bytes = 0;
+        for (const tx of transactions) bytes += transactionPayloadSize(tx);
+        (rounds[round] ??= []).push([sessionId, { after: from, newTransactions: transactions, lastSignature: signature }, bytes]);
+        from = end;
+      }
+    }
+    const priority = priorityOfHeader(this.header);
+    const messages: Array<{ new: Record<SessionId, SessionNewContent>; bytes: number }> = [];
+    for (const round of rounds) {
+      let current: { new: Record<SessionId, SessionNewContent>; bytes: number } | undefined;
+      for (const [sessionId, piece, bytes] of round) {
+        if (current === undefined || (current.bytes > 0 && current.bytes + bytes > maxPayloadBytes)) {
+          current = { new: {}, bytes: 0 };
+          messages.push(current);
+        }
+        current.new[sessionId] = piece;
+        current.bytes += bytes;
+      }
+    }
+    const sendHeader = known?.header !== true;
+    if (messages.length === 0) {
+      return sendHeader ? [{ action: "content", id: this.id, header: this.header, priority, new: {} }] : [];
+    }
+    return messages.map((message, index): ContentMessage => {
+      const base = { action: "content" as const, id: this.id, priority, new: message.new };
+      if (index > 0) return base;
+      const withHeader = sendHeader ? { ...base, header: this.header } : base;
+      return messages.length > 1 ? { ...withHeader, expectContentUntil: this.knownState().sessions as KnownSessions } : withHeader;
+    });
+  }
+}
