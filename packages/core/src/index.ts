@@ -21,3 +21,4 @@ export * from "./crypto/co-crypto.js";
 export * from "./log/make-transaction.js";
 export * from "./log/session-log.js";
 export * from "./log/verified-log.js";
+export * from "./covalues/decoded-transaction.js";

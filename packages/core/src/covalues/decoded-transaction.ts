@@ -1,0 +1,22 @@
+import type { JsonObject, JsonValue } from "../encoding/canonical-json.js";
+import type { SessionId, SessionOwner } from "../ids/session-id.js";
+
+/** Where a transaction sits in a CoValue: session and index within it. */
+export interface TxId {
+  readonly sessionID: SessionId;
+  readonly txIndex: number;
+}
+
+/**
+ * A transaction after verification, permission filtering and decryption: what CoValue
+ * materialisers (CoMap, CoList, …) and permission evaluation consume. Pure data.
+ */
+export interface DecodedTransaction {
+  readonly txId: TxId;
+  /** The account (or bare agent) that wrote the session. */
+  readonly author: SessionOwner;
+  readonly madeAt: number;
+  readonly changes: readonly JsonValue[];
+  readonly meta?: JsonObject;
+  readonly privacy: "trusting" | "private";
+}
