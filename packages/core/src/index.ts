@@ -22,3 +22,4 @@ export * from "./log/make-transaction.js";
 export * from "./log/session-log.js";
 export * from "./log/verified-log.js";
 export * from "./covalues/decoded-transaction.js";
+export * from "./transport/peer-channel.js";
