@@ -1,0 +1,183 @@
+import {
+  type AppendChunk,
+  type AppendOutcome,
+  type CoId,
+  isDeleteSessionId,
+  type KnownState,
+  StorageError,
+  type StorageAdapter,
+  type StoredCoValueSummary,
+  type StoredPiece,
+  type UnsyncedEntry,
+} from "@cosync/core";
+import pg from "pg";
+import { assertAppendChunk, assertUnsyncedEntries } from "./check-arguments.js";
+import { appendInTransaction } from "./postgres-append.js";
+import { migratePostgres } from "./postgres-migrations.js";
+import { loadPieces, readKnownState, readSummary } from "./postgres-reads.js";
+import { inTransaction } from "./postgres-transaction.js";
+
+/** Where the Postgres adapter keeps its data: a connection URL (it owns a pool) or the caller's pool. */
+export type PostgresStorageOptions =
+  | { readonly url: string; readonly maxConnections?: number }
+  | { readonly pool: pg.Pool };
+
+/**
+ * Opens CoValue storage in a PostgreSQL database, migrating its schema first.
+ *
+ * Any number of processes may share one database: appends lock the session rows they extend, so
+ * concurrent writers to one session never interleave. A pool passed in stays the caller's and is
+ * not ended by `close()`.
+ */
+export async function openPostgresStorage(options: PostgresStorageOptions): Promise<StorageAdapter> {
+  const owned = "url" in options;
+  if (owned && typeof options.url !== "string") throw new TypeError("options.url: expected a postgres:// URL string");
+  const pool = owned ? new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 }) : options.pool;
+  // An idle client's connection error would otherwise crash the process; the next query that
+  // needs a connection reports it as a StorageError instead.
+  const onIdleError = (): void => undefined;
+  if (owned) pool.on("error", onIdleError);
+  try {
+    await migratePostgres(pool);
+  } catch (error) {
+    if (owned) await pool.end().catch(() => undefined);
+    throw error;
+  }
+  return new PostgresStorage(pool, owned);
+}
+
+class PostgresStorage implements StorageAdapter {
+  #closed = false;
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly ownsPool: boolean,
+  ) {}
+
+  knownState(id: CoId): Promise<KnownState | undefined> {
+    return this.#run(`knownState(${id})`, id, () => readKnownState(this.pool, id));
+  }
+
+  summary(id: CoId): Promise<StoredCoValueSummary | undefined> {
+    return this.#run(`summary(${id})`, id, () => readSummary(this.pool, id));
+  }
+
+  async *load(id: CoId, since?: KnownState): AsyncIterable<StoredPiece> {
+    this.#assertOpen();
+    const pieces = loadPieces(this.pool, id, since);
+    try {
+      for (;;) {
+        const next = await this.#run(`load(${id})`, id, () => pieces.next());
+        if (next.done === true) return;
+        yield next.value;
+      }
+    } finally {
+      await pieces.return(undefined);
+    }
+  }
+
+  append(chunk: AppendChunk): Promise<AppendOutcome> {
+    assertAppendChunk(chunk);
+    return this.#run(`append(${chunk.id})`, chunk.id, () => inTransaction(this.pool, (client) => appendInTransaction(client, chunk)));
+  }
+
+  markUnsynced(entries: readonly UnsyncedEntry[]): Promise<void> {
+    assertUnsyncedEntries(entries);
+    return this.#run("markUnsynced", undefined, async () => {
+      if (entries.length === 0) return;
+      await this.pool.query(
+        `INSERT INTO cosync_unsynced (covalue, peer_id) SELECT * FROM unnest($1::text[], $2::text[])
+         ON CONFLICT DO NOTHING`,
+        [entries.map((entry) => entry.id), entries.map((entry) => entry.peerId)],
+      );
+    });
+  }
+
+  clearUnsynced(entries: readonly UnsyncedEntry[]): Promise<void> {
+    assertUnsyncedEntries(entries);
+    return this.#run("clearUnsynced", undefined, async () => {
+      if (entries.length === 0) return;
+      await this.pool.query(
+        `DELETE FROM cosync_unsynced u USING unnest($1::text[], $2::text[]) AS e(covalue, peer_id)
+         WHERE u.covalue = e.covalue AND u.peer_id = e.peer_id`,
+        [entries.map((entry) => entry.id), entries.map((entry) => entry.peerId)],
+      );
+    });
+  }
+
+  listUnsynced(): Promise<UnsyncedEntry[]> {
+    return this.#run("listUnsynced", undefined, async () => {
+      const { rows } = await this.pool.query<{ covalue: CoId; peer_id: string }>(
+        "SELECT covalue, peer_id FROM cosync_unsynced ORDER BY covalue, peer_id",
+      );
+      return rows.map((row) => ({ id: row.covalue, peerId: row.peer_id }));
+    });
+  }
+
+  markDeleted(id: CoId): Promise<void> {
+    return this.#run(`markDeleted(${id})`, id, () =>
+      inTransaction(this.pool, async (client) => {
+        // The row lock waits for appends in flight (they hold KEY SHARE) and blocks new ones
+        // until the erase below is committed.
+        await client.query(
+          `INSERT INTO cosync_covalues (id, header, deleted) VALUES ($1, NULL, true)
+           ON CONFLICT (id) DO UPDATE SET deleted = true`,
+          [id],
+        );
+        await client.query("SELECT 1 FROM cosync_covalues WHERE id = $1 FOR UPDATE", [id]);
+        const { rows } = await client.query<{ row_id: string; session_id: string }>(
+          "SELECT row_id, session_id FROM cosync_sessions WHERE covalue = $1",
+          [id],
+        );
+        const erase = rows.filter((row) => !isDeleteSessionId(row.session_id)).map((row) => row.row_id);
+        if (erase.length > 0) {
+          await client.query("DELETE FROM cosync_transactions WHERE session = ANY($1::bigint[])", [erase]);
+          await client.query("DELETE FROM cosync_checkpoints WHERE session = ANY($1::bigint[])", [erase]);
+          await client.query("DELETE FROM cosync_sessions WHERE row_id = ANY($1::bigint[])", [erase]);
+        }
+        return { value: undefined, commit: true };
+      }),
+    );
+  }
+
+  isDeleted(id: CoId): Promise<boolean> {
+    return this.#run(`isDeleted(${id})`, id, async () => {
+      const { rows } = await this.pool.query<{ deleted: boolean }>("SELECT deleted FROM cosync_covalues WHERE id = $1", [id]);
+      return rows[0]?.deleted === true;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    // Let calls already started finish (their promises settle) before the connections go.
+    await Promise.allSettled([...this.#inFlight]);
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StorageError("postgres storage is closed");
+  }
+
+  // Every call: reject after close, wrap database failures in StorageError with the cause.
+  #run<T>(what: string, id: CoId | undefined, body: () => Promise<T>): Promise<T> {
+    const where = id === undefined ? {} : { coId: id };
+    if (this.#closed) return Promise.reject(new StorageError(`postgres storage is closed (${what})`, where));
+    const call = body().catch((cause: unknown) => {
+      if (cause instanceof StorageError) throw cause;
+      const message = cause instanceof Error ? cause.message : String(cause);
+      throw new StorageError(`postgres: ${what} failed: ${message}`, { cause, ...where });
+    });
+    const settled: Promise<unknown> = call.then(
+      () => this.#inFlight.delete(settled),
+      () => this.#inFlight.delete(settled),
+    );
+    this.#inFlight.add(settled);
+    return call;
+  }
+}

@@ -1,0 +1,195 @@
+import {
+  type AppendChunk,
+  type AppendOutcome,
+  type AppendSessionPiece,
+  CHECKPOINT_BYTES,
+  type CoId,
+  canonicalJson,
+  isDeleteSessionId,
+  type JsonValue,
+  type KnownState,
+  type SessionId,
+} from "@cosync/core";
+import type { PoolClient } from "pg";
+import type { TransactionResult } from "./postgres-transaction.js";
+
+interface LockedSession {
+  readonly rowId: string;
+  readonly count: number;
+  readonly bytesSinceCheckpoint: number;
+}
+
+/** What the locking read saw: the CoValue row, the chunk's sessions (locked) and the others' counts. */
+interface Snapshot {
+  readonly coValue: { readonly hasHeader: boolean; readonly deleted: boolean } | undefined;
+  readonly locked: Map<SessionId, LockedSession>;
+  readonly otherCounts: Map<SessionId, number>;
+}
+
+interface LockRow {
+  kind: number;
+  row_id: string | null;
+  session_id: SessionId | null;
+  count: number | null;
+  bytes: number | null;
+  has_header: boolean | null;
+  deleted: boolean | null;
+}
+
+// One round trip takes both locks and reads the known state. The CoValue row gets KEY SHARE so
+// appends to different sessions run in parallel while `markDeleted` (FOR UPDATE) waits for them;
+// the chunk's session rows get FOR UPDATE in session-id order so appends to one session from several
+// processes serialise and cannot deadlock on each other. After a lock wait READ COMMITTED returns
+// the newest row version, so the counts used for the gap check include the other writer's commit.
+const lockSql = `
+WITH cv AS MATERIALIZED (
+  SELECT header IS NOT NULL AS has_header, deleted FROM cosync_covalues WHERE id = $1 FOR KEY SHARE
+), locked AS MATERIALIZED (
+  SELECT row_id, session_id, count, bytes_since_checkpoint FROM cosync_sessions
+  WHERE covalue = $1 AND session_id = ANY($2::text[]) ORDER BY session_id FOR UPDATE
+)
+SELECT 0 AS kind, NULL::bigint AS row_id, NULL::text AS session_id, NULL::integer AS count,
+       NULL::integer AS bytes, has_header, deleted FROM cv
+UNION ALL
+SELECT 1, row_id, session_id, count, bytes_since_checkpoint, NULL, NULL FROM locked
+UNION ALL
+SELECT 2, NULL, session_id, count, NULL, NULL, NULL FROM cosync_sessions
+WHERE covalue = $1 AND NOT (session_id = ANY($2::text[]))`;
+
+const lockNewSql = `
+SELECT row_id, session_id, count, bytes_since_checkpoint AS bytes FROM cosync_sessions
+WHERE covalue = $1 AND session_id = ANY($2::text[]) ORDER BY session_id FOR UPDATE`;
+
+// One statement per session piece: the rows (unnest of one text array, so the text is constant and
+// prepared once per connection), the optional checkpoint and the summary row, all in one CTE.
+const writeSql = `
+WITH ins AS (
+  INSERT INTO cosync_transactions (session, idx, tx)
+  SELECT $1::bigint, $2::integer + t.ord::integer - 1, t.tx FROM unnest($3::text[]) WITH ORDINALITY AS t(tx, ord)
+), cp AS (
+  INSERT INTO cosync_checkpoints (session, idx, signature) SELECT $1::bigint, $4::integer, $5::text WHERE $6::boolean
+)
+UPDATE cosync_sessions SET count = $4::integer, last_signature = $5::text, bytes_since_checkpoint = $7::integer,
+  hash_state = $8::bytea
+WHERE row_id = $1::bigint`;
+
+async function lockAndRead(client: PoolClient, id: CoId, sessionIds: readonly SessionId[]): Promise<Snapshot> {
+  const { rows } = await client.query<LockRow>({ name: "cosync-append-lock", text: lockSql, values: [id, sessionIds] });
+  let coValue: Snapshot["coValue"];
+  const locked = new Map<SessionId, LockedSession>();
+  const otherCounts = new Map<SessionId, number>();
+  for (const row of rows) {
+    if (row.kind === 0) coValue = { hasHeader: row.has_header === true, deleted: row.deleted === true };
+    else if (row.kind === 1) locked.set(row.session_id as SessionId, toLocked(row));
+    else otherCounts.set(row.session_id as SessionId, row.count ?? 0);
+  }
+  return { coValue, locked, otherCounts };
+}
+
+function toLocked(row: Pick<LockRow, "row_id" | "count" | "bytes">): LockedSession {
+  return { rowId: row.row_id ?? "", count: row.count ?? 0, bytesSinceCheckpoint: row.bytes ?? 0 };
+}
+
+function knownStateOf(id: CoId, hasHeader: boolean, snapshot: Snapshot): KnownState {
+  const sessions: Record<SessionId, number> = {};
+  for (const [sessionId, count] of snapshot.otherCounts) sessions[sessionId] = count;
+  for (const [sessionId, session] of snapshot.locked) if (session.count > 0) sessions[sessionId] = session.count;
+  return { id, header: hasHeader, sessions };
+}
+
+function byteLength(transactions: readonly string[]): number {
+  let bytes = 0;
+  for (const tx of transactions) bytes += Buffer.byteLength(tx, "utf8");
+  return bytes;
+}
+
+/**
+ * Stores one chunk inside the caller's transaction; asks for a rollback on a Gap.
+ *
+ * Stored counts are read under the row locks, so a piece that overlaps what another process
+ * committed meanwhile stores only its unseen suffix.
+ */
+export async function appendInTransaction(
+  client: PoolClient,
+  chunk: AppendChunk,
+): Promise<TransactionResult<AppendOutcome>> {
+  const id = chunk.id;
+  const pieces = (Object.entries(chunk.sessions) as [SessionId, AppendSessionPiece][]).sort(([a], [b]) =>
+    a < b ? -1 : a > b ? 1 : 0,
+  );
+  const sessionIds = pieces.map(([sessionId]) => sessionId);
+  let snapshot = await lockAndRead(client, id, sessionIds);
+  if (snapshot.coValue === undefined) {
+    if (chunk.header === undefined) return gap(knownStateOf(id, false, snapshot));
+    await client.query("INSERT INTO cosync_covalues (id, header) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", [
+      id,
+      canonicalJson(chunk.header as unknown as JsonValue),
+    ]);
+    snapshot = await lockAndRead(client, id, sessionIds);
+  }
+  if (snapshot.coValue === undefined) throw new Error("postgres append: CoValue row vanished after insert");
+  if (!snapshot.coValue.hasHeader) {
+    if (chunk.header === undefined) return gap(knownStateOf(id, false, snapshot));
+    // A tombstone written before the CoValue was ever stored has no header yet.
+    await client.query("UPDATE cosync_covalues SET header = $2 WHERE id = $1 AND header IS NULL", [
+      id,
+      canonicalJson(chunk.header as unknown as JsonValue),
+    ]);
+  }
+  // After deletion only delete sessions (ending in "$") may grow; the rest of the chunk is ignored.
+  const deleted = snapshot.coValue.deleted;
+  const wanted = pieces.filter(([sessionId]) => !deleted || isDeleteSessionId(sessionId));
+
+  for (const [sessionId, piece] of wanted) {
+    if (piece.after > (snapshot.locked.get(sessionId)?.count ?? 0)) return gap(knownStateOf(id, true, snapshot));
+  }
+  const missing = wanted
+    .filter(([sessionId, piece]) => !snapshot.locked.has(sessionId) && piece.transactions.length > 0)
+    .map(([sessionId]) => sessionId);
+  if (missing.length > 0) await createSessions(client, id, missing, snapshot);
+
+  for (const [sessionId, piece] of wanted) {
+    const session = snapshot.locked.get(sessionId);
+    if (session === undefined) continue;
+    const fresh = piece.transactions.slice(session.count - piece.after);
+    if (fresh.length === 0) continue;
+    snapshot.locked.set(sessionId, await writePiece(client, session, piece, fresh));
+  }
+  return { commit: true, value: { type: "Stored", knownState: knownStateOf(id, true, snapshot) } };
+}
+
+function gap(knownState: KnownState): TransactionResult<AppendOutcome> {
+  return { commit: false, value: { type: "Gap", knownState } };
+}
+
+// New sessions get a placeholder row (count 0) that the same transaction fills in. Another
+// process may have created (and even appended to) the same session meanwhile: ON CONFLICT skips
+// it and the locking read returns its current count.
+async function createSessions(client: PoolClient, id: CoId, sessionIds: SessionId[], snapshot: Snapshot): Promise<void> {
+  await client.query(
+    `INSERT INTO cosync_sessions (covalue, session_id, count, last_signature)
+     SELECT $1, s, 0, '' FROM unnest($2::text[]) AS s ORDER BY s ON CONFLICT (covalue, session_id) DO NOTHING`,
+    [id, sessionIds],
+  );
+  const { rows } = await client.query<LockRow>({ name: "cosync-append-lock-new", text: lockNewSql, values: [id, sessionIds] });
+  for (const row of rows) snapshot.locked.set(row.session_id as SessionId, toLocked(row));
+}
+
+async function writePiece(
+  client: PoolClient,
+  session: LockedSession,
+  piece: AppendSessionPiece,
+  fresh: readonly string[],
+): Promise<LockedSession> {
+  const count = session.count + fresh.length;
+  let bytes = session.bytesSinceCheckpoint + byteLength(fresh);
+  const checkpoint = bytes > CHECKPOINT_BYTES;
+  if (checkpoint) bytes = 0;
+  const hashState = piece.hashState === undefined ? null : Buffer.from(piece.hashState.buffer, piece.hashState.byteOffset, piece.hashState.byteLength);
+  await client.query({
+    name: "cosync-append-write",
+    text: writeSql,
+    values: [session.rowId, session.count, fresh, count, piece.lastSignature, checkpoint, bytes, hashState],
+  });
+  return { rowId: session.rowId, count, bytesSinceCheckpoint: bytes };
+}

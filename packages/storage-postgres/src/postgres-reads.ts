@@ -1,0 +1,169 @@
+import type {
+  CoId,
+  CoValueHeader,
+  KnownState,
+  SessionId,
+  Signature,
+  StoredCoValueSummary,
+  StoredPiece,
+  StoredSessionSummary,
+} from "@cosync/core";
+import type { Pool } from "pg";
+
+interface SessionRow {
+  readonly header: string | null;
+  readonly row_id: string | null;
+  readonly session_id: SessionId | null;
+  readonly count: number | null;
+  readonly last_signature: Signature | null;
+}
+
+/** The known state, from the summary rows only (transactions are never read). */
+export async function readKnownState(pool: Pool, id: CoId): Promise<KnownState | undefined> {
+  const { rows } = await pool.query<{ has_header: boolean; session_id: SessionId | null; count: number | null }>({
+    name: "cosync-known-state",
+    text: `SELECT c.header IS NOT NULL AS has_header, s.session_id, s.count
+           FROM cosync_covalues c LEFT JOIN cosync_sessions s ON s.covalue = c.id WHERE c.id = $1`,
+    values: [id],
+  });
+  const first = rows[0];
+  if (first === undefined) return undefined;
+  const sessions: Record<SessionId, number> = {};
+  for (const row of rows) if (row.session_id !== null && row.count !== null) sessions[row.session_id] = row.count;
+  // A tombstone for a CoValue never stored holds nothing.
+  if (!first.has_header && Object.keys(sessions).length === 0) return undefined;
+  return { id, header: first.has_header, sessions };
+}
+
+/** Header plus per-session count, last signature and hash state; undefined without a header. */
+export async function readSummary(pool: Pool, id: CoId): Promise<StoredCoValueSummary | undefined> {
+  const { rows } = await pool.query<SessionRow & { hash_state: Buffer | null }>({
+    name: "cosync-summary",
+    text: `SELECT c.header, s.row_id, s.session_id, s.count, s.last_signature, s.hash_state
+           FROM cosync_covalues c LEFT JOIN cosync_sessions s ON s.covalue = c.id WHERE c.id = $1
+           ORDER BY s.session_id`,
+    values: [id],
+  });
+  const header = rows[0]?.header;
+  if (header === undefined || header === null) return undefined;
+  const sessions: Record<SessionId, StoredSessionSummary> = {};
+  for (const row of rows) {
+    if (row.session_id === null || row.count === null || row.last_signature === null) continue;
+    sessions[row.session_id] =
+      row.hash_state === null
+        ? { count: row.count, lastSignature: row.last_signature }
+        : { count: row.count, lastSignature: row.last_signature, hashState: new Uint8Array(row.hash_state) };
+  }
+  return { header: JSON.parse(header) as CoValueHeader, sessions };
+}
+
+/** A run of one session's transactions that ends at a stored signature. */
+interface Segment {
+  readonly sessionId: SessionId;
+  readonly rowId: string;
+  readonly from: number;
+  readonly to: number;
+  readonly signature: Signature;
+}
+
+// Tail segments (from the last checkpoint to the end) are under CHECKPOINT_BYTES each, so many of
+// them are fetched in one query; a segment ending at a checkpoint is fetched on its own.
+const MAX_SEGMENTS_PER_QUERY = 64;
+
+/**
+ * Yields what is stored beyond `since`: one piece per segment, in session-id order, each cut at a
+ * checkpoint or at the session's last signature; the header rides on the first piece.
+ *
+ * Rows are fetched lazily, a batch of segments at a time. Transactions are append-only, so a range
+ * read after the summary read is consistent; only a concurrent `markDeleted` can shrink it, and a
+ * segment that comes back short is then dropped instead of being yielded with a wrong signature.
+ */
+export async function* loadPieces(pool: Pool, id: CoId, since: KnownState | undefined): AsyncGenerator<StoredPiece> {
+  const { rows } = await pool.query<SessionRow>({
+    name: "cosync-load-sessions",
+    text: `SELECT c.header, s.row_id, s.session_id, s.count, s.last_signature
+           FROM cosync_covalues c LEFT JOIN cosync_sessions s ON s.covalue = c.id WHERE c.id = $1
+           ORDER BY s.session_id`,
+    values: [id],
+  });
+  const headerText = rows[0]?.header;
+  if (headerText === undefined || headerText === null) return;
+  let header = since?.header === true ? undefined : (JSON.parse(headerText) as CoValueHeader);
+
+  const wanted = rows.filter(
+    (row): row is SessionRow & { row_id: string; session_id: SessionId; count: number; last_signature: Signature } =>
+      row.session_id !== null && row.count !== null && row.count > (since?.sessions[row.session_id] ?? 0),
+  );
+  const segments = await planSegments(pool, wanted, since);
+  for (let start = 0; start < segments.length; ) {
+    const batch = nextBatch(segments, start);
+    start += batch.length;
+    const transactionsBySegment = await readSegments(pool, batch);
+    for (const [index, segment] of batch.entries()) {
+      const transactions = transactionsBySegment[index] ?? [];
+      if (transactions.length !== segment.to - segment.from) continue;
+      const sessions = { [segment.sessionId]: { after: segment.from, transactions, lastSignature: segment.signature } };
+      yield header === undefined ? { id, sessions } : { id, header, sessions };
+      header = undefined;
+    }
+  }
+  if (header !== undefined) yield { id, header, sessions: {} };
+}
+
+async function planSegments(
+  pool: Pool,
+  sessions: ReadonlyArray<{ row_id: string; session_id: SessionId; count: number; last_signature: Signature }>,
+  since: KnownState | undefined,
+): Promise<Segment[]> {
+  if (sessions.length === 0) return [];
+  const { rows } = await pool.query<{ session: string; idx: number; signature: Signature }>({
+    name: "cosync-load-checkpoints",
+    text: "SELECT session, idx, signature FROM cosync_checkpoints WHERE session = ANY($1::bigint[]) ORDER BY session, idx",
+    values: [sessions.map((session) => session.row_id)],
+  });
+  const checkpointsBySession = new Map<string, Array<{ idx: number; signature: Signature }>>();
+  for (const row of rows) {
+    const list = checkpointsBySession.get(row.session) ?? [];
+    list.push({ idx: row.idx, signature: row.signature });
+    checkpointsBySession.set(row.session, list);
+  }
+  const segments: Segment[] = [];
+  for (const session of sessions) {
+    let from = since?.sessions[session.session_id] ?? 0;
+    for (const checkpoint of checkpointsBySession.get(session.row_id) ?? []) {
+      if (checkpoint.idx <= from || checkpoint.idx >= session.count) continue;
+      segments.push({ sessionId: session.session_id, rowId: session.row_id, from, to: checkpoint.idx, signature: checkpoint.signature });
+      from = checkpoint.idx;
+    }
+    segments.push({ sessionId: session.session_id, rowId: session.row_id, from, to: session.count, signature: session.last_signature });
+  }
+  return segments;
+}
+
+function nextBatch(segments: readonly Segment[], start: number): Segment[] {
+  const batch: Segment[] = [];
+  for (let index = start; index < segments.length && batch.length < MAX_SEGMENTS_PER_QUERY; index++) {
+    const segment = segments[index] as Segment;
+    // A segment that ends at a checkpoint holds about CHECKPOINT_BYTES: keep it alone.
+    const big = segments[index + 1]?.sessionId === segment.sessionId;
+    if (big && batch.length > 0) break;
+    batch.push(segment);
+    if (big) break;
+  }
+  return batch;
+}
+
+async function readSegments(pool: Pool, batch: readonly Segment[]): Promise<string[][]> {
+  const { rows } = await pool.query<[number, string]>({
+    name: "cosync-load-transactions",
+    text: `SELECT r.ord::integer, t.tx
+           FROM unnest($1::bigint[], $2::integer[], $3::integer[]) WITH ORDINALITY AS r(session, lo, hi, ord)
+           JOIN cosync_transactions t ON t.session = r.session AND t.idx >= r.lo AND t.idx < r.hi
+           ORDER BY r.ord, t.idx`,
+    values: [batch.map((s) => s.rowId), batch.map((s) => s.from), batch.map((s) => s.to)],
+    rowMode: "array",
+  });
+  const out: string[][] = batch.map(() => []);
+  for (const [ord, tx] of rows) out[ord - 1]?.push(tx);
+  return out;
+}

@@ -1,0 +1,189 @@
+import {
+  type AppendChunk,
+  CHECKPOINT_BYTES,
+  type CoId,
+  type CoValueHeader,
+  type SessionId,
+  type Signature,
+  StorageError,
+  type StoredPiece,
+} from "@cosync/core";
+import pg from "pg";
+import { afterEach, beforeEach, expect, test } from "vitest";
+import { openPostgresStorage } from "./open-postgres-storage.js";
+import { createFreshDatabase, type FreshDatabase } from "./test-fixtures/fresh-database.js";
+
+const id = "co_zPostgresTestValue" as CoId;
+const header: CoValueHeader = { type: "comap", ruleset: { type: "unsafeAllowAll" }, meta: null, uniqueness: "zUnique" };
+const alice = "co_zAlice_session_zAlice1" as SessionId;
+const bob = "co_zBob_session_zBob1" as SessionId;
+const aliceDelete = "co_zAlice_session_dAliceDel$" as SessionId;
+
+const tx = (session: string, index: number, pad = 0): string =>
+  JSON.stringify({ privacy: "trusting", madeAt: index, changes: `["${session}:${index}${"x".repeat(pad)}"]` });
+const sig = (session: string, count: number): Signature => `signature_z${session}${count}` as Signature;
+
+function piece(session: SessionId, after: number, count: number, pad = 0) {
+  const transactions = Array.from({ length: count }, (_, i) => tx(session, after + i, pad));
+  return { after, transactions, lastSignature: sig(session, after + count) };
+}
+
+async function collect(pieces: AsyncIterable<StoredPiece>): Promise<StoredPiece[]> {
+  const out: StoredPiece[] = [];
+  for await (const p of pieces) out.push(p);
+  return out;
+}
+
+let db: FreshDatabase;
+beforeEach(async () => {
+  db = await createFreshDatabase();
+});
+afterEach(async () => {
+  await db.drop();
+});
+
+test("postgres: appended sessions round-trip through load, knownState and summary", async () => {
+  await using storage = await openPostgresStorage({ url: db.url });
+  const hashState = new Uint8Array([1, 2, 3]);
+  const chunk: AppendChunk = { id, header, sessions: { [alice]: { ...piece(alice, 0, 3), hashState }, [bob]: piece(bob, 0, 1) } };
+  expect(await storage.append(chunk)).toEqual({ type: "Stored", knownState: { id, header: true, sessions: { [alice]: 3, [bob]: 1 } } });
+  expect(await storage.knownState(id)).toEqual({ id, header: true, sessions: { [alice]: 3, [bob]: 1 } });
+  expect(await storage.summary(id)).toEqual({
+    header,
+    sessions: { [alice]: { count: 3, lastSignature: sig(alice, 3), hashState }, [bob]: { count: 1, lastSignature: sig(bob, 1) } },
+  });
+  expect(await collect(storage.load(id))).toEqual([
+    { id, header, sessions: { [alice]: piece(alice, 0, 3) } },
+    { id, sessions: { [bob]: piece(bob, 0, 1) } },
+  ]);
+  expect(await collect(storage.load(id, { id, header: true, sessions: { [alice]: 2, [bob]: 1 } }))).toEqual([
+    { id, sessions: { [alice]: piece(alice, 2, 1) } },
+  ]);
+});
+
+test("postgres: an overlapping piece stores only its unseen suffix", async () => {
+  await using storage = await openPostgresStorage({ url: db.url });
+  await storage.append({ id, header, sessions: { [alice]: piece(alice, 0, 2) } });
+  const outcome = await storage.append({ id, sessions: { [alice]: piece(alice, 1, 3) } });
+  expect(outcome).toEqual({ type: "Stored", knownState: { id, header: true, sessions: { [alice]: 4 } } });
+  expect(await collect(storage.load(id))).toEqual([{ id, header, sessions: { [alice]: piece(alice, 0, 4) } }]);
+});
+
+test("postgres: a gap in one session stores nothing of the chunk", async () => {
+  await using storage = await openPostgresStorage({ url: db.url });
+  expect(await storage.append({ id, sessions: { [alice]: piece(alice, 0, 1) } })).toEqual({
+    type: "Gap",
+    knownState: { id, header: false, sessions: {} },
+  });
+  await storage.append({ id, header, sessions: { [alice]: piece(alice, 0, 1) } });
+  const outcome = await storage.append({ id, sessions: { [bob]: piece(bob, 0, 2), [alice]: piece(alice, 2, 1) } });
+  expect(outcome).toEqual({ type: "Gap", knownState: { id, header: true, sessions: { [alice]: 1 } } });
+  expect(await storage.knownState(id)).toEqual({ id, header: true, sessions: { [alice]: 1 } });
+});
+
+test("postgres: loads are cut at the checkpoints recorded every CHECKPOINT_BYTES", async () => {
+  await using storage = await openPostgresStorage({ url: db.url });
+  const pad = 10_000;
+  const perPiece = 4;
+  for (let after = 0; after < 40; after += perPiece) {
+    await storage.append({ id, header, sessions: { [alice]: piece(alice, after, perPiece, pad) } });
+  }
+  const pieces = await collect(storage.load(id));
+  const ranges = pieces.map((p) => {
+    const s = p.sessions[alice];
+    return [s?.after, (s?.after ?? 0) + (s?.transactions.length ?? 0)];
+  });
+  // ~10 KB per transaction: the running total passes 100 KiB after the 12th, 24th and 36th.
+  expect(ranges).toEqual([[0, 12], [12, 24], [24, 36], [36, 40]]);
+  for (const p of pieces) {
+    const s = p.sessions[alice];
+    expect(s?.lastSignature).toBe(sig(alice, (s?.after ?? 0) + (s?.transactions.length ?? 0)));
+    expect(JSON.stringify(s?.transactions).length).toBeLessThan(CHECKPOINT_BYTES + perPiece * (pad + 100));
+  }
+  expect(await collect(storage.load(id, { id, header: true, sessions: { [alice]: 30 } }))).toEqual([
+    { id, sessions: { [alice]: piece(alice, 30, 6, pad) } },
+    { id, sessions: { [alice]: piece(alice, 36, 4, pad) } },
+  ]);
+});
+
+test("postgres: markDeleted erases ordinary sessions and afterwards accepts only delete sessions", async () => {
+  await using storage = await openPostgresStorage({ url: db.url });
+  await storage.append({ id, header, sessions: { [alice]: piece(alice, 0, 2), [aliceDelete]: piece(aliceDelete, 0, 1) } });
+  await storage.markDeleted(id);
+  expect(await storage.isDeleted(id)).toBe(true);
+  expect(await storage.knownState(id)).toEqual({ id, header: true, sessions: { [aliceDelete]: 1 } });
+  const outcome = await storage.append({ id, sessions: { [bob]: piece(bob, 0, 1), [aliceDelete]: piece(aliceDelete, 1, 1) } });
+  expect(outcome).toEqual({ type: "Stored", knownState: { id, header: true, sessions: { [aliceDelete]: 2 } } });
+  expect(await storage.isDeleted("co_zOther" as CoId)).toBe(false);
+});
+
+test("postgres: unsynced marks are a set that survives reopening", async () => {
+  const first = await openPostgresStorage({ url: db.url });
+  const a = { id, peerId: "server" };
+  const b = { id: "co_zOther" as CoId, peerId: "server" };
+  await first.markUnsynced([a, b, a]);
+  await first.clearUnsynced([b]);
+  await first.close();
+  await using second = await openPostgresStorage({ url: db.url });
+  expect(await second.listUnsynced()).toEqual([a]);
+});
+
+test("postgres: after close every call rejects with StorageError and reopening keeps the data", async () => {
+  const storage = await openPostgresStorage({ url: db.url });
+  await storage.append({ id, header, sessions: { [alice]: piece(alice, 0, 2) } });
+  await storage.close();
+  await expect(storage.knownState(id)).rejects.toBeInstanceOf(StorageError);
+  await expect(collect(storage.load(id))).rejects.toBeInstanceOf(StorageError);
+  await using reopened = await openPostgresStorage({ url: db.url });
+  expect(await reopened.knownState(id)).toEqual({ id, header: true, sessions: { [alice]: 2 } });
+});
+
+test("postgres: a caller's pool is used as given and left open on close", async () => {
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  try {
+    const storage = await openPostgresStorage({ pool });
+    await storage.append({ id, header, sessions: { [alice]: piece(alice, 0, 1) } });
+    await storage.close();
+    const { rows } = await pool.query("SELECT count(*)::int AS n FROM cosync_transactions");
+    expect(rows[0]).toEqual({ n: 1 });
+  } finally {
+    await pool.end();
+  }
+});
+
+test("postgres: knownState and summary never read the transactions table", async () => {
+  const texts: string[] = [];
+  class RecordingPool extends pg.Pool {
+    override query(...args: Parameters<pg.Pool["query"]>): ReturnType<pg.Pool["query"]> {
+      const first = args[0] as string | { text: string };
+      texts.push(typeof first === "string" ? first : first.text);
+      return (super.query as (...a: unknown[]) => ReturnType<pg.Pool["query"]>)(...args);
+    }
+  }
+  const pool = new RecordingPool({ connectionString: db.url, max: 2 });
+  try {
+    await using storage = await openPostgresStorage({ pool });
+    await storage.append({ id, header, sessions: { [alice]: piece(alice, 0, 3) } });
+    texts.length = 0;
+    await storage.knownState(id);
+    await storage.summary(id);
+    expect(texts).toHaveLength(2);
+    expect(texts.join("\n")).not.toContain("cosync_transactions");
+  } finally {
+    await pool.end();
+  }
+});
+
+test("postgres: two processes opening a fresh database at once migrate it exactly once", async () => {
+  const [one, two] = await Promise.all([openPostgresStorage({ url: db.url }), openPostgresStorage({ url: db.url })]);
+  await one.close();
+  await two.close();
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query("SELECT version FROM cosync_schema_version ORDER BY version");
+    expect(rows).toEqual([{ version: 1 }]);
+  } finally {
+    await client.end();
+  }
+});
