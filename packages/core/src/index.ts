@@ -15,6 +15,8 @@ export * from "./log/transaction.js";
 export * from "./protocol/messages.js";
 export * from "./protocol/validate.js";
 export * from "./result.js";
+export * from "./storage/memory-storage.js";
+export * from "./storage/session-pieces.js";
 export * from "./storage/storage-adapter.js";
 export * from "./sync/known-state.js";
 export * from "./crypto/co-crypto.js";

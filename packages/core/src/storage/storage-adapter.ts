@@ -82,8 +82,9 @@ export interface UnsyncedEntry {
  * - A signature checkpoint is recorded whenever more than `CHECKPOINT_BYTES` of transaction text
  *   was stored in a session since its previous checkpoint; `load` cuts pieces only at checkpoints
  *   and at the last signature.
- * - After `close()`, every method rejects with a StorageError; reopening the same location
- *   returns the same known states.
+ * - After `close()`, every other method rejects with a StorageError (a `load` on its first
+ *   pull); `close()` itself is idempotent, so `await using` after an explicit close is safe.
+ *   Reopening the same location returns the same known states.
  */
 export interface StorageAdapter extends AsyncDisposable {
   /** What is stored for `id`, without loading transactions; undefined if nothing is. */
@@ -109,7 +110,8 @@ export interface StorageAdapter extends AsyncDisposable {
 
   /**
    * Records a deletion tombstone and erases every non-delete session of the CoValue (delete
-   * sessions end in `$`). Afterwards only delete sessions can be appended.
+   * sessions end in `$`). Afterwards only delete sessions can be appended: a chunk carrying any
+   * other session is refused whole as a Gap with the current known state.
    */
   markDeleted(id: CoId): Promise<void>;
 
