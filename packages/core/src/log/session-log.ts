@@ -87,12 +87,19 @@ export class SessionLog {
   }
 
   /**
-   * Applies transactions that were verified before (loaded from our own storage): hashes them
-   * only when no saved chain state is given. Never checks signatures.
+   * Applies transactions that were verified before (loaded from our own storage); never checks
+   * signatures. `hash: false` skips hashing when a saved chain state will be restored after.
+   * The stored signature is kept as a checkpoint, since storage cut its pieces there.
    */
-  addTrusted(transactions: readonly Transaction[], serialized: readonly string[], lastSignature: Signature): void {
-    for (const text of serialized) this.#chain.update(utf8Encode(text));
+  addTrusted(
+    transactions: readonly Transaction[],
+    serialized: readonly string[],
+    lastSignature: Signature,
+    options: { readonly hash: boolean },
+  ): void {
+    if (options.hash) for (const text of serialized) this.#chain.update(utf8Encode(text));
     this.#append(transactions, serialized, lastSignature);
+    if (this.count > 0) this.checkpoints.set(this.count - 1, lastSignature);
   }
 
   /** Replaces the chain with a saved state that already covers every transaction held. */

@@ -1,0 +1,61 @@
+import type { CoId } from "../ids/co-id.js";
+import type { VerifiedLog } from "../log/verified-log.js";
+import type { ContentMessage } from "../protocol/messages.js";
+import type { KnownSessions, KnownState } from "../sync/known-state.js";
+import { emptyKnownState } from "../sync/known-state.js";
+
+/**
+ * Where a CoValue stands in this node:
+ * - "unknown": never seen; "loading": asked storage or peers;
+ * - "available": verified log in memory; "unavailable": nobody had it;
+ * - "unloaded": garbage-collected, only its last known state is kept.
+ */
+export type EntryState = "unknown" | "loading" | "available" | "unavailable" | "unloaded";
+
+/** Content parked until the accounts that signed it are known (spec §5 "missing dependencies"). */
+export interface ParkedContent {
+  readonly peerId: string;
+  readonly message: ContentMessage;
+}
+
+/** A node's bookkeeping for one CoValue. Owned by LocalNode; the sync layer reads and updates it. */
+export class CoValueEntry {
+  readonly id: CoId;
+  state: EntryState = "unknown";
+  log: VerifiedLog | undefined;
+  /** Known state kept after unloading, so `load` replies stay exact. */
+  lastKnown: KnownState | undefined;
+  /** While content streams in: what the sender announced it will have sent when done. */
+  streamingTarget: KnownSessions | undefined;
+  lastAccessed = 0;
+  readonly listeners = new Set<() => void>();
+  readonly parked: ParkedContent[] = [];
+  /** Storage appends run in order per CoValue; this is the tail of that chain. */
+  storageTail: Promise<unknown> = Promise.resolve();
+  pendingStorageWrites = 0;
+  loading: Promise<void> | undefined;
+
+  constructor(id: CoId) {
+    this.id = id;
+  }
+
+  knownState(): KnownState {
+    return this.log?.knownState() ?? this.lastKnown ?? emptyKnownState(this.id);
+  }
+
+  /** True while streamed content is still arriving (the announced target is not yet covered). */
+  isStreaming(): boolean {
+    const target = this.streamingTarget;
+    if (target === undefined) return false;
+    const sessions = this.knownState().sessions;
+    for (const [sessionId, count] of Object.entries(target)) {
+      if ((sessions[sessionId as keyof typeof sessions] ?? 0) < count) return true;
+    }
+    this.streamingTarget = undefined;
+    return false;
+  }
+
+  notify(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+}

@@ -1,0 +1,237 @@
+import { CoCrypto } from "../crypto/co-crypto.js";
+import type { CryptoProvider } from "../crypto/crypto-provider.js";
+import { type CoValueHeader, idForHeader } from "../covalues/header.js";
+import type { AgentId, AgentSecret, SignerId } from "../ids/agent-id.js";
+import { isAgentId, signerIdOfAgent, signerSecretOfAgent } from "../ids/agent-id.js";
+import type { CoId } from "../ids/co-id.js";
+import { type SessionId, sessionOwner } from "../ids/session-id.js";
+import type { Transaction } from "../log/transaction.js";
+import { type SignerResolution, VerifiedLog } from "../log/verified-log.js";
+import type { AppendChunk, StorageAdapter } from "../storage/storage-adapter.js";
+import { type Logger, silentLogger } from "../sync/logger.js";
+import { SyncManager, type SyncOptions } from "../sync/sync-manager.js";
+import type { SyncNode } from "../sync/sync-node.js";
+import { type Clock, systemClock } from "../time/clock.js";
+import { CoValueEntry } from "./co-value-entry.js";
+import { CoValueHandle } from "./co-value-handle.js";
+import { dependenciesOf } from "./dependencies.js";
+import { GarbageCollector, type GcOptions } from "./garbage-collector.js";
+import { chunkForStorage, readLogFromStorage } from "./storage-bridge.js";
+
+export interface LocalNodeOptions {
+  readonly crypto: CoCrypto | CryptoProvider;
+  /** The agent this node signs as; a fresh random one if absent (a server has no account). */
+  readonly agentSecret?: AgentSecret;
+  /** The account this node acts for; its sessions are `<account>_session_z…`. */
+  readonly accountId?: CoId;
+  readonly storage?: StorageAdapter;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly sync?: SyncOptions;
+  /** Idle-value garbage collection; off when false. */
+  readonly gc?: GcOptions | false;
+}
+
+/** What `load` found. */
+export type LoadOutcome = { readonly status: "loaded"; readonly value: CoValueHandle } | { readonly status: "unavailable" };
+
+/**
+ * A cosync node: holds CoValues, writes in its own session, stores through a StorageAdapter and
+ * syncs through `syncManager`. IO-free: storage, peers and time are passed in.
+ */
+export class LocalNode implements SyncNode, AsyncDisposable {
+  readonly crypto: CoCrypto;
+  readonly clock: Clock;
+  readonly storage: StorageAdapter | undefined;
+  readonly logger: Logger;
+  readonly agentSecret: AgentSecret;
+  readonly agentId: AgentId;
+  readonly accountId: CoId | undefined;
+  /** This node's session; values other than its own account are written here. */
+  readonly sessionId: SessionId;
+  /** The session used inside the account CoValue itself (cojson writes it as the agent). */
+  readonly agentSessionId: SessionId;
+  readonly syncManager: SyncManager;
+  readonly #entries = new Map<CoId, CoValueEntry>();
+  readonly #gc: GarbageCollector | undefined;
+
+  constructor(options: LocalNodeOptions) {
+    this.crypto = options.crypto instanceof CoCrypto ? options.crypto : new CoCrypto(options.crypto);
+    this.clock = options.clock ?? systemClock();
+    this.storage = options.storage;
+    this.logger = options.logger ?? silentLogger;
+    this.agentSecret = options.agentSecret ?? this.crypto.newRandomAgentSecret();
+    this.agentId = this.crypto.agentId(this.agentSecret);
+    this.accountId = options.accountId;
+    const suffix = this.crypto.newSessionRandomPart();
+    this.agentSessionId = `${this.agentId}_session_z${suffix}`;
+    this.sessionId = options.accountId === undefined ? this.agentSessionId : `${options.accountId}_session_z${suffix}`;
+    this.syncManager = new SyncManager(this, options.sync);
+    this.#gc = options.gc === false ? undefined : new GarbageCollector(this, options.gc);
+  }
+
+  // ---- entries ------------------------------------------------------------------------------
+
+  entry(id: CoId): CoValueEntry {
+    let entry = this.#entries.get(id);
+    if (entry === undefined) {
+      entry = new CoValueEntry(id);
+      this.#entries.set(id, entry);
+    }
+    return entry;
+  }
+
+  peekEntry(id: CoId): CoValueEntry | undefined {
+    return this.#entries.get(id);
+  }
+
+  allEntries(): Iterable<CoValueEntry> {
+    return this.#entries.values();
+  }
+
+  /** The handle of an available CoValue, or undefined if it is not in memory. */
+  get(id: CoId): CoValueHandle | undefined {
+    const entry = this.#entries.get(id);
+    if (entry?.log === undefined) return undefined;
+    entry.lastAccessed = this.clock.now();
+    return new CoValueHandle(this, entry);
+  }
+
+  // ---- creating and writing -----------------------------------------------------------------
+
+  /** Creates a CoValue from a header (its id is the header's hash). */
+  createCoValue(header: CoValueHeader): CoValueHandle {
+    const id = idForHeader(header, (bytes) => this.crypto.provider.blake3(bytes));
+    const entry = this.entry(id);
+    if (entry.log === undefined) {
+      entry.log = new VerifiedLog(id, header, this.crypto);
+      entry.state = "available";
+      entry.lastAccessed = this.clock.now();
+      void this.persist(entry, { id, header, sessions: {} });
+      this.syncManager.entryBecameAvailable(entry);
+      this.syncManager.localChange(entry);
+    }
+    return new CoValueHandle(this, entry);
+  }
+
+  /** The session this node writes in for `id` (the agent session inside its own account). */
+  sessionFor(id: CoId): SessionId {
+    return id === this.accountId ? this.agentSessionId : this.sessionId;
+  }
+
+  /** Signs and appends a transaction to our session of `entry`, stores and syncs it. */
+  appendOwnTransaction(entry: CoValueEntry, tx: Transaction): void {
+    const log = entry.log;
+    if (log === undefined) throw new Error(`CoValue ${entry.id} is not available; load it before writing`);
+    const sessionId = this.sessionFor(entry.id);
+    const session = log.session(sessionId);
+    const from = session.count;
+    session.appendOwn(tx, signerSecretOfAgent(this.agentSecret), this.crypto);
+    entry.lastAccessed = this.clock.now();
+    void this.persist(entry, chunkForStorage(log, new Map([[sessionId, from]]), true));
+    this.entryChanged(entry);
+    this.syncManager.localChange(entry);
+  }
+
+  // ---- loading ------------------------------------------------------------------------------
+
+  /** Loads a CoValue: from memory, storage, then server peers (with cojson's retry). */
+  async load(id: CoId): Promise<LoadOutcome> {
+    const entry = this.entry(id);
+    await this.syncManager.makeAvailable(entry);
+    if (entry.log === undefined) return { status: "unavailable" };
+    entry.lastAccessed = this.clock.now();
+    return { status: "loaded", value: new CoValueHandle(this, entry) };
+  }
+
+  loadFromStorage(entry: CoValueEntry): Promise<void> {
+    if (entry.log !== undefined || this.storage === undefined) return Promise.resolve();
+    entry.loading ??= this.#loadFromStorage(entry, this.storage).finally(() => {
+      entry.loading = undefined;
+    });
+    return entry.loading;
+  }
+
+  async #loadFromStorage(entry: CoValueEntry, storage: StorageAdapter): Promise<void> {
+    const log = await readLogFromStorage(entry, storage, this.crypto);
+    if (log === undefined || entry.log !== undefined) return;
+    entry.log = log;
+    entry.state = "available";
+    entry.lastKnown = undefined;
+    entry.lastAccessed = this.clock.now();
+    // Dependencies come along, so they can be pushed to clients before the value itself.
+    for (const dependency of dependenciesOf(log)) await this.loadFromStorage(this.entry(dependency));
+    this.syncManager.entryBecameAvailable(entry);
+  }
+
+  // ---- verification and storage -------------------------------------------------------------
+
+  resolveSigner(sessionId: SessionId): SignerResolution {
+    const owner = sessionOwner(sessionId);
+    if (isAgentId(owner)) return { signer: signerIdOfAgent(owner) };
+    const account = this.#entries.get(owner as CoId)?.log;
+    if (account === undefined) return { missingAccount: owner as CoId };
+    const ruleset = account.header.ruleset;
+    const admin = ruleset.type === "group" ? ruleset.initialAdmin : undefined;
+    // An account whose header names no agent can sign nothing: verification will fail.
+    return { signer: isAgentId(admin) ? signerIdOfAgent(admin) : ("signer_z" as SignerId) };
+  }
+
+  persist(entry: CoValueEntry, chunk: AppendChunk): Promise<boolean> {
+    const storage = this.storage;
+    if (storage === undefined) return entry.storageTail.then(() => true);
+    entry.pendingStorageWrites++;
+    const started = this.clock.now();
+    const result = entry.storageTail.then(async () => {
+      try {
+        const outcome = await storage.append(chunk);
+        this.syncManager.events.storageLatency?.(this.clock.now() - started);
+        if (outcome.type === "Stored") return true;
+        this.logger.error({ id: entry.id, stored: outcome.knownState }, "storage reported a gap; evicting the value");
+      } catch (error) {
+        this.logger.error({ err: error, id: entry.id }, "storage append failed; evicting the value");
+      }
+      this.#evict(entry);
+      return false;
+    });
+    entry.storageTail = result.finally(() => {
+      entry.pendingStorageWrites--;
+    });
+    return result;
+  }
+
+  // Memory must never claim what storage lacks: drop the value so it is reloaded from storage.
+  #evict(entry: CoValueEntry): void {
+    entry.log = undefined;
+    entry.lastKnown = undefined;
+    entry.state = "unknown";
+  }
+
+  entryChanged(entry: CoValueEntry): void {
+    entry.notify();
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  /** Unloads idle values now (the timer does this every `intervalMs`). Returns how many. */
+  collectGarbage(): number {
+    return this.#gc?.collect() ?? 0;
+  }
+
+  /** Flushes pending storage writes and unsynced marks, closes peers. Storage stays open (the caller owns it). */
+  async close(): Promise<void> {
+    this.#gc?.stop();
+    for (const peer of this.syncManager.peers.values()) peer.channel.close({ code: 1001, reason: "node closing" });
+    await Promise.all([...this.#entries.values()].map((entry) => entry.storageTail));
+    await this.syncManager.unsynced.flush();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Creates a LocalNode (see LocalNodeOptions). */
+export function createLocalNode(options: LocalNodeOptions): LocalNode {
+  return new LocalNode(options);
+}

@@ -1,0 +1,52 @@
+import type { CoCrypto } from "../crypto/co-crypto.js";
+import type { SessionId } from "../ids/session-id.js";
+import type { Transaction } from "../log/transaction.js";
+import { VerifiedLog } from "../log/verified-log.js";
+import type { AppendChunk, AppendSessionPiece, StorageAdapter } from "../storage/storage-adapter.js";
+import type { CoValueEntry } from "./co-value-entry.js";
+
+/**
+ * Reads a stored CoValue into a verified log without re-verifying (storage holds only what was
+ * verified) and, when storage kept the hash-chain state, without re-hashing either.
+ */
+export async function readLogFromStorage(
+  entry: CoValueEntry,
+  storage: StorageAdapter,
+  crypto: CoCrypto,
+): Promise<VerifiedLog | undefined> {
+  const summary = await storage.summary(entry.id);
+  if (summary === undefined) return undefined;
+  const log = new VerifiedLog(entry.id, summary.header, crypto);
+  for await (const piece of storage.load(entry.id)) {
+    for (const [sessionId, stored] of Object.entries(piece.sessions) as [SessionId, AppendSessionPiece][]) {
+      const session = log.session(sessionId);
+      const transactions = stored.transactions.map((text) => JSON.parse(text) as Transaction);
+      const hashState = summary.sessions[sessionId]?.hashState;
+      session.addTrusted(transactions, stored.transactions, stored.lastSignature, { hash: hashState === undefined });
+    }
+  }
+  for (const [sessionId, stored] of Object.entries(summary.sessions) as [SessionId, { hashState?: Uint8Array }][]) {
+    if (stored.hashState !== undefined) log.sessions.get(sessionId)?.restoreChain(crypto.provider.createHashChain(stored.hashState));
+  }
+  return log;
+}
+
+/** The storage chunk for freshly applied sessions of `log` (each from its first new transaction). */
+export function chunkForStorage(
+  log: VerifiedLog,
+  fromBySession: ReadonlyMap<SessionId, number>,
+  includeHeader: boolean,
+): AppendChunk {
+  const sessions: Record<SessionId, AppendSessionPiece> = {};
+  for (const [sessionId, from] of fromBySession) {
+    const session = log.sessions.get(sessionId);
+    if (session === undefined || session.lastSignature === undefined || session.count <= from) continue;
+    sessions[sessionId] = {
+      after: from,
+      transactions: session.serialized.slice(from),
+      lastSignature: session.lastSignature,
+      hashState: session.saveChainState(),
+    };
+  }
+  return includeHeader ? { id: log.id, header: log.header, sessions } : { id: log.id, sessions };
+}

@@ -1,0 +1,112 @@
+import { idForHeader } from "../covalues/header.js";
+import type { CoId } from "../ids/co-id.js";
+import { type SessionId, sessionOwner } from "../ids/session-id.js";
+import { VerifiedLog } from "../log/verified-log.js";
+import type { CoValueEntry } from "../node/co-value-entry.js";
+import { chunkForStorage } from "../node/storage-bridge.js";
+import type { ContentMessage } from "../protocol/messages.js";
+import type { KnownState } from "./known-state.js";
+import type { PeerState } from "./peer-state.js";
+import type { SyncManager } from "./sync-manager.js";
+
+/** Accounts that signed sessions of this message and are not available in memory. */
+function missingAccounts(sync: SyncManager, message: ContentMessage): CoId[] {
+  const missing: CoId[] = [];
+  for (const sessionId of Object.keys(message.new) as SessionId[]) {
+    const owner = sessionOwner(sessionId);
+    if (!owner.startsWith("co_z") || owner === message.id) continue;
+    if (sync.node.peekEntry(owner as CoId)?.log === undefined) missing.push(owner as CoId);
+  }
+  return missing;
+}
+
+/**
+ * New transactions from a peer (spec §5 handleNewContent), cosync's way: verified per session,
+ * applied in memory at once and forwarded to subscribers, acknowledged with `known` only after
+ * storage committed them; anything refused gets an explicit error notice and changes nothing.
+ */
+export async function handleContent(sync: SyncManager, peer: PeerState, message: ContentMessage): Promise<void> {
+  const node = sync.node;
+  const entry = node.entry(message.id);
+  entry.lastAccessed = node.clock.now();
+  if (entry.parked.length > 0) {
+    // Earlier content of this value waits for its signers; keep this one behind it.
+    entry.parked.push({ peerId: peer.id, message });
+    return;
+  }
+  if (entry.log === undefined) await node.loadFromStorage(entry);
+  let headerIsNew = false;
+  if (entry.log === undefined) {
+    if (message.header === undefined) {
+      peer.send({ action: "known", isCorrection: true, id: message.id, header: false, sessions: {} });
+      return;
+    }
+    if (idForHeader(message.header, (bytes) => node.crypto.provider.blake3(bytes)) !== message.id) {
+      sync.refuse(peer, { code: "InvalidHeader", id: message.id, message: "header does not hash to the CoValue id" });
+      return;
+    }
+    entry.log = new VerifiedLog(message.id, message.header, node.crypto);
+    entry.state = "available";
+    headerIsNew = true;
+  }
+  const missing = missingAccounts(sync, message);
+  for (const account of missing) await node.loadFromStorage(node.entry(account));
+  const stillMissing = missing.filter((account) => node.peekEntry(account)?.log === undefined);
+  if (stillMissing.length > 0) {
+    if (headerIsNew) sync.entryBecameAvailable(entry);
+    sync.park(entry, peer, message, stillMissing);
+    return;
+  }
+  applyContent(sync, peer, entry, message, headerIsNew);
+}
+
+/** The synchronous heart of content handling, also used to replay parked content. */
+export function applyContent(
+  sync: SyncManager,
+  peer: PeerState,
+  entry: CoValueEntry,
+  message: ContentMessage,
+  headerIsNew: boolean,
+): void {
+  const node = sync.node;
+  const log = entry.log as VerifiedLog;
+  const receivedAt = node.clock.now();
+  const outcomes = log.addPieces(message.new, (sessionId) => node.resolveSigner(sessionId));
+  const fromBySession = new Map<SessionId, number>();
+  const sentByPeer: Record<SessionId, number> = {};
+  let needsCorrection = false;
+  for (const outcome of outcomes) {
+    if (outcome.type === "Applied") {
+      if (outcome.applied.transactions.length > 0) fromBySession.set(outcome.sessionId, outcome.applied.from);
+      const piece = message.new[outcome.sessionId];
+      if (piece !== undefined) sentByPeer[outcome.sessionId] = piece.after + piece.newTransactions.length;
+    } else if (outcome.type === "MissingAccount") {
+      sync.refuse(peer, { code: "UnknownSigner", id: message.id, session: outcome.sessionId, message: `signer account ${outcome.account} is unknown` });
+    } else if (outcome.rejection.type === "Gap") {
+      needsCorrection = true;
+    } else {
+      const { sessionId, after } = outcome.rejection;
+      sync.refuse(peer, { code: "InvalidSignature", id: message.id, session: sessionId, message: `signature does not match the transactions after ${after}` });
+    }
+  }
+  if (peer.isServer && message.expectContentUntil !== undefined) entry.streamingTarget = message.expectContentUntil;
+  peer.mergeKnown({ id: message.id, header: true, sessions: sentByPeer });
+  const ourState: KnownState = log.knownState();
+  const changed = headerIsNew || fromBySession.size > 0;
+  let durable: Promise<boolean> = entry.storageTail.then(() => true);
+  if (changed) {
+    durable = node.persist(entry, chunkForStorage(log, fromBySession, true));
+    sync.entryBecameAvailable(entry);
+    node.entryChanged(entry);
+    sync.forward(entry, peer);
+    sync.unsynced.markChanged(entry, peer);
+  }
+  void durable.then((committed) => {
+    if (!committed) {
+      sync.refuse(peer, { code: "StorageFailure", id: message.id, message: "storage could not commit this content; it was not acknowledged" });
+      return;
+    }
+    sync.events.ackLatency?.(node.clock.now() - receivedAt);
+    peer.send(needsCorrection ? { action: "known", isCorrection: true, ...ourState } : { action: "known", ...ourState });
+  });
+}

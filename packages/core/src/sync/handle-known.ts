@@ -1,0 +1,19 @@
+import type { KnownMessage } from "../protocol/messages.js";
+import type { PeerState } from "./peer-state.js";
+import { sendNewContent } from "./send-content.js";
+import type { SyncManager } from "./sync-manager.js";
+
+/**
+ * A peer tells us what it holds. A correction replaces our belief and makes us resend from
+ * there; a plain `known` (usually an ack) merges, and we push anything it still lacks.
+ */
+export function handleKnown(sync: SyncManager, peer: PeerState, message: KnownMessage): void {
+  const state = { id: message.id, header: message.header, sessions: message.sessions };
+  if (message.isCorrection === true) peer.setKnown(state);
+  else peer.mergeKnown(state);
+  sync.loads.answered(peer, message);
+  const entry = sync.node.peekEntry(message.id);
+  if (entry?.log === undefined) return;
+  if (peer.isServer || peer.isSubscribed(message.id)) sendNewContent(sync.node, peer, entry);
+  sync.unsynced.checkSynced(entry, peer);
+}

@@ -1,0 +1,33 @@
+import type { LoadMessage } from "../protocol/messages.js";
+import { knownStateCovers } from "./known-state.js";
+import type { PeerState } from "./peer-state.js";
+import { sendNewContent } from "./send-content.js";
+import type { SyncManager } from "./sync-manager.js";
+
+/**
+ * A peer subscribes and tells us what it has. Always answered: with what it lacks (dependencies
+ * first), else with our `known`; `known {header:false}` when nobody has the value; and, as a
+ * cosync extension that cojson ignores, `done` once everything it asked for was sent.
+ */
+export async function handleLoad(sync: SyncManager, peer: PeerState, message: LoadMessage): Promise<void> {
+  const node = sync.node;
+  peer.setKnown({ id: message.id, header: message.header, sessions: message.sessions });
+  const entry = node.entry(message.id);
+  entry.lastAccessed = node.clock.now();
+  if (entry.state !== "available" && node.storage !== undefined && message.header) {
+    // Cheap path: the peer may already have everything storage has; no need to load the value.
+    const stored = entry.state === "unloaded" ? entry.lastKnown : await node.storage.knownState(message.id);
+    if (stored !== undefined && entry.log === undefined && knownStateCovers(message, stored)) {
+      peer.send({ action: "known", ...stored });
+      return;
+    }
+  }
+  if (entry.state !== "available") await sync.makeAvailable(entry, peer);
+  if (entry.log === undefined) {
+    peer.send({ action: "known", id: message.id, header: false, sessions: {} });
+    return;
+  }
+  const sent = sendNewContent(node, peer, entry);
+  if (!sent) peer.send({ action: "known", ...entry.log.knownState() });
+  else peer.send({ action: "done", id: message.id });
+}

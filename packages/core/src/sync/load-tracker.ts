@@ -1,0 +1,110 @@
+import type { CoId } from "../ids/co-id.js";
+import type { CoValueEntry } from "../node/co-value-entry.js";
+import type { KnownMessage } from "../protocol/messages.js";
+import type { Cancel } from "../time/clock.js";
+import type { PeerState } from "./peer-state.js";
+import type { SyncManager } from "./sync-manager.js";
+
+/** How loading from server peers retries (cojson: 1 retry after 3 s, 60 s timeout). */
+export interface LoadLimits {
+  readonly loadRetryDelayMs: number;
+  readonly loadRetries: number;
+  readonly loadTimeoutMs: number;
+}
+
+export const defaultLoadLimits: LoadLimits = { loadRetryDelayMs: 3_000, loadRetries: 1, loadTimeoutMs: 60_000 };
+
+interface PendingLoad {
+  readonly waiters: Array<() => void>;
+  readonly notFoundFrom: Set<string>;
+  attempts: number;
+  cancelTimer: Cancel | undefined;
+}
+
+/**
+ * Loads CoValues from server peers: asks every server peer, and settles when the value became
+ * available, when every server peer said it has nothing (then retries once after a delay), or on
+ * timeout. Settling never rejects; the entry's state says what happened.
+ */
+export class LoadTracker {
+  readonly #sync: SyncManager;
+  readonly #limits: LoadLimits;
+  readonly #pending = new Map<CoId, PendingLoad>();
+
+  constructor(sync: SyncManager, limits: LoadLimits) {
+    this.#sync = sync;
+    this.#limits = limits;
+  }
+
+  /** Asks server peers for `entry`; resolves once it is available or known to be unavailable. */
+  request(entry: CoValueEntry, except?: PeerState): Promise<void> {
+    const servers = this.#servers(except);
+    if (servers.length === 0) return Promise.resolve();
+    let pending = this.#pending.get(entry.id);
+    if (pending === undefined) {
+      pending = { waiters: [], notFoundFrom: new Set(), attempts: 0, cancelTimer: undefined };
+      this.#pending.set(entry.id, pending);
+      entry.state = "loading";
+      this.#ask(entry, pending, except);
+    }
+    const waiting = pending;
+    return new Promise((resolve) => waiting.waiters.push(resolve));
+  }
+
+  #servers(except?: PeerState): PeerState[] {
+    return [...this.#sync.peers.values()].filter((peer) => peer.isServer && !peer.closed && peer !== except);
+  }
+
+  #ask(entry: CoValueEntry, pending: PendingLoad, except?: PeerState): void {
+    pending.attempts++;
+    pending.notFoundFrom.clear();
+    for (const server of this.#servers(except)) {
+      server.send({ action: "load", ...entry.knownState() });
+    }
+    pending.cancelTimer?.();
+    pending.cancelTimer = this.#sync.node.clock.setTimeout(() => this.#settle(entry.id, "unavailable"), this.#limits.loadTimeoutMs);
+  }
+
+  /** A `known` from a peer may answer a load: header false means "not there". */
+  answered(peer: PeerState, message: KnownMessage): void {
+    const pending = this.#pending.get(message.id);
+    if (pending === undefined || message.header) return;
+    pending.notFoundFrom.add(peer.id);
+    this.#checkAllNotFound(message.id, pending);
+  }
+
+  /** A server peer went away: it will not answer. */
+  peerClosed(peer: PeerState): void {
+    for (const [id, pending] of this.#pending) {
+      pending.notFoundFrom.add(peer.id);
+      this.#checkAllNotFound(id, pending);
+    }
+  }
+
+  #checkAllNotFound(id: CoId, pending: PendingLoad): void {
+    const open = this.#servers().filter((server) => !pending.notFoundFrom.has(server.id));
+    if (open.length > 0) return;
+    const entry = this.#sync.node.peekEntry(id);
+    if (entry !== undefined && pending.attempts <= this.#limits.loadRetries && this.#servers().length > 0) {
+      pending.cancelTimer?.();
+      pending.cancelTimer = this.#sync.node.clock.setTimeout(() => this.#ask(entry, pending), this.#limits.loadRetryDelayMs);
+      return;
+    }
+    this.#settle(id, "unavailable");
+  }
+
+  /** The value arrived: wake everyone waiting for it. */
+  available(id: CoId): void {
+    this.#settle(id, "available");
+  }
+
+  #settle(id: CoId, state: "available" | "unavailable"): void {
+    const pending = this.#pending.get(id);
+    if (pending === undefined) return;
+    this.#pending.delete(id);
+    pending.cancelTimer?.();
+    const entry = this.#sync.node.peekEntry(id);
+    if (entry !== undefined && entry.log === undefined && state === "unavailable") entry.state = "unavailable";
+    for (const wake of pending.waiters) wake();
+  }
+}

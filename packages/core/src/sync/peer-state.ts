@@ -1,0 +1,62 @@
+import type { CoId } from "../ids/co-id.js";
+import type { OutgoingMessage, PeerChannel } from "../transport/peer-channel.js";
+import { combineKnownStates, type KnownState } from "./known-state.js";
+
+/**
+ * What we know about one peer: per CoValue, the state it confirmed and the state we optimistically
+ * assume after what we sent. A peer is subscribed to a CoValue iff it has an entry here (spec §5).
+ */
+export class PeerState {
+  readonly channel: PeerChannel;
+  readonly confirmed = new Map<CoId, KnownState>();
+  readonly optimistic = new Map<CoId, KnownState>();
+  /** CoValues this peer asked for with `load` and has not yet been sent everything of. */
+  readonly awaitingDone = new Set<CoId>();
+  closed = false;
+
+  constructor(channel: PeerChannel) {
+    this.channel = channel;
+  }
+
+  get id(): string {
+    return this.channel.peerId;
+  }
+
+  get isServer(): boolean {
+    return this.channel.role === "server";
+  }
+
+  isSubscribed(id: CoId): boolean {
+    return this.confirmed.has(id) || this.optimistic.has(id);
+  }
+
+  /** `load` and corrections replace what we believed. */
+  setKnown(state: KnownState): void {
+    this.confirmed.set(state.id, state);
+    this.optimistic.set(state.id, state);
+  }
+
+  /** `known` merges: counts only grow. */
+  mergeKnown(state: KnownState): void {
+    const confirmed = this.confirmed.get(state.id);
+    this.confirmed.set(state.id, confirmed === undefined ? state : combineKnownStates(confirmed, state));
+    const optimistic = this.optimistic.get(state.id);
+    this.optimistic.set(state.id, optimistic === undefined ? state : combineKnownStates(optimistic, state));
+  }
+
+  /** After sending content, assume the peer will hold it. */
+  mergeOptimistic(state: KnownState): void {
+    const optimistic = this.optimistic.get(state.id);
+    this.optimistic.set(state.id, optimistic === undefined ? state : combineKnownStates(optimistic, state));
+  }
+
+  /** A reconnect of a persistent peer keeps confirmed states and forgets optimistic ones. */
+  resetOptimistic(): void {
+    this.optimistic.clear();
+    for (const [id, state] of this.confirmed) this.optimistic.set(id, state);
+  }
+
+  send(message: OutgoingMessage): void {
+    if (!this.closed) this.channel.send(message);
+  }
+}

@@ -1,0 +1,15 @@
+import type { ErrorCode } from "../protocol/messages.js";
+
+/**
+ * Hooks for metrics. Every field optional; the server wires them to Prometheus counters.
+ * Called synchronously on the sync path, so implementations must be cheap.
+ */
+export interface SyncEvents {
+  messageIn?(peerId: string, action: string): void;
+  messageOut?(peerId: string, action: string): void;
+  rejected?(peerId: string, code: ErrorCode): void;
+  /** Milliseconds from receiving content to sending its durable ack. */
+  ackLatency?(ms: number): void;
+  storageLatency?(ms: number): void;
+  unloaded?(count: number): void;
+}

@@ -1,0 +1,234 @@
+import type { CoId } from "../ids/co-id.js";
+import type { CoValueEntry } from "../node/co-value-entry.js";
+import { dependenciesOf } from "../node/dependencies.js";
+import type { ContentMessage, ErrorNotice, SyncMessage } from "../protocol/messages.js";
+import { validateSyncMessage } from "../protocol/validate.js";
+import type { PeerChannel } from "../transport/peer-channel.js";
+import { handleContent } from "./handle-content.js";
+import { handleKnown } from "./handle-known.js";
+import { handleLoad } from "./handle-load.js";
+import { defaultLoadLimits, type LoadLimits, LoadTracker } from "./load-tracker.js";
+import { PeerState } from "./peer-state.js";
+import { channelFromSeedPeer, isPeerChannel, type SeedPeer } from "./seed-peer.js";
+import { sendNewContent } from "./send-content.js";
+import type { SyncEvents } from "./sync-events.js";
+import type { SyncNode } from "./sync-node.js";
+import { UnsyncedTracker } from "./unsynced-tracker.js";
+
+export interface SyncOptions extends Partial<LoadLimits> {
+  readonly events?: SyncEvents;
+}
+
+/**
+ * Keeps a node in sync with its peers: validates and dispatches incoming messages (one peer's
+ * messages in order, peers interleaved), pushes new content to subscribers (dependencies first to
+ * clients), loads from servers, tracks what each server still lacks. The seed's API stays:
+ * `node.syncManager.addPeer({ id, role, incoming, outgoing })`, or a PeerChannel.
+ */
+export class SyncManager {
+  readonly node: SyncNode;
+  readonly peers = new Map<string, PeerState>();
+  readonly loads: LoadTracker;
+  readonly unsynced: UnsyncedTracker;
+  readonly events: SyncEvents;
+  /** Confirmed states of persistent peers, kept across their reconnects. */
+  readonly #persistentStates = new Map<string, PeerState["confirmed"]>();
+  readonly #parkedWaitingOn = new Map<CoId, Set<CoValueEntry>>();
+  readonly #localChanges = new Set<CoValueEntry>();
+  #localFlushScheduled = false;
+
+  constructor(node: SyncNode, options: SyncOptions = {}) {
+    this.node = node;
+    this.events = options.events ?? {};
+    this.loads = new LoadTracker(this, { ...defaultLoadLimits, ...options });
+    this.unsynced = new UnsyncedTracker(this);
+  }
+
+  /** Connects a peer; returns its state. A peer with an id already connected replaces it. */
+  addPeer(peer: PeerChannel | SeedPeer): PeerState {
+    const channel = isPeerChannel(peer) ? peer : channelFromSeedPeer(peer);
+    this.peers.get(channel.peerId)?.channel.close({ code: 1000, reason: "replaced by a new connection" });
+    const state = new PeerState(channel);
+    const kept = channel.persistent ? this.#persistentStates.get(channel.peerId) : undefined;
+    if (kept !== undefined) {
+      for (const [id, known] of kept) state.confirmed.set(id, known);
+      state.resetOptimistic();
+    }
+    this.peers.set(channel.peerId, state);
+    const queue: unknown[] = [];
+    let draining = false;
+    const drain = async () => {
+      draining = true;
+      while (queue.length > 0 && !state.closed) {
+        try {
+          await this.#receive(state, queue.shift());
+        } catch (error) {
+          this.node.logger.error({ err: error, peer: state.id }, "sync handler failed");
+        }
+      }
+      draining = false;
+    };
+    channel.onMessage((message) => {
+      queue.push(message);
+      if (!draining) void drain();
+    });
+    void channel.closed.then(() => this.#peerClosed(state));
+    if (state.isServer) void this.#greetServer(state);
+    return state;
+  }
+
+  serverPeerCount(): number {
+    let count = 0;
+    for (const peer of this.peers.values()) if (peer.isServer && !peer.closed) count++;
+    return count;
+  }
+
+  #peerClosed(state: PeerState): void {
+    state.closed = true;
+    if (this.peers.get(state.id) === state) this.peers.delete(state.id);
+    if (state.channel.persistent) this.#persistentStates.set(state.id, state.confirmed);
+    this.loads.peerClosed(state);
+  }
+
+  async #receive(peer: PeerState, raw: unknown): Promise<void> {
+    const validated = validateSyncMessage(raw);
+    if (!validated.ok) {
+      const { message, id } = validated.error;
+      this.refuse(peer, id === undefined ? { code: "MalformedMessage", message } : { code: "MalformedMessage", id, message });
+      return;
+    }
+    const message: SyncMessage = validated.value;
+    this.events.messageIn?.(peer.id, message.action);
+    switch (message.action) {
+      case "load":
+        return handleLoad(this, peer, message);
+      case "known":
+        return handleKnown(this, peer, message);
+      case "content":
+        return handleContent(this, peer, peer.isServer ? message : withoutStreamingTarget(message));
+      case "done":
+        return;
+      case "reconcile":
+        // Full storage reconciliation: ask for what we lack, then acknowledge the batch.
+        for (const [id] of message.values) {
+          const entry = this.node.peekEntry(id);
+          peer.send({ action: "load", ...(entry?.knownState() ?? { id, header: false, sessions: {} }) });
+        }
+        peer.send({ action: "reconcile-ack", id: message.id });
+        return;
+      case "reconcile-ack":
+        return;
+    }
+  }
+
+  /** Sends an explicit error notice (to peers that accept them) and counts the refusal. */
+  refuse(peer: PeerState, error: ErrorNotice["error"]): void {
+    this.events.rejected?.(peer.id, error.code);
+    this.node.logger.warn({ peer: peer.id, ...error }, "refused input from peer");
+    if (peer.channel.acceptsErrorNotices) peer.send({ error });
+  }
+
+  /** New content in `entry`: push it to every server peer and every subscribed client but `source`. */
+  forward(entry: CoValueEntry, source?: PeerState): void {
+    for (const peer of this.peers.values()) {
+      if (peer === source || peer.closed) continue;
+      if (peer.isServer || peer.isSubscribed(entry.id)) sendNewContent(this.node, peer, entry);
+    }
+  }
+
+  /** A local write: batched per microtask, preserving order across CoValues. */
+  localChange(entry: CoValueEntry): void {
+    this.#localChanges.add(entry);
+    this.unsynced.markChanged(entry);
+    if (this.#localFlushScheduled) return;
+    this.#localFlushScheduled = true;
+    queueMicrotask(() => {
+      this.#localFlushScheduled = false;
+      const entries = [...this.#localChanges];
+      this.#localChanges.clear();
+      for (const changed of entries) this.forward(changed);
+    });
+  }
+
+  /** Makes `entry` available: from storage, else (for a client's request or our own) from servers. */
+  async makeAvailable(entry: CoValueEntry, requester?: PeerState): Promise<void> {
+    if (entry.log !== undefined) return;
+    await this.node.loadFromStorage(entry);
+    if (entry.log !== undefined) return;
+    if (requester === undefined || !requester.isServer) await this.loads.request(entry, requester);
+  }
+
+  /** Content whose signer accounts are missing waits here until they arrive. */
+  park(entry: CoValueEntry, peer: PeerState, message: ContentMessage, accounts: CoId[]): void {
+    entry.parked.push({ peerId: peer.id, message });
+    for (const account of accounts) {
+      let waiting = this.#parkedWaitingOn.get(account);
+      if (waiting === undefined) this.#parkedWaitingOn.set(account, (waiting = new Set()));
+      waiting.add(entry);
+      const accountEntry = this.node.entry(account);
+      // Ask the sender (it must have it, spec §5) and our servers.
+      peer.send({ action: "load", ...accountEntry.knownState() });
+      void this.makeAvailable(accountEntry, peer);
+    }
+  }
+
+  /** An entry got its header: wake loads waiting for it and content parked behind it. */
+  entryBecameAvailable(entry: CoValueEntry): void {
+    this.loads.available(entry.id);
+    const waiting = this.#parkedWaitingOn.get(entry.id);
+    if (waiting === undefined) return;
+    this.#parkedWaitingOn.delete(entry.id);
+    for (const parkedEntry of waiting) void this.#replayParked(parkedEntry);
+  }
+
+  async #replayParked(entry: CoValueEntry): Promise<void> {
+    const parked = entry.parked.splice(0);
+    for (const { peerId, message } of parked) {
+      const peer = this.peers.get(peerId);
+      if (peer === undefined) continue;
+      if (entry.parked.length > 0) {
+        entry.parked.push({ peerId, message });
+        continue;
+      }
+      await handleContent(this, peer, message);
+    }
+  }
+
+  /** On connecting to a server: subscribe to everything we hold, dependencies first. */
+  async #greetServer(peer: PeerState): Promise<void> {
+    const storage = this.node.storage;
+    if (storage !== undefined) {
+      const persisted = await storage.listUnsynced();
+      this.unsynced.restore(persisted);
+      for (const { id } of persisted) await this.node.loadFromStorage(this.node.entry(id));
+    }
+    const sent = new Set<CoId>();
+    const sendLoad = (entry: CoValueEntry) => {
+      if (sent.has(entry.id) || entry.log === undefined) return;
+      sent.add(entry.id);
+      for (const dependency of dependenciesOf(entry.log)) {
+        const dependencyEntry = this.node.peekEntry(dependency);
+        if (dependencyEntry !== undefined) sendLoad(dependencyEntry);
+      }
+      peer.send({ action: "load", ...entry.log.knownState() });
+    };
+    for (const entry of this.node.allEntries()) sendLoad(entry);
+  }
+
+  /** Resolves when server peers acknowledged everything of `id` we hold. */
+  waitForSync(id: CoId): Promise<void> {
+    return this.unsynced.waitForSync(id);
+  }
+
+  /** Resolves when server peers acknowledged everything we hold. */
+  async waitForAllSynced(): Promise<void> {
+    await Promise.all(this.unsynced.ids().map((id) => this.unsynced.waitForSync(id)));
+  }
+}
+
+// cojson strips expectContentUntil from clients: client→client streaming is unsupported.
+function withoutStreamingTarget(message: ContentMessage): ContentMessage {
+  if (message.expectContentUntil === undefined) return message;
+  const { expectContentUntil: _ignored, ...rest } = message;
+  return rest;
+}

@@ -1,0 +1,127 @@
+import type { CoId } from "../ids/co-id.js";
+import type { CoValueEntry } from "../node/co-value-entry.js";
+import type { UnsyncedEntry } from "../storage/storage-adapter.js";
+import type { Cancel } from "../time/clock.js";
+import { knownStateCovers } from "./known-state.js";
+import type { PeerState } from "./peer-state.js";
+import type { SyncManager } from "./sync-manager.js";
+
+/** How often unsynced marks are written to storage (cojson's BATCH_DELAY_MS). */
+export const UNSYNCED_PERSIST_DELAY_MS = 200;
+
+/**
+ * Which CoValues each server peer has not acknowledged yet. Marks are persisted in 200 ms
+ * batches so a restarted node resumes pushing them; `waitForSync` resolves when a value is
+ * acknowledged by every connected server peer.
+ */
+export class UnsyncedTracker {
+  readonly #sync: SyncManager;
+  /** CoValue id → server peer ids that lack something of it. */
+  readonly #unsynced = new Map<CoId, Set<string>>();
+  readonly #toMark = new Map<string, UnsyncedEntry>();
+  readonly #toClear = new Map<string, UnsyncedEntry>();
+  readonly #waiters = new Map<CoId, Array<() => void>>();
+  #flushTimer: Cancel | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+
+  constructor(sync: SyncManager) {
+    this.#sync = sync;
+  }
+
+  has(id: CoId): boolean {
+    return (this.#unsynced.get(id)?.size ?? 0) > 0;
+  }
+
+  ids(): CoId[] {
+    return [...this.#unsynced.keys()];
+  }
+
+  /** New content in `entry` (local or from `source`): every other server peer now lacks it. */
+  markChanged(entry: CoValueEntry, source?: PeerState): void {
+    for (const peer of this.#sync.peers.values()) {
+      if (!peer.isServer || peer === source) continue;
+      this.#mark(entry.id, peer.id);
+    }
+    if (this.#sync.serverPeerCount() === 0 && source === undefined) {
+      // No server connected yet: remember it for whichever server comes (resumed on connect).
+      this.#mark(entry.id, "any");
+    }
+  }
+
+  /** Marks restored from storage after a restart. */
+  restore(entries: readonly UnsyncedEntry[]): void {
+    for (const { id, peerId } of entries) {
+      let peers = this.#unsynced.get(id);
+      if (peers === undefined) this.#unsynced.set(id, (peers = new Set()));
+      peers.add(peerId);
+    }
+  }
+
+  #mark(id: CoId, peerId: string): void {
+    let peers = this.#unsynced.get(id);
+    if (peers === undefined) this.#unsynced.set(id, (peers = new Set()));
+    if (peers.has(peerId)) return;
+    peers.add(peerId);
+    const key = `${id} ${peerId}`;
+    this.#toClear.delete(key);
+    this.#toMark.set(key, { id, peerId });
+    this.#scheduleFlush();
+  }
+
+  /** After a `known` from a server peer: is it now up to date with us? */
+  checkSynced(entry: CoValueEntry, peer: PeerState): void {
+    const peers = this.#unsynced.get(entry.id);
+    if (peers === undefined || !peer.isServer || entry.log === undefined) return;
+    const confirmed = peer.confirmed.get(entry.id);
+    if (confirmed === undefined || !knownStateCovers(confirmed, entry.log.knownState())) return;
+    for (const peerId of [peer.id, "any"]) {
+      if (!peers.delete(peerId)) continue;
+      const key = `${entry.id} ${peerId}`;
+      this.#toMark.delete(key);
+      this.#toClear.set(key, { id: entry.id, peerId });
+    }
+    this.#scheduleFlush();
+    if (peers.size === 0) {
+      this.#unsynced.delete(entry.id);
+      for (const wake of this.#waiters.get(entry.id) ?? []) wake();
+      this.#waiters.delete(entry.id);
+    }
+  }
+
+  /** Resolves when `id` is acknowledged by the server peers (immediately if nothing is pending). */
+  waitForSync(id: CoId): Promise<void> {
+    if (!this.has(id)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.#waiters.get(id) ?? [];
+      list.push(resolve);
+      this.#waiters.set(id, list);
+    });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushTimer !== undefined || this.#sync.node.storage === undefined) return;
+    this.#flushTimer = this.#sync.node.clock.setTimeout(() => {
+      this.#flushTimer = undefined;
+      void this.flush();
+    }, UNSYNCED_PERSIST_DELAY_MS);
+  }
+
+  /** Writes pending marks now (also called on shutdown). */
+  flush(): Promise<void> {
+    const storage = this.#sync.node.storage;
+    if (storage === undefined) return Promise.resolve();
+    const mark = [...this.#toMark.values()];
+    const clear = [...this.#toClear.values()];
+    this.#toMark.clear();
+    this.#toClear.clear();
+    this.#flushing = this.#flushing.then(async () => {
+      try {
+        if (mark.length > 0) await storage.markUnsynced(mark);
+        if (clear.length > 0) await storage.clearUnsynced(clear);
+      } catch (error) {
+        this.#sync.node.logger.error({ err: error }, "could not persist unsynced marks");
+      }
+    });
+    return this.#flushing;
+  }
+}
