@@ -1,5 +1,6 @@
 import {
   type AppendChunk,
+  appendPieceProblem,
   type AppendOutcome,
   type CoId,
   isDeleteSessionId,
@@ -8,10 +9,10 @@ import {
   type StorageAdapter,
   type StoredCoValueSummary,
   type StoredPiece,
+  transactionTextProblem,
   type UnsyncedEntry,
 } from "@cosync/core";
 import pg from "pg";
-import { assertAppendChunk, assertUnsyncedEntries } from "./check-arguments.js";
 import { appendInTransaction } from "./postgres-append.js";
 import { migratePostgres } from "./postgres-migrations.js";
 import { loadPieces, readKnownState, readSummary } from "./postgres-reads.js";
@@ -78,12 +79,13 @@ class PostgresStorage implements StorageAdapter {
   }
 
   append(chunk: AppendChunk): Promise<AppendOutcome> {
-    assertAppendChunk(chunk);
-    return this.#run(`append(${chunk.id})`, chunk.id, () => inTransaction(this.pool, (client) => appendInTransaction(client, chunk)));
+    return this.#run(`append(${chunk.id})`, chunk.id, async () => {
+      assertWellFormed(chunk);
+      return inTransaction(this.pool, (client) => appendInTransaction(client, chunk));
+    });
   }
 
   markUnsynced(entries: readonly UnsyncedEntry[]): Promise<void> {
-    assertUnsyncedEntries(entries);
     return this.#run("markUnsynced", undefined, async () => {
       if (entries.length === 0) return;
       await this.pool.query(
@@ -95,7 +97,6 @@ class PostgresStorage implements StorageAdapter {
   }
 
   clearUnsynced(entries: readonly UnsyncedEntry[]): Promise<void> {
-    assertUnsyncedEntries(entries);
     return this.#run("clearUnsynced", undefined, async () => {
       if (entries.length === 0) return;
       await this.pool.query(
@@ -179,5 +180,17 @@ class PostgresStorage implements StorageAdapter {
     );
     this.#inFlight.add(settled);
     return call;
+  }
+}
+
+// A malformed chunk is a caller bug; refusing it before the transaction keeps the append atomic.
+function assertWellFormed(chunk: AppendChunk): void {
+  for (const [sessionId, piece] of Object.entries(chunk.sessions)) {
+    const problem = appendPieceProblem(sessionId, piece);
+    if (problem !== undefined) throw new StorageError(`append: ${problem}`, { coId: chunk.id });
+    for (const [index, tx] of piece.transactions.entries()) {
+      const txProblem = transactionTextProblem(sessionId, index, tx);
+      if (txProblem !== undefined) throw new StorageError(`append: ${txProblem}`, { coId: chunk.id });
+    }
   }
 }

@@ -1,14 +1,18 @@
 import {
+  advanceCheckpoint,
   type AppendChunk,
   type AppendOutcome,
   type AppendSessionPiece,
-  CHECKPOINT_BYTES,
   type CoId,
-  canonicalJson,
+  canonicalJsonOf,
   isDeleteSessionId,
   type JsonValue,
   type KnownState,
   type SessionId,
+  StorageError,
+  transactionTextSize,
+  unseenTransactions,
+  validateHeader,
 } from "@cosync/core";
 import type { PoolClient } from "pg";
 import type { TransactionResult } from "./postgres-transaction.js";
@@ -16,6 +20,7 @@ import type { TransactionResult } from "./postgres-transaction.js";
 interface LockedSession {
   readonly rowId: string;
   readonly count: number;
+  /** Transaction text (UTF-16 units, as `transactionTextSize` counts) stored since the last checkpoint. */
   readonly bytesSinceCheckpoint: number;
 }
 
@@ -67,7 +72,7 @@ WITH ins AS (
   INSERT INTO cosync_transactions (session, idx, tx)
   SELECT $1::bigint, $2::integer + t.ord::integer - 1, t.tx FROM unnest($3::text[]) WITH ORDINALITY AS t(tx, ord)
 ), cp AS (
-  INSERT INTO cosync_checkpoints (session, idx, signature) SELECT $1::bigint, $4::integer, $5::text WHERE $6::boolean
+  INSERT INTO cosync_checkpoints (session, idx, signature) SELECT $1::bigint, $4::integer - 1, $5::text WHERE $6::boolean
 )
 UPDATE cosync_sessions SET count = $4::integer, last_signature = $5::text, bytes_since_checkpoint = $7::integer,
   hash_state = $8::bytea
@@ -97,10 +102,10 @@ function knownStateOf(id: CoId, hasHeader: boolean, snapshot: Snapshot): KnownSt
   return { id, header: hasHeader, sessions };
 }
 
-function byteLength(transactions: readonly string[]): number {
-  let bytes = 0;
-  for (const tx of transactions) bytes += Buffer.byteLength(tx, "utf8");
-  return bytes;
+function headerText(chunk: AppendChunk): string {
+  const header = validateHeader(chunk.header);
+  if (!header.ok) throw new StorageError(`append: ${header.error}`, { coId: chunk.id });
+  return canonicalJsonOf(header.value as unknown as JsonValue);
 }
 
 /**
@@ -119,39 +124,43 @@ export async function appendInTransaction(
   );
   const sessionIds = pieces.map(([sessionId]) => sessionId);
   let snapshot = await lockAndRead(client, id, sessionIds);
+  // Whether the header was stored before this append: a Gap reports the state before it.
+  let hadHeader = snapshot.coValue?.hasHeader === true;
   if (snapshot.coValue === undefined) {
     if (chunk.header === undefined) return gap(knownStateOf(id, false, snapshot));
-    await client.query("INSERT INTO cosync_covalues (id, header) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING", [
-      id,
-      canonicalJson(chunk.header as unknown as JsonValue),
-    ]);
+    const inserted = await client.query(
+      "INSERT INTO cosync_covalues (id, header) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+      [id, headerText(chunk)],
+    );
     snapshot = await lockAndRead(client, id, sessionIds);
+    hadHeader = inserted.rowCount === 0 && snapshot.coValue?.hasHeader === true;
   }
-  if (snapshot.coValue === undefined) throw new Error("postgres append: CoValue row vanished after insert");
-  if (!snapshot.coValue.hasHeader) {
-    if (chunk.header === undefined) return gap(knownStateOf(id, false, snapshot));
+  const coValue = snapshot.coValue;
+  if (coValue === undefined) throw new Error("postgres append: CoValue row vanished after insert");
+  // After deletion only delete sessions (ending in "$") may grow; a chunk touching any other
+  // session is refused whole, like a gap, so appends stay atomic.
+  const refused = coValue.deleted && sessionIds.some((sessionId) => !isDeleteSessionId(sessionId));
+  if (!coValue.hasHeader) {
     // A tombstone written before the CoValue was ever stored has no header yet.
-    await client.query("UPDATE cosync_covalues SET header = $2 WHERE id = $1 AND header IS NULL", [
-      id,
-      canonicalJson(chunk.header as unknown as JsonValue),
-    ]);
+    if (chunk.header === undefined || refused) return gap(knownStateOf(id, false, snapshot));
+    await client.query("UPDATE cosync_covalues SET header = $2 WHERE id = $1 AND header IS NULL", [id, headerText(chunk)]);
   }
-  // After deletion only delete sessions (ending in "$") may grow; the rest of the chunk is ignored.
-  const deleted = snapshot.coValue.deleted;
-  const wanted = pieces.filter(([sessionId]) => !deleted || isDeleteSessionId(sessionId));
-
-  for (const [sessionId, piece] of wanted) {
-    if (piece.after > (snapshot.locked.get(sessionId)?.count ?? 0)) return gap(knownStateOf(id, true, snapshot));
+  if (refused) return gap(knownStateOf(id, hadHeader, snapshot));
+  for (const [sessionId, piece] of pieces) {
+    if (unseenTransactions(piece, snapshot.locked.get(sessionId)?.count ?? 0) === "Gap") {
+      return gap(knownStateOf(id, hadHeader, snapshot));
+    }
   }
-  const missing = wanted
+  const missing = pieces
     .filter(([sessionId, piece]) => !snapshot.locked.has(sessionId) && piece.transactions.length > 0)
     .map(([sessionId]) => sessionId);
   if (missing.length > 0) await createSessions(client, id, missing, snapshot);
 
-  for (const [sessionId, piece] of wanted) {
+  for (const [sessionId, piece] of pieces) {
     const session = snapshot.locked.get(sessionId);
     if (session === undefined) continue;
-    const fresh = piece.transactions.slice(session.count - piece.after);
+    const fresh = unseenTransactions(piece, session.count);
+    if (fresh === "Gap") throw new Error("postgres append: a locked session shrank");
     if (fresh.length === 0) continue;
     snapshot.locked.set(sessionId, await writePiece(client, session, piece, fresh));
   }
@@ -182,14 +191,12 @@ async function writePiece(
   fresh: readonly string[],
 ): Promise<LockedSession> {
   const count = session.count + fresh.length;
-  let bytes = session.bytesSinceCheckpoint + byteLength(fresh);
-  const checkpoint = bytes > CHECKPOINT_BYTES;
-  if (checkpoint) bytes = 0;
-  const hashState = piece.hashState === undefined ? null : Buffer.from(piece.hashState.buffer, piece.hashState.byteOffset, piece.hashState.byteLength);
+  const next = advanceCheckpoint(session.bytesSinceCheckpoint, transactionTextSize(fresh));
+  const hashState = piece.hashState === undefined ? null : Buffer.from(piece.hashState);
   await client.query({
     name: "cosync-append-write",
     text: writeSql,
-    values: [session.rowId, session.count, fresh, count, piece.lastSignature, checkpoint, bytes, hashState],
+    values: [session.rowId, session.count, fresh, count, piece.lastSignature, next.checkpoint, next.sizeSinceCheckpoint, hashState],
   });
-  return { rowId: session.rowId, count, bytesSinceCheckpoint: bytes };
+  return { rowId: session.rowId, count, bytesSinceCheckpoint: next.sizeSinceCheckpoint };
 }

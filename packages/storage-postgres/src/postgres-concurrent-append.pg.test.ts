@@ -92,7 +92,7 @@ test("postgres: two processes appending the same sessions concurrently leave eve
         [summary[0].row_id],
       );
       expect(checkpoints.length).toBeGreaterThan(0);
-      for (const checkpoint of checkpoints) expect(checkpoint.signature).toBe(sigAt(session, checkpoint.idx));
+      for (const checkpoint of checkpoints) expect(checkpoint.signature).toBe(sigAt(session, checkpoint.idx + 1));
     }
   } finally {
     await client.end();

@@ -40,6 +40,7 @@ const migrations: readonly Migration[] = [
          tx text NOT NULL,
          PRIMARY KEY (session, idx)
        )`,
+      // idx: the last transaction the signature covers (core's StoredCheckpoint).
       `CREATE TABLE cosync_checkpoints (
          session bigint NOT NULL,
          idx integer NOT NULL,

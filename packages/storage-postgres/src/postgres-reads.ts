@@ -1,12 +1,17 @@
-import type {
-  CoId,
-  CoValueHeader,
-  KnownState,
-  SessionId,
-  Signature,
-  StoredCoValueSummary,
-  StoredPiece,
-  StoredSessionSummary,
+import {
+  type CoId,
+  type CoValueHeader,
+  type KnownState,
+  type LoadSegment,
+  packStoredPieces,
+  planLoadSegments,
+  type SessionId,
+  type Signature,
+  type StoredCheckpoint,
+  type StoredCoValueSummary,
+  type StoredPiece,
+  type StoredSessionExtent,
+  type StoredSessionSummary,
 } from "@cosync/core";
 import type { Pool } from "pg";
 
@@ -57,26 +62,17 @@ export async function readSummary(pool: Pool, id: CoId): Promise<StoredCoValueSu
   return { header: JSON.parse(header) as CoValueHeader, sessions };
 }
 
-/** A run of one session's transactions that ends at a stored signature. */
-interface Segment {
-  readonly sessionId: SessionId;
-  readonly rowId: string;
-  readonly from: number;
-  readonly to: number;
-  readonly signature: Signature;
-}
-
-// Tail segments (from the last checkpoint to the end) are under CHECKPOINT_BYTES each, so many of
-// them are fetched in one query; a segment ending at a checkpoint is fetched on its own.
+// Segments that end at the session's last signature hold less than CHECKPOINT_BYTES each, so
+// many of them are fetched in one query; one that ends at a checkpoint is fetched on its own.
 const MAX_SEGMENTS_PER_QUERY = 64;
 
 /**
- * Yields what is stored beyond `since`: one piece per segment, in session-id order, each cut at a
- * checkpoint or at the session's last signature; the header rides on the first piece.
+ * Yields what is stored beyond `since`, cut and packed by core's `planLoadSegments` and
+ * `packStoredPieces` (so every adapter cuts identically), in session-id order.
  *
  * Rows are fetched lazily, a batch of segments at a time. Transactions are append-only, so a range
- * read after the summary read is consistent; only a concurrent `markDeleted` can shrink it, and a
- * segment that comes back short is then dropped instead of being yielded with a wrong signature.
+ * read after the summary read is consistent; only a concurrent `markDeleted` can shrink it, and
+ * `packStoredPieces` drops a segment that comes back short instead of yielding a wrong signature.
  */
 export async function* loadPieces(pool: Pool, id: CoId, since: KnownState | undefined): AsyncGenerator<StoredPiece> {
   const { rows } = await pool.query<SessionRow>({
@@ -88,63 +84,58 @@ export async function* loadPieces(pool: Pool, id: CoId, since: KnownState | unde
   });
   const headerText = rows[0]?.header;
   if (headerText === undefined || headerText === null) return;
-  let header = since?.header === true ? undefined : (JSON.parse(headerText) as CoValueHeader);
+  const header = since?.header === true ? undefined : (JSON.parse(headerText) as CoValueHeader);
 
   const wanted = rows.filter(
     (row): row is SessionRow & { row_id: string; session_id: SessionId; count: number; last_signature: Signature } =>
       row.session_id !== null && row.count !== null && row.count > (since?.sessions[row.session_id] ?? 0),
   );
-  const segments = await planSegments(pool, wanted, since);
-  for (let start = 0; start < segments.length; ) {
-    const batch = nextBatch(segments, start);
-    start += batch.length;
-    const transactionsBySegment = await readSegments(pool, batch);
-    for (const [index, segment] of batch.entries()) {
-      const transactions = transactionsBySegment[index] ?? [];
-      if (transactions.length !== segment.to - segment.from) continue;
-      const sessions = { [segment.sessionId]: { after: segment.from, transactions, lastSignature: segment.signature } };
-      yield header === undefined ? { id, sessions } : { id, header, sessions };
-      header = undefined;
+  const rowIds = new Map(wanted.map((row) => [row.session_id, row.row_id]));
+  const segments = planLoadSegments(await readExtents(pool, wanted), since?.sessions);
+  const fetched = new Map<LoadSegment, string[]>();
+  let position = 0;
+  yield* packStoredPieces(id, header, segments, async (segment) => {
+    if (!fetched.has(segment)) {
+      position = segments.indexOf(segment, position);
+      const batch = nextBatch(segments, position);
+      const transactions = await readSegments(pool, batch, rowIds);
+      for (const [index, part] of batch.entries()) fetched.set(part, transactions[index] ?? []);
     }
-  }
-  if (header !== undefined) yield { id, header, sessions: {} };
+    const transactions = fetched.get(segment);
+    fetched.delete(segment);
+    return transactions;
+  });
 }
 
-async function planSegments(
+async function readExtents(
   pool: Pool,
   sessions: ReadonlyArray<{ row_id: string; session_id: SessionId; count: number; last_signature: Signature }>,
-  since: KnownState | undefined,
-): Promise<Segment[]> {
+): Promise<StoredSessionExtent[]> {
   if (sessions.length === 0) return [];
   const { rows } = await pool.query<{ session: string; idx: number; signature: Signature }>({
     name: "cosync-load-checkpoints",
     text: "SELECT session, idx, signature FROM cosync_checkpoints WHERE session = ANY($1::bigint[]) ORDER BY session, idx",
     values: [sessions.map((session) => session.row_id)],
   });
-  const checkpointsBySession = new Map<string, Array<{ idx: number; signature: Signature }>>();
+  const checkpointsBySession = new Map<string, StoredCheckpoint[]>();
   for (const row of rows) {
     const list = checkpointsBySession.get(row.session) ?? [];
     list.push({ idx: row.idx, signature: row.signature });
     checkpointsBySession.set(row.session, list);
   }
-  const segments: Segment[] = [];
-  for (const session of sessions) {
-    let from = since?.sessions[session.session_id] ?? 0;
-    for (const checkpoint of checkpointsBySession.get(session.row_id) ?? []) {
-      if (checkpoint.idx <= from || checkpoint.idx >= session.count) continue;
-      segments.push({ sessionId: session.session_id, rowId: session.row_id, from, to: checkpoint.idx, signature: checkpoint.signature });
-      from = checkpoint.idx;
-    }
-    segments.push({ sessionId: session.session_id, rowId: session.row_id, from, to: session.count, signature: session.last_signature });
-  }
-  return segments;
+  return sessions.map((session) => ({
+    sessionId: session.session_id,
+    count: session.count,
+    lastSignature: session.last_signature,
+    checkpoints: checkpointsBySession.get(session.row_id) ?? [],
+  }));
 }
 
-function nextBatch(segments: readonly Segment[], start: number): Segment[] {
-  const batch: Segment[] = [];
+function nextBatch(segments: readonly LoadSegment[], start: number): LoadSegment[] {
+  const batch: LoadSegment[] = [];
   for (let index = start; index < segments.length && batch.length < MAX_SEGMENTS_PER_QUERY; index++) {
-    const segment = segments[index] as Segment;
-    // A segment that ends at a checkpoint holds about CHECKPOINT_BYTES: keep it alone.
+    const segment = segments[index] as LoadSegment;
+    // Followed by more of its session: it ends at a checkpoint and holds about CHECKPOINT_BYTES.
     const big = segments[index + 1]?.sessionId === segment.sessionId;
     if (big && batch.length > 0) break;
     batch.push(segment);
@@ -153,14 +144,14 @@ function nextBatch(segments: readonly Segment[], start: number): Segment[] {
   return batch;
 }
 
-async function readSegments(pool: Pool, batch: readonly Segment[]): Promise<string[][]> {
+async function readSegments(pool: Pool, batch: readonly LoadSegment[], rowIds: ReadonlyMap<SessionId, string>): Promise<string[][]> {
   const { rows } = await pool.query<[number, string]>({
     name: "cosync-load-transactions",
     text: `SELECT r.ord::integer, t.tx
            FROM unnest($1::bigint[], $2::integer[], $3::integer[]) WITH ORDINALITY AS r(session, lo, hi, ord)
            JOIN cosync_transactions t ON t.session = r.session AND t.idx >= r.lo AND t.idx < r.hi
            ORDER BY r.ord, t.idx`,
-    values: [batch.map((s) => s.rowId), batch.map((s) => s.from), batch.map((s) => s.to)],
+    values: [batch.map((s) => rowIds.get(s.sessionId)), batch.map((s) => s.after), batch.map((s) => s.after + s.count)],
     rowMode: "array",
   });
   const out: string[][] = batch.map(() => []);

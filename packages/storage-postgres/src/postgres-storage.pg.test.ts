@@ -8,16 +8,23 @@ import {
   StorageError,
   type StoredPiece,
 } from "@cosync/core";
+import { runStorageConformance } from "@cosync/testing";
 import pg from "pg";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { openPostgresStorage } from "./open-postgres-storage.js";
+import { POSTGRES_SCHEMA_VERSION } from "./postgres-migrations.js";
 import { createFreshDatabase, type FreshDatabase } from "./test-fixtures/fresh-database.js";
+
+// Each conformance test gets its own database (CREATE DATABASE t_<random>), dropped afterwards.
+runStorageConformance("postgres", async () => {
+  const fresh = await createFreshDatabase();
+  const storage = await openPostgresStorage({ url: fresh.url });
+  return { storage, reopen: () => openPostgresStorage({ url: fresh.url }), cleanup: () => fresh.drop() };
+});
 
 const id = "co_zPostgresTestValue" as CoId;
 const header: CoValueHeader = { type: "comap", ruleset: { type: "unsafeAllowAll" }, meta: null, uniqueness: "zUnique" };
 const alice = "co_zAlice_session_zAlice1" as SessionId;
-const bob = "co_zBob_session_zBob1" as SessionId;
-const aliceDelete = "co_zAlice_session_dAliceDel$" as SessionId;
 
 const tx = (session: string, index: number, pad = 0): string =>
   JSON.stringify({ privacy: "trusting", madeAt: index, changes: `["${session}:${index}${"x".repeat(pad)}"]` });
@@ -40,45 +47,6 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await db.drop();
-});
-
-test("postgres: appended sessions round-trip through load, knownState and summary", async () => {
-  await using storage = await openPostgresStorage({ url: db.url });
-  const hashState = new Uint8Array([1, 2, 3]);
-  const chunk: AppendChunk = { id, header, sessions: { [alice]: { ...piece(alice, 0, 3), hashState }, [bob]: piece(bob, 0, 1) } };
-  expect(await storage.append(chunk)).toEqual({ type: "Stored", knownState: { id, header: true, sessions: { [alice]: 3, [bob]: 1 } } });
-  expect(await storage.knownState(id)).toEqual({ id, header: true, sessions: { [alice]: 3, [bob]: 1 } });
-  expect(await storage.summary(id)).toEqual({
-    header,
-    sessions: { [alice]: { count: 3, lastSignature: sig(alice, 3), hashState }, [bob]: { count: 1, lastSignature: sig(bob, 1) } },
-  });
-  expect(await collect(storage.load(id))).toEqual([
-    { id, header, sessions: { [alice]: piece(alice, 0, 3) } },
-    { id, sessions: { [bob]: piece(bob, 0, 1) } },
-  ]);
-  expect(await collect(storage.load(id, { id, header: true, sessions: { [alice]: 2, [bob]: 1 } }))).toEqual([
-    { id, sessions: { [alice]: piece(alice, 2, 1) } },
-  ]);
-});
-
-test("postgres: an overlapping piece stores only its unseen suffix", async () => {
-  await using storage = await openPostgresStorage({ url: db.url });
-  await storage.append({ id, header, sessions: { [alice]: piece(alice, 0, 2) } });
-  const outcome = await storage.append({ id, sessions: { [alice]: piece(alice, 1, 3) } });
-  expect(outcome).toEqual({ type: "Stored", knownState: { id, header: true, sessions: { [alice]: 4 } } });
-  expect(await collect(storage.load(id))).toEqual([{ id, header, sessions: { [alice]: piece(alice, 0, 4) } }]);
-});
-
-test("postgres: a gap in one session stores nothing of the chunk", async () => {
-  await using storage = await openPostgresStorage({ url: db.url });
-  expect(await storage.append({ id, sessions: { [alice]: piece(alice, 0, 1) } })).toEqual({
-    type: "Gap",
-    knownState: { id, header: false, sessions: {} },
-  });
-  await storage.append({ id, header, sessions: { [alice]: piece(alice, 0, 1) } });
-  const outcome = await storage.append({ id, sessions: { [bob]: piece(bob, 0, 2), [alice]: piece(alice, 2, 1) } });
-  expect(outcome).toEqual({ type: "Gap", knownState: { id, header: true, sessions: { [alice]: 1 } } });
-  expect(await storage.knownState(id)).toEqual({ id, header: true, sessions: { [alice]: 1 } });
 });
 
 test("postgres: loads are cut at the checkpoints recorded every CHECKPOINT_BYTES", async () => {
@@ -104,38 +72,6 @@ test("postgres: loads are cut at the checkpoints recorded every CHECKPOINT_BYTES
     { id, sessions: { [alice]: piece(alice, 30, 6, pad) } },
     { id, sessions: { [alice]: piece(alice, 36, 4, pad) } },
   ]);
-});
-
-test("postgres: markDeleted erases ordinary sessions and afterwards accepts only delete sessions", async () => {
-  await using storage = await openPostgresStorage({ url: db.url });
-  await storage.append({ id, header, sessions: { [alice]: piece(alice, 0, 2), [aliceDelete]: piece(aliceDelete, 0, 1) } });
-  await storage.markDeleted(id);
-  expect(await storage.isDeleted(id)).toBe(true);
-  expect(await storage.knownState(id)).toEqual({ id, header: true, sessions: { [aliceDelete]: 1 } });
-  const outcome = await storage.append({ id, sessions: { [bob]: piece(bob, 0, 1), [aliceDelete]: piece(aliceDelete, 1, 1) } });
-  expect(outcome).toEqual({ type: "Stored", knownState: { id, header: true, sessions: { [aliceDelete]: 2 } } });
-  expect(await storage.isDeleted("co_zOther" as CoId)).toBe(false);
-});
-
-test("postgres: unsynced marks are a set that survives reopening", async () => {
-  const first = await openPostgresStorage({ url: db.url });
-  const a = { id, peerId: "server" };
-  const b = { id: "co_zOther" as CoId, peerId: "server" };
-  await first.markUnsynced([a, b, a]);
-  await first.clearUnsynced([b]);
-  await first.close();
-  await using second = await openPostgresStorage({ url: db.url });
-  expect(await second.listUnsynced()).toEqual([a]);
-});
-
-test("postgres: after close every call rejects with StorageError and reopening keeps the data", async () => {
-  const storage = await openPostgresStorage({ url: db.url });
-  await storage.append({ id, header, sessions: { [alice]: piece(alice, 0, 2) } });
-  await storage.close();
-  await expect(storage.knownState(id)).rejects.toBeInstanceOf(StorageError);
-  await expect(collect(storage.load(id))).rejects.toBeInstanceOf(StorageError);
-  await using reopened = await openPostgresStorage({ url: db.url });
-  expect(await reopened.knownState(id)).toEqual({ id, header: true, sessions: { [alice]: 2 } });
 });
 
 test("postgres: a caller's pool is used as given and left open on close", async () => {
@@ -186,4 +122,26 @@ test("postgres: two processes opening a fresh database at once migrate it exactl
   } finally {
     await client.end();
   }
+});
+
+test("postgres: a database migrated by a newer cosync is refused, not guessed at", async () => {
+  await (await openPostgresStorage({ url: db.url })).close();
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    await client.query("INSERT INTO cosync_schema_version (version, description) VALUES ($1, 'from the future')", [
+      POSTGRES_SCHEMA_VERSION + 1,
+    ]);
+  } finally {
+    await client.end();
+  }
+  await expect(openPostgresStorage({ url: db.url })).rejects.toThrow(/schema is version/);
+});
+
+test("postgres: an unreachable server fails to open with a StorageError", async () => {
+  const url = new URL(db.url);
+  url.port = "1";
+  const failure = await openPostgresStorage({ url: url.toString() }).catch((error: unknown) => error);
+  expect(failure).toBeInstanceOf(StorageError);
+  expect((failure as StorageError).cause).toBeDefined();
 });
