@@ -38,3 +38,7 @@ export * from "./sync/sync-events.js";
 export * from "./sync/sync-manager.js";
 export * from "./sync/unsynced-tracker.js";
 export * from "./time/clock.js";
+export * from "./protocol/close-codes.js";
+export * from "./protocol/version.js";
+export * from "./sync/priority-queue.js";
+export * from "./transport/linked-channels.js";
