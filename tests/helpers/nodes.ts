@@ -4,6 +4,7 @@ import {
   CoCrypto as CoCryptoClass,
   type Clock,
   type CoValueHeader,
+  createLinkedChannels,
   createMemoryStorage,
   createLocalNode,
   type LocalNode,
@@ -45,4 +46,41 @@ export function connect(client: LocalNode, server: LocalNode, ids = { server: "s
 
 export function plainHeader(crypto: CoCrypto, type: CoValueHeader["type"] = "comap"): CoValueHeader {
   return { type, ruleset: { type: "unsafeAllowAll" }, meta: null, createdAt: "2026-11-25T00:00:00.000Z", uniqueness: crypto.newUniqueness() };
+}
+
+/**
+ * A node acting for an account: creates the account CoValue with cojson's deterministic header
+ * (spec §1.4) and writes one transaction into it, so sessions `<account>_session_z…` verify.
+ */
+export async function createAccountNode(options: Partial<LocalNodeOptions> = {}): Promise<LocalNode> {
+  const crypto = await testCrypto();
+  const agentSecret = crypto.newRandomAgentSecret();
+  const agentId = crypto.agentId(agentSecret);
+  const header: CoValueHeader = {
+    type: "comap",
+    ruleset: { type: "group", initialAdmin: agentId },
+    meta: { type: "account" },
+    createdAt: null,
+    uniqueness: null,
+  };
+  const { idForHeader } = await import("@cosync/core");
+  const accountId = idForHeader(header, (bytes) => crypto.provider.blake3(bytes));
+  const node = await createTestNode({ ...options, agentSecret, accountId });
+  node.createCoValue(header).writeTrusting([{ op: "set", key: agentId, value: "admin" }]);
+  return node;
+}
+
+/** Links two nodes with in-memory channels that accept error notices, optionally traced. */
+export function link(
+  client: LocalNode,
+  server: LocalNode,
+  options: { trace?: import("./trace.js").MessageTrace; names?: { client: string; server: string } } = {},
+) {
+  const names = options.names ?? { client: "client", server: "server" };
+  const [toServer, toClient] = createLinkedChannels({ aId: names.client, bId: names.server, aRole: "client", bRole: "server" });
+  const clientSide = options.trace ? options.trace.wrap(toServer, names.client, names.server) : toServer;
+  const serverSide = options.trace ? options.trace.wrap(toClient, names.server, names.client) : toClient;
+  const serverPeer = client.syncManager.addPeer(clientSide);
+  const clientPeer = server.syncManager.addPeer(serverSide);
+  return { serverPeer, clientPeer, toServer, toClient };
 }
