@@ -12,6 +12,7 @@ const arbOp = fc.oneof(
 test("priority queue: empty queue shifts undefined and has size 0", () => {
   const queue = new PriorityQueue<string>();
   expect(queue.size).toBe(0);
+  expect(queue.peek()).toBeUndefined();
   expect(queue.shift()).toBeUndefined();
 });
 
@@ -62,6 +63,7 @@ test.prop([fc.array(arbOp, { maxLength: 300 })])(
       } else {
         const best = model.reduce<number>((at, entry, index) => (at < 0 || entry.priority < (model[at]?.priority ?? 7) ? index : at), -1);
         const expected = best < 0 ? undefined : model.splice(best, 1)[0]?.item;
+        expect(queue.peek()).toBe(expected);
         expect(queue.shift()).toBe(expected);
       }
       expect(queue.size).toBe(model.length);

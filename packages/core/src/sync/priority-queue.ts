@@ -13,6 +13,10 @@ class Lane<T> {
     this.#items.push(item);
   }
 
+  peek(): T | undefined {
+    return this.#head === this.#items.length ? undefined : this.#items[this.#head];
+  }
+
   shift(): T | undefined {
     if (this.#head === this.#items.length) return undefined;
     const item = this.#items[this.#head] as T;
@@ -58,6 +62,14 @@ export class PriorityQueue<T> {
   shift(): T | undefined {
     for (const lane of this.#lanes) {
       if (lane.size > 0) return lane.shift();
+    }
+    return undefined;
+  }
+
+  /** What `shift` would return next, without removing it. */
+  peek(): T | undefined {
+    for (const lane of this.#lanes) {
+      if (lane.size > 0) return lane.peek();
     }
     return undefined;
   }
