@@ -1,0 +1,68 @@
+import { createTestClock, type CoId } from "@cosync/core";
+import { expect, test } from "vitest";
+import { connect, createTestNode, plainHeader, testCrypto } from "../helpers/nodes.js";
+
+test("gc: 10,000 idle values leave memory after the idle time; values with listeners stay; load brings them back", async () => {
+  const clock = createTestClock();
+  // The node that collects is a server: its values arrive from a client and are acked.
+  const node = await createTestNode({ clock, gc: { intervalMs: 60_000, idleMs: 5 * 60_000 } });
+  const client = await createTestNode();
+  connect(client, node, { server: "server", client: "client" });
+  const crypto = await testCrypto();
+  const ids: CoId[] = [];
+  for (let i = 0; i < 10_000; i++) {
+    const value = client.createCoValue(plainHeader(crypto));
+    value.writeTrusting([{ i }]);
+    ids.push(value.id);
+  }
+  await client.syncManager.waitForAllSynced();
+  const watched = ids.slice(0, 10);
+  for (const id of watched) node.get(id)?.subscribe(() => {});
+  await Promise.all(ids.map((id) => node.peekEntry(id)?.storageTail));
+
+  clock.advance(4 * 60_000); // timers fire, but nothing is idle for 5 minutes yet
+  expect(ids.filter((id) => node.peekEntry(id)?.log !== undefined)).toHaveLength(10_000);
+
+  clock.advance(2 * 60_000); // the 6-minute tick finds everything idle
+  const inMemory = ids.filter((id) => node.peekEntry(id)?.log !== undefined);
+  expect(inMemory).toEqual(watched);
+  expect(node.peekEntry(ids[500] as CoId)?.state).toBe("unloaded");
+
+  const again = await node.load(ids[500] as CoId);
+  if (again.status !== "loaded") throw new Error("could not reload");
+  expect([...again.value.transactions()].map((t) => t.tx.privacy === "trusting" && JSON.parse(t.tx.changes))).toEqual([[{ i: 500 }]]);
+});
+
+test("gc: an unloaded value still answers a load exactly from its last known state", async () => {
+  const clock = createTestClock();
+  const server = await createTestNode({ clock, gc: { intervalMs: 1_000, idleMs: 1_000 } });
+  const crypto = await testCrypto();
+  const writer = await createTestNode({ clock });
+  connect(writer, server, { server: "server", client: "writer" });
+  const value = writer.createCoValue(plainHeader(crypto));
+  value.writeTrusting(["x"]);
+  await value.waitForSync();
+  await server.peekEntry(value.id)?.storageTail;
+  clock.advance(5_000);
+  expect(server.peekEntry(value.id)?.state).toBe("unloaded");
+  // A reader that has nothing gets the full value (reloaded from storage).
+  const reader = await createTestNode({ clock });
+  connect(reader, server, { server: "server", client: "reader" });
+  const loaded = await reader.load(value.id);
+  expect(loaded.status).toBe("loaded");
+  expect(reader.get(value.id)?.knownState()).toEqual(value.knownState());
+});
+
+test("gc: values with unsynced changes are never unloaded", async () => {
+  const clock = createTestClock();
+  const node = await createTestNode({ clock, gc: { intervalMs: 1_000, idleMs: 1_000 } });
+  const crypto = await testCrypto();
+  const lonely = await createTestNode();
+  connect(node, lonely, { server: "never-acks", client: "node" });
+  lonely.syncManager.peers.get("node")?.channel.close();
+  const value = node.createCoValue(plainHeader(crypto));
+  value.writeTrusting(["pending"]);
+  await node.peekEntry(value.id)?.storageTail;
+  clock.advance(10_000);
+  expect(node.peekEntry(value.id)?.log).toBeDefined();
+});
