@@ -71,7 +71,7 @@ export function isEveryoneRole(role: unknown): boolean {
  * `a` replace the role `b` held so far? Anything beats no role or revoked; otherwise only
  * admin > manager > writer > reader (so writer does not replace writeOnly here).
  */
-export function outranks(a: string | undefined, b: string | undefined): boolean {
+export function outranks(a: unknown, b: unknown): boolean {
   if (a === undefined || a === "revoked") return false;
   if (b === undefined || b === "revoked") return true;
   if (b === "admin") return false;
@@ -85,25 +85,25 @@ export function outranks(a: string | undefined, b: string | undefined): boolean 
  * cojson's `isMorePermissiveAndShouldInherit`, used by `roleOf`: does the role inherited from a
  * parent replace the role `child` held so far?
  */
-export function inheritsOver(parent: string | undefined, child: string | undefined): boolean {
+export function inheritsOver(parent: unknown, child: unknown): boolean {
   switch (parent) {
     case "revoked":
       return true;
     case "admin":
-      return child === undefined || child !== "admin";
+      return !child || child !== "admin";
     case "manager":
-      return child === undefined || (child !== "manager" && child !== "admin");
+      return !child || (child !== "manager" && child !== "admin");
     case "writer":
-      return child === undefined || child === "reader" || child === "writeOnly";
+      return !child || child === "reader" || child === "writeOnly";
     case "reader":
-      return child === undefined;
+      return !child;
     default:
       return false;
   }
 }
 
 /** Roles whose holders' transactions in an ownedByGroup value are valid. */
-export function canWriteOwned(role: string | undefined): boolean {
+export function canWriteOwned(role: unknown): boolean {
   return role === "admin" || role === "manager" || role === "writer" || role === "writeOnly";
 }
 
