@@ -1,0 +1,5 @@
+/** `@cosync/testing`: conformance suites and test helpers shared by cosync packages. */
+export { runCryptoProviderConformance } from "./crypto-provider-conformance.js";
+export { runStorageConformance, type StorageSetup } from "./storage-conformance.js";
+export * from "./storage-test-data.js";
+export { type ChannelPair, type ChannelSetup, type ReleaseCongestion, runChannelConformance } from "./channel-conformance.js";
