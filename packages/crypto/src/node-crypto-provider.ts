@@ -1,0 +1,109 @@
+import type { CryptoProvider } from "@cosync/core";
+import sodium from "sodium-native";
+import { assertByteCount, assertBytes, assertLength } from "./assert-bytes.js";
+import { loadHashWasmBlake3 } from "./hash-wasm-blake3.js";
+
+/**
+ * Loads the server `CryptoProvider` ("node-native"): native libsodium through sodium-native for
+ * signatures, X25519 and XSalsa20(-Poly1305), and hash-wasm's WASM BLAKE3, which beats the native
+ * bindings on transaction-sized inputs (PERF.md §1–§3). Node only; browsers use
+ * `loadPortableCryptoProvider`, which produces identical bytes.
+ */
+export async function loadNodeCryptoProvider(): Promise<CryptoProvider> {
+  const blake3 = await loadHashWasmBlake3();
+  return {
+    name: "node-native",
+    randomBytes,
+    blake3: blake3.hash,
+    createHashChain: blake3.createHashChain,
+    ed25519KeyPair,
+    ed25519Sign,
+    ed25519Verify,
+    x25519PublicKey,
+    x25519SharedSecret,
+    xsalsa20Xor,
+    secretboxSeal,
+    secretboxOpen,
+  };
+}
+
+const TAG_BYTES = 16;
+
+function randomBytes(length: number): Uint8Array {
+  assertByteCount(length, "length");
+  const bytes = new Uint8Array(length);
+  sodium.randombytes_buf(bytes);
+  return bytes;
+}
+
+function ed25519KeyPair(seed: Uint8Array): { readonly publicKey: Uint8Array; readonly secretKey: Uint8Array } {
+  assertLength(seed, 32, "seed");
+  const publicKey = new Uint8Array(32);
+  const secretKey = new Uint8Array(64);
+  sodium.crypto_sign_seed_keypair(publicKey, secretKey, seed);
+  return { publicKey, secretKey };
+}
+
+function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
+  assertLength(secretKey, 64, "secretKey");
+  assertBytes(message, "message");
+  const signature = new Uint8Array(64);
+  sodium.crypto_sign_detached(signature, message, secretKey);
+  return signature;
+}
+
+function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  // sodium-native asserts on lengths (and accepts over-long signatures), so check exactly here
+  // to honour "false, never a throw".
+  if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false;
+  if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
+  if (!(message instanceof Uint8Array)) return false;
+  return sodium.crypto_sign_verify_detached(signature, message, publicKey);
+}
+
+function x25519PublicKey(secret: Uint8Array): Uint8Array {
+  assertLength(secret, 32, "secret");
+  const publicKey = new Uint8Array(32);
+  sodium.crypto_scalarmult_base(publicKey, secret);
+  return publicKey;
+}
+
+function x25519SharedSecret(secret: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  assertLength(secret, 32, "secret");
+  assertLength(publicKey, 32, "publicKey");
+  const shared = new Uint8Array(32);
+  try {
+    sodium.crypto_scalarmult(shared, secret, publicKey);
+  } catch (cause) {
+    // With lengths checked, libsodium fails only for a low-order point (all-zero secret).
+    throw new TypeError("publicKey: low-order X25519 point, the shared secret would be all zeros", { cause });
+  }
+  return shared;
+}
+
+function xsalsa20Xor(key: Uint8Array, nonce: Uint8Array, data: Uint8Array): Uint8Array {
+  assertLength(key, 32, "key");
+  assertLength(nonce, 24, "nonce");
+  assertBytes(data, "data");
+  const output = new Uint8Array(data.length);
+  sodium.crypto_stream_xor(output, data, nonce, key);
+  return output;
+}
+
+function secretboxSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  assertLength(key, 32, "key");
+  assertLength(nonce, 24, "nonce");
+  assertBytes(plaintext, "plaintext");
+  const sealed = new Uint8Array(plaintext.length + TAG_BYTES);
+  sodium.crypto_secretbox_easy(sealed, plaintext, nonce, key);
+  return sealed;
+}
+
+function secretboxOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
+  assertLength(key, 32, "key");
+  assertLength(nonce, 24, "nonce");
+  assertBytes(sealed, "sealed");
+  if (sealed.length < TAG_BYTES) return undefined;
+  const plaintext = new Uint8Array(sealed.length - TAG_BYTES);
+  return sodium.crypto_secretbox_open_easy(plaintext, sealed, nonce, key) ? plaintext : undefined;
+}
