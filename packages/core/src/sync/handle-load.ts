@@ -27,7 +27,11 @@ export async function handleLoad(sync: SyncManager, peer: PeerState, message: Lo
     peer.send({ action: "known", id: message.id, header: false, sessions: {} });
     return;
   }
+  const ours = entry.log.knownState();
   const sent = sendNewContent(node, peer, entry);
-  if (!sent) peer.send({ action: "known", ...entry.log.knownState() });
-  else peer.send({ action: "done", id: message.id });
+  // Tell the peer what we hold when we sent nothing, or when it already holds something: content
+  // alone only names the sessions it carries, and a peer reconnecting after dropped writes needs
+  // our full state to know what to push and what we already acknowledged.
+  if (!sent || Object.keys(message.sessions).length > 0) peer.send({ action: "known", ...ours });
+  if (sent) peer.send({ action: "done", id: message.id });
 }
