@@ -49,3 +49,5 @@ export * from "./permissions/evaluate.js";
 export * from "./permissions/owned.js";
 export * from "./permissions/key-access.js";
 export * from "./permissions/resolver.js";
+export * from "./permissions/group-changes.js";
+export * from "./permissions/invites.js";
