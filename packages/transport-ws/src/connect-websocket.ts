@@ -1,0 +1,113 @@
+import type { PeerRole } from "@cosync/core";
+import { DEFAULT_MAX_FRAME_BYTES } from "./frame.js";
+import { assertPositive, type FrameError, SocketChannel, type WebSocketChannel } from "./socket-channel.js";
+import type { WebSocketConstructorLike, WebSocketEventMapLike, WebSocketLike } from "./web-socket-like.js";
+
+/** Options of {@link connectWebSocket}. */
+export interface ConnectWebSocketOptions {
+  /** `ws://` or `wss://` URL of the sync server (any path; auth tokens go in the query, spec §9). */
+  readonly url: string;
+  /** WebSocket constructor. Default `globalThis.WebSocket`; Node 20 has none, pass `ws`'s `WebSocket`. */
+  readonly WebSocket?: WebSocketConstructorLike;
+  /** How the node knows the server. Default the URL (as cojson). */
+  readonly peerId?: string;
+  /** What the remote is to us. Default `"server"`. */
+  readonly role?: PeerRole;
+  /** Keep known states across reconnects. Default `true`. */
+  readonly persistent?: boolean;
+  /** Close with PingTimeout (4408) when nothing at all arrives for this long. Default 10,000 ms; 0 disables. */
+  readonly pingTimeoutMs?: number;
+  /** Give up connecting after this long. Default 10,000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** Largest frame accepted; larger ones close the socket. Default 8 MiB. */
+  readonly maxFrameBytes?: number;
+  readonly onProtocolError?: (error: FrameError) => void;
+  /** Aborting before the socket opens rejects the promise and closes the socket. */
+  readonly signal?: AbortSignal;
+  /** Clock for liveness. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Connecting to a sync server failed (refused, closed before open, timed out or aborted). */
+export class ConnectionError extends Error {
+  override readonly name = "ConnectionError";
+  readonly url: string;
+
+  constructor(message: string, options: { readonly url: string; readonly cause?: unknown }) {
+    super(message, options.cause === undefined ? {} : { cause: options.cause });
+    this.url = options.url;
+  }
+}
+
+/**
+ * Opens a WebSocket to a sync server and resolves with a {@link WebSocketChannel} once it is open;
+ * rejects with a {@link ConnectionError} if it cannot connect. Works in browsers and Node (no
+ * node:* imports). The channel closes itself when the server goes silent for `pingTimeoutMs`
+ * (servers ping every 1.5 s); reconnecting is {@link createReconnectingConnection}'s job.
+ */
+export function connectWebSocket(options: ConnectWebSocketOptions): Promise<WebSocketChannel> {
+  const { url, role = "server", persistent = true, pingTimeoutMs = 10_000, connectTimeoutMs = 10_000 } = options;
+  if (typeof url !== "string" || !/^wss?:\/\//i.test(url)) throw new TypeError(`url: expected a ws:// or wss:// URL, got ${String(url)}`);
+  const Constructor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket;
+  if (typeof Constructor !== "function") {
+    throw new TypeError("WebSocket: this runtime has no global WebSocket (Node 20); pass `WebSocket` from the ws package");
+  }
+  const peerId = options.peerId ?? url;
+  if (typeof peerId !== "string" || peerId === "") throw new TypeError("peerId: expected a non-empty string");
+  assertPositive(pingTimeoutMs, "pingTimeoutMs", { allowZero: true });
+  assertPositive(connectTimeoutMs, "connectTimeoutMs");
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  assertPositive(maxFrameBytes, "maxFrameBytes");
+  const { signal } = options;
+  if (signal?.aborted) return Promise.reject(new ConnectionError(`connecting to ${url} was aborted`, { url, cause: signal.reason }));
+
+  return new Promise((resolve, reject) => {
+    const socket: WebSocketLike = new Constructor(url);
+    let errorDetail: unknown;
+    const timer = setTimeout(() => fail(`could not connect to ${url} within ${connectTimeoutMs} ms`), connectTimeoutMs);
+
+    function cleanUp(): void {
+      clearTimeout(timer);
+      // The error listener stays: ws throws on an 'error' event nobody listens to.
+      socket.removeEventListener("open", onOpen);
+      socket.removeEventListener("close", onClose);
+      signal?.removeEventListener("abort", onAbort);
+    }
+    function fail(message: string, cause: unknown = errorDetail): void {
+      cleanUp();
+      socket.close();
+      reject(new ConnectionError(message, { url, cause }));
+    }
+    function onOpen(): void {
+      cleanUp();
+      resolve(
+        new SocketChannel({
+          socket,
+          peerId,
+          role,
+          persistent,
+          maxFrameBytes,
+          livenessTimeoutMs: pingTimeoutMs,
+          writeCallbacks: false,
+          onProtocolError: options.onProtocolError,
+          now: options.now ?? Date.now,
+        }),
+      );
+    }
+    function onError(event: unknown): void {
+      // Browsers give no detail; ws puts the cause (ECONNREFUSED, HTTP status) on the event.
+      errorDetail = (event as { error?: unknown } | undefined)?.error ?? event;
+    }
+    function onClose(event: WebSocketEventMapLike["close"]): void {
+      const detail = errorDetail instanceof Error ? `: ${errorDetail.message}` : "";
+      fail(`could not connect to ${url} (closed with ${event.code}${event.reason ? ` ${event.reason}` : ""})${detail}`);
+    }
+    function onAbort(): void {
+      fail(`connecting to ${url} was aborted`, signal?.reason);
+    }
+    socket.addEventListener("open", onOpen);
+    socket.addEventListener("error", onError);
+    socket.addEventListener("close", onClose);
+    signal?.addEventListener("abort", onAbort);
+  });
+}

@@ -1,0 +1,115 @@
+import { CloseCode } from "@cosync/core";
+import { type ConnectWebSocketOptions, connectWebSocket } from "./connect-websocket.js";
+import { assertPositive, type WebSocketChannel } from "./socket-channel.js";
+
+/** Linear backoff between connection attempts: `baseMs × attempt`, at most `maxMs`. */
+export interface BackoffOptions {
+  /** Default 500 ms (cojson's `reconnectionTimeout`). */
+  readonly baseMs?: number;
+  /** Default 10,000 ms. */
+  readonly maxMs?: number;
+}
+
+/** Options of {@link createReconnectingConnection}: those of `connectWebSocket`, plus: */
+export interface ReconnectingConnectionOptions extends Omit<ConnectWebSocketOptions, "signal"> {
+  /** Called with each new open channel; the app hands it to its node (`node.syncManager.addPeer`). */
+  readonly onChannel: (channel: WebSocketChannel) => void;
+  readonly backoff?: BackoffOptions;
+  /** Called when an attempt fails, before waiting `delayMs` for the next. */
+  readonly onConnectError?: (error: Error, attempt: number, delayMs: number) => void;
+}
+
+/** A connection that keeps itself up until stopped. */
+export interface ReconnectingConnection extends AsyncDisposable {
+  /** The peer id every channel of this connection carries (the URL unless given). */
+  readonly peerId: string;
+  /** The open channel, if any. */
+  readonly channel: WebSocketChannel | undefined;
+  /** Stops reconnecting, closes the current channel (1000) and resolves once nothing is left running. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Connects to a sync server and reconnects whenever the channel closes (server restart, network
+ * loss, liveness timeout), waiting `500 ms × attempts` (capped at 10 s) between attempts, like
+ * cojson's WebSocketPeerWithReconnection. Every channel has the same `peerId`, so a persistent
+ * peer resumes from its known state. The attempt count resets once a connection opens.
+ */
+export function createReconnectingConnection(options: ReconnectingConnectionOptions): ReconnectingConnection {
+  const { onChannel, onConnectError, backoff, ...connectOptions } = options;
+  if (typeof onChannel !== "function") throw new TypeError("onChannel: expected a function");
+  const baseMs = backoff?.baseMs ?? 500;
+  const maxMs = backoff?.maxMs ?? 10_000;
+  assertPositive(baseMs, "backoff.baseMs");
+  assertPositive(maxMs, "backoff.maxMs");
+  const peerId = options.peerId ?? options.url;
+  const aborter = new AbortController();
+  let current: WebSocketChannel | undefined;
+  let cancelWait: (() => void) | undefined;
+
+  function wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        cancelWait = undefined;
+        resolve();
+      }
+      cancelWait = done;
+    });
+  }
+
+  async function run(): Promise<void> {
+    let attempts = 0;
+    while (!aborter.signal.aborted) {
+      let channel: WebSocketChannel;
+      try {
+        channel = await connectWebSocket({ ...connectOptions, peerId, signal: aborter.signal });
+      } catch (error) {
+        if (aborter.signal.aborted) return;
+        attempts += 1;
+        const delay = Math.min(baseMs * attempts, maxMs);
+        if (onConnectError !== undefined) onConnectError(error as Error, attempts, delay);
+        await wait(delay);
+        continue;
+      }
+      if (aborter.signal.aborted) {
+        channel.close({ code: CloseCode.Normal, reason: "stopped" });
+        return;
+      }
+      attempts = 0;
+      current = channel;
+      try {
+        onChannel(channel);
+      } catch (error) {
+        // A bug in the app's callback: surface it, keep the connection.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+      await channel.closed;
+      current = undefined;
+      if (aborter.signal.aborted) return;
+      attempts += 1;
+      await wait(Math.min(baseMs * attempts, maxMs));
+    }
+  }
+
+  const running = run();
+
+  async function stop(): Promise<void> {
+    aborter.abort();
+    cancelWait?.();
+    current?.close({ code: CloseCode.Normal, reason: "stopped" });
+    await running;
+  }
+
+  return {
+    peerId,
+    get channel() {
+      return current;
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
