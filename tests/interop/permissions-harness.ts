@@ -1,0 +1,217 @@
+// Shared set-up for the permission interop tests: real cojson 0.20.19 nodes with controllable
+// clocks, content moved between them by hand (synchronously, as cojson's own acceptInvite does),
+// and the same content read into cosync through its verified logs and permission evaluator.
+import {
+  type AgentId,
+  type AgentSecret,
+  type CoCrypto,
+  type CoId,
+  type CoValueHeader,
+  type ContentMessage,
+  createGroupResolver,
+  type DecodedTransaction,
+  type GroupInput,
+  idForHeader,
+  type JsonObject,
+  type JsonValue,
+  type KeyLookup,
+  type SessionId,
+  type SessionPiece,
+  sessionOwner,
+  signerIdOfAgent,
+  type SignerSecret,
+  type Transaction,
+  validateHeader,
+  VerifiedLog,
+} from "@cosync/core";
+import { LocalNode } from "cojson";
+import { type CojsonCrypto, loadCosyncCryptos, loadOracle } from "./oracle.js";
+
+export interface Crypto {
+  readonly oracle: CojsonCrypto;
+  readonly ours: CoCrypto;
+}
+
+export async function loadCryptos(): Promise<Crypto> {
+  const oracle = await loadOracle();
+  const ours = (await loadCosyncCryptos())[0]?.crypto as CoCrypto;
+  return { oracle, ours };
+}
+
+/** A cojson node whose `stampNow` (every transaction's madeAt) is set by the test. */
+export interface Actor {
+  readonly name: string;
+  readonly node: LocalNode;
+  readonly accountId: CoId;
+  readonly agentSecret: AgentSecret;
+  readonly agentId: AgentId;
+  /** Sets the madeAt of this node's next transactions. */
+  setTime(time: number): void;
+}
+
+function controlClock(node: LocalNode, start: number): (time: number) => void {
+  let now = start;
+  // cojson has no injectable clock; its madeAt comes from this instance method.
+  (node as unknown as { stampNow: () => number }).stampNow = () => now;
+  return (time) => {
+    now = time;
+  };
+}
+
+export async function createActor(crypto: Crypto, name: string, time = 1_000): Promise<Actor> {
+  const created = await LocalNode.withNewlyCreatedAccount({ creationProps: { name }, peers: [], crypto: crypto.oracle });
+  const agentSecret = created.accountSecret as AgentSecret;
+  return {
+    name,
+    node: created.node,
+    accountId: created.accountID as CoId,
+    agentSecret,
+    agentId: crypto.ours.agentId(agentSecret),
+    setTime: controlClock(created.node, time),
+  };
+}
+
+/** Gives every actor's node every other actor's account (groups need their members' accounts). */
+export function introduce(actors: readonly Actor[]): void {
+  for (const from of actors) {
+    for (const to of actors) if (from !== to) share(from.node, to.node, from.accountId);
+  }
+}
+
+/** A node with a bare agent and no account (an observer that evaluates everything from scratch). */
+export function createObserver(crypto: Crypto): LocalNode {
+  const secret = crypto.oracle.newRandomAgentSecret();
+  return new LocalNode(secret, crypto.oracle.newRandomSessionID(crypto.oracle.getAgentID(secret)), crypto.oracle);
+}
+
+type CojsonCore = ReturnType<LocalNode["getCoValue"]>;
+
+/** Copies what `to` lacks of CoValue `id` from `from` (no peers: cojson's "import" path). */
+export function share(from: LocalNode, to: LocalNode, id: string): void {
+  const source = from.getCoValue(id as never);
+  if (!source.isAvailable()) return;
+  const target = to.getCoValue(id as never);
+  const known = target.isAvailable() ? target.knownState() : undefined;
+  for (const piece of source.newContentSince(known) ?? []) to.syncManager.handleNewContent(piece, "import");
+}
+
+/** Hands content cosync made to a cojson node, as if it came from a peer. */
+export function importInto(node: LocalNode, messages: readonly ContentMessage[]): void {
+  for (const message of messages) node.syncManager.handleNewContent(JSON.parse(JSON.stringify(message)), "import");
+}
+
+/** cojson's content of a CoValue, as the messages it would send a peer that knows nothing. */
+export function contentOf(node: LocalNode, id: string): ContentMessage[] {
+  const core: CojsonCore = node.getCoValue(id as never);
+  return JSON.parse(JSON.stringify(core.newContentSince(undefined) ?? [])) as ContentMessage[];
+}
+
+/**
+ * Reads CoValues into cosync: content messages are verified into `VerifiedLog`s (signatures
+ * checked with cosync's crypto) and their trusting transactions decoded.
+ */
+export class CosyncView {
+  readonly logs = new Map<CoId, VerifiedLog>();
+  readonly accountAgents = new Map<CoId, AgentId>();
+
+  constructor(private readonly crypto: CoCrypto) {}
+
+  addAccount(accountId: CoId, agent: AgentId): void {
+    this.accountAgents.set(accountId, agent);
+  }
+
+  add(messages: readonly ContentMessage[]): void {
+    for (const message of messages) {
+      let log = this.logs.get(message.id);
+      if (log === undefined) {
+        const header = validateHeader(message.header);
+        if (!header.ok) throw new Error(`bad header for ${message.id}: ${header.error}`);
+        log = new VerifiedLog(message.id, header.value, this.crypto);
+        this.logs.set(message.id, log);
+      }
+      const outcomes = log.addPieces(message.new as Record<SessionId, SessionPiece>, (sessionId) => {
+        const owner = sessionOwner(sessionId);
+        if (owner.startsWith("co_")) {
+          const agent = this.accountAgents.get(owner as CoId);
+          return agent === undefined ? { missingAccount: owner as CoId } : { signer: signerIdOfAgent(agent) };
+        }
+        return { signer: signerIdOfAgent(owner as AgentId) };
+      });
+      for (const outcome of outcomes) {
+        if (outcome.type !== "Applied") throw new Error(`cosync refused ${message.id}: ${JSON.stringify(outcome)}`);
+      }
+    }
+  }
+
+  /** Starts a CoValue cosync authors. */
+  create(header: CoValueHeader): CoId {
+    const id = idForHeader(header, (bytes) => this.crypto.provider.blake3(bytes));
+    if (!this.logs.has(id)) this.logs.set(id, new VerifiedLog(id, header, this.crypto));
+    return id;
+  }
+
+  /** Signs `transactions` into `sessionId` of `id` as cosync's own writes. */
+  write(id: CoId, sessionId: SessionId, signer: SignerSecret, transactions: readonly Transaction[]): void {
+    const log = this.logs.get(id);
+    if (log === undefined) throw new Error(`${id} not in the cosync view`);
+    const session = log.session(sessionId);
+    for (const tx of transactions) session.appendOwn(tx, signer, this.crypto);
+  }
+
+  /** How many transactions `sessionId` of `id` holds. */
+  count(id: CoId, sessionId: SessionId): number {
+    return this.logs.get(id)?.sessions.get(sessionId)?.count ?? 0;
+  }
+
+  /** Everything cosync holds of `id`, as content messages for a peer that knows nothing. */
+  content(id: CoId): ContentMessage[] {
+    const log = this.logs.get(id);
+    if (log === undefined) throw new Error(`${id} not in the cosync view`);
+    return JSON.parse(JSON.stringify(log.contentSince(undefined))) as ContentMessage[];
+  }
+
+  /** Every transaction of a CoValue, session by session, trusting ones decoded. */
+  transactions(id: CoId): DecodedTransaction[] {
+    const log = this.logs.get(id);
+    if (log === undefined) throw new Error(`${id} not loaded into the cosync view`);
+    const decoded: DecodedTransaction[] = [];
+    for (const [sessionId, session] of log.sessions) {
+      session.transactions.forEach((tx, txIndex) => {
+        const base = { txId: { sessionID: sessionId, txIndex }, author: sessionOwner(sessionId), madeAt: tx.madeAt };
+        if (tx.privacy === "private") {
+          decoded.push({ ...base, changes: [], privacy: "private" });
+          return;
+        }
+        const changes = JSON.parse(tx.changes) as JsonValue[];
+        const meta = tx.meta === undefined ? undefined : (JSON.parse(tx.meta) as JsonObject);
+        decoded.push(meta === undefined ? { ...base, changes, privacy: "trusting" } : { ...base, changes, meta, privacy: "trusting" });
+      });
+    }
+    return decoded;
+  }
+
+  groupInput(id: CoId): GroupInput | undefined {
+    const log = this.logs.get(id);
+    return log === undefined ? undefined : { id, header: log.header, transactions: this.transactions(id) };
+  }
+
+  /** A fresh evaluation of every group in the view. */
+  resolver(): KeyLookup {
+    return createGroupResolver({
+      group: (id) => this.groupInput(id),
+      accountAgent: (id) => this.accountAgents.get(id),
+    });
+  }
+}
+
+export const txKey = (txId: { readonly sessionID: string; readonly txIndex: number }): string => `${txId.sessionID}#${txId.txIndex}`;
+
+/** cojson's verdicts on every transaction of a CoValue (validation runs when content is built). */
+export function cojsonVerdicts(node: LocalNode, id: string): Map<string, boolean> {
+  const core = node.getCoValue(id as never);
+  core.getCurrentContent();
+  const internal = core as unknown as {
+    verifiedTransactions: ReadonlyArray<{ txID: { sessionID: string; txIndex: number }; isValid: boolean }>;
+  };
+  return new Map(internal.verifiedTransactions.map((tx) => [txKey(tx.txID), tx.isValid]));
+}
