@@ -14,9 +14,11 @@ import {
 } from "@cosync/core";
 import pg from "pg";
 import { appendInTransaction } from "./postgres-append.js";
+import { tryFastAppend } from "./postgres-fast-append.js";
 import { migratePostgres } from "./postgres-migrations.js";
 import { loadPieces, readKnownState, readSummary } from "./postgres-reads.js";
 import { inTransaction } from "./postgres-transaction.js";
+import { SessionCache } from "./session-cache.js";
 
 /** Where the Postgres adapter keeps its data: a connection URL (it owns a pool) or the caller's pool. */
 export type PostgresStorageOptions =
@@ -50,6 +52,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
 class PostgresStorage implements StorageAdapter {
   #closed = false;
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #sessions = new SessionCache();
 
   constructor(
     private readonly pool: pg.Pool,
@@ -81,7 +84,12 @@ class PostgresStorage implements StorageAdapter {
   append(chunk: AppendChunk): Promise<AppendOutcome> {
     return this.#run(`append(${chunk.id})`, chunk.id, async () => {
       assertWellFormed(chunk);
-      return inTransaction(this.pool, (client) => appendInTransaction(client, chunk));
+      const fast = await tryFastAppend(this.pool, this.#sessions, chunk);
+      if (fast !== undefined) return fast;
+      const { outcome, sessions } = await inTransaction(this.pool, (client) => appendInTransaction(client, chunk));
+      // Only after the commit: what the next append of these sessions may assume.
+      for (const [sessionId, session] of sessions) this.#sessions.set(chunk.id, sessionId, session);
+      return outcome;
     });
   }
 
@@ -119,8 +127,10 @@ class PostgresStorage implements StorageAdapter {
   markDeleted(id: CoId): Promise<void> {
     return this.#run(`markDeleted(${id})`, id, () =>
       inTransaction(this.pool, async (client) => {
-        // The row lock waits for appends in flight (they hold KEY SHARE) and blocks new ones
-        // until the erase below is committed.
+        // The CoValue row lock waits for slow-path appends in flight (they hold KEY SHARE) and
+        // blocks new ones; the session row locks wait for fast-path appends (single UPDATEs). Only
+        // then, in later statements that see what those appends committed, are the rows erased,
+        // so no append can leave rows behind for a session that no longer exists.
         await client.query(
           `INSERT INTO cosync_covalues (id, header, deleted) VALUES ($1, NULL, true)
            ON CONFLICT (id) DO UPDATE SET deleted = true`,
@@ -128,7 +138,7 @@ class PostgresStorage implements StorageAdapter {
         );
         await client.query("SELECT 1 FROM cosync_covalues WHERE id = $1 FOR UPDATE", [id]);
         const { rows } = await client.query<{ row_id: string; session_id: string }>(
-          "SELECT row_id, session_id FROM cosync_sessions WHERE covalue = $1",
+          "SELECT row_id, session_id FROM cosync_sessions WHERE covalue = $1 ORDER BY session_id FOR UPDATE",
           [id],
         );
         const erase = rows.filter((row) => !isDeleteSessionId(row.session_id)).map((row) => row.row_id);

@@ -16,12 +16,15 @@ import {
 } from "@cosync/core";
 import type { PoolClient } from "pg";
 import type { TransactionResult } from "./postgres-transaction.js";
+import type { CachedSession } from "./session-cache.js";
 
-interface LockedSession {
-  readonly rowId: string;
-  readonly count: number;
-  /** Transaction text (UTF-16 units, as `transactionTextSize` counts) stored since the last checkpoint. */
-  readonly bytesSinceCheckpoint: number;
+/** A session row as locked (and then written) by this append. */
+type LockedSession = CachedSession;
+
+/** An append's outcome and the session rows it locked, as they are after its commit. */
+export interface AppendResult {
+  readonly outcome: AppendOutcome;
+  readonly sessions: ReadonlyMap<SessionId, CachedSession>;
 }
 
 /** What the locking read saw: the CoValue row, the chunk's sessions (locked) and the others' counts. */
@@ -117,7 +120,7 @@ function headerText(chunk: AppendChunk): string {
 export async function appendInTransaction(
   client: PoolClient,
   chunk: AppendChunk,
-): Promise<TransactionResult<AppendOutcome>> {
+): Promise<TransactionResult<AppendResult>> {
   const id = chunk.id;
   const pieces = (Object.entries(chunk.sessions) as [SessionId, AppendSessionPiece][]).sort(([a], [b]) =>
     a < b ? -1 : a > b ? 1 : 0,
@@ -164,11 +167,14 @@ export async function appendInTransaction(
     if (fresh.length === 0) continue;
     snapshot.locked.set(sessionId, await writePiece(client, session, piece, fresh));
   }
-  return { commit: true, value: { type: "Stored", knownState: knownStateOf(id, true, snapshot) } };
-}
+  const outcome: AppendOutcome = { type: "Stored", knownState: knownStateOf(id, true, snapshot) };
+  return { commit: true, value: { outcome, sessions: snapshot.locked } };
 
-function gap(knownState: KnownState): TransactionResult<AppendOutcome> {
-  return { commit: false, value: { type: "Gap", knownState } };
+  function gap(knownState: KnownState): TransactionResult<AppendResult> {
+    // Rolled back: placeholder rows of new sessions (count 0) never existed, so none are reported.
+    const sessions = new Map([...snapshot.locked].filter(([, session]) => session.count > 0));
+    return { commit: false, value: { outcome: { type: "Gap", knownState }, sessions } };
+  }
 }
 
 // New sessions get a placeholder row (count 0) that the same transaction fills in. Another

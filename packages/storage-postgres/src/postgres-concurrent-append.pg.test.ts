@@ -41,9 +41,11 @@ async function writer(storage: StorageAdapter, seed: number): Promise<number> {
   const nextSize = cutter(seed);
   const position = new Map<SessionId, number>(sessions.map((s) => [s, 0]));
   let gaps = 0;
-  while ([...position.values()].some((p) => p < LOG_LENGTH)) {
+  for (let step = 0; [...position.values()].some((p) => p < LOG_LENGTH); step++) {
     const piecesBySession: Record<SessionId, { after: number; transactions: string[]; lastSignature: Signature }> = {};
-    for (const session of sessions) {
+    // Odd steps carry one session (the single-statement fast path), even steps all of them.
+    const chosen = step % 2 === 1 ? [sessions[(step >> 1) % sessions.length] as SessionId] : sessions;
+    for (const session of chosen) {
       const from = Math.max(0, (position.get(session) ?? 0) - (nextSize() % 3));
       const to = Math.min(LOG_LENGTH, from + nextSize());
       if (to <= from) continue;
@@ -114,5 +116,42 @@ test("postgres: two processes creating the same new CoValue and session at once 
   } finally {
     await one.close();
     await two.close();
+  }
+});
+
+test("postgres: a process with a stale view of a session falls back and stores only the unseen suffix", async () => {
+  const one = await openPostgresStorage({ url: db.url });
+  const two = await openPostgresStorage({ url: db.url });
+  const session = sessions[0] as SessionId;
+  const piece = (from: number, to: number) => ({
+    after: from,
+    transactions: Array.from({ length: to - from }, (_, i) => txAt(session, from + i)),
+    lastSignature: sigAt(session, to),
+  });
+  try {
+    await one.append({ id, header, sessions: { [session]: piece(0, 5) } });
+    await one.append({ id, sessions: { [session]: piece(5, 6) } }); // `one` now knows the row at 6
+    await two.append({ id, sessions: { [session]: piece(6, 10) } });
+    expect(await one.append({ id, sessions: { [session]: piece(6, 12) } })).toEqual({
+      type: "Stored",
+      knownState: { id, header: true, sessions: { [session]: 12 } },
+    });
+    expect(await one.append({ id, sessions: { [session]: piece(13, 14) } })).toMatchObject({ type: "Gap" });
+
+    // Deleted by the other process: the stale view must not write into the erased session.
+    await two.markDeleted(id);
+    expect(await one.append({ id, sessions: { [session]: piece(12, 13) } })).toMatchObject({ type: "Gap" });
+    expect(await one.knownState(id)).toEqual({ id, header: true, sessions: {} });
+  } finally {
+    await one.close();
+    await two.close();
+  }
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query("SELECT count(*)::integer AS n FROM cosync_transactions");
+    expect(rows[0]).toEqual({ n: 0 });
+  } finally {
+    await client.end();
   }
 });
