@@ -1,0 +1,332 @@
+import type { JsonValue } from "../encoding/canonical-json.js";
+import type { SessionId, SessionOwner } from "../ids/session-id.js";
+import type { DecodedTransaction } from "./decoded-transaction.js";
+import { assertIndex, assertJsonValue } from "./json-check.js";
+import { compareOrder, SeenTransactions, sortedInsertIndex, takeNewSorted } from "./tx-order.js";
+
+/** Names one change: the `changeIdx`-th change of transaction `txIndex` in `sessionID`. */
+export type OpId = { readonly sessionID: SessionId; readonly txIndex: number; readonly changeIdx: number };
+
+/** A CoList change as it sits in a transaction's `changes` (spec §1.3, cojson `coList.ts`). */
+export type CoListChange =
+  | { readonly op: "app"; readonly value: JsonValue; readonly after: OpId | "start" }
+  | { readonly op: "pre"; readonly value: JsonValue; readonly before: OpId | "end" }
+  | { readonly op: "del"; readonly insertion: OpId };
+
+/** A visible item: its value and the insertion that put it there. */
+export interface CoListEntry {
+  readonly value: JsonValue;
+  readonly opId: OpId;
+  readonly madeAt: number;
+  readonly author: SessionOwner;
+}
+
+/** A `del` change: which insertion it deletes, and its own position in the log. */
+export interface CoListDeletion {
+  readonly insertion: OpId;
+  readonly opId: OpId;
+  readonly madeAt: number;
+  readonly author: SessionOwner;
+}
+
+interface Insertion extends CoListEntry {
+  readonly key: string;
+  /** Inserted with `pre` before this one, ascending op order. */
+  predecessors: Insertion[] | undefined;
+  /** Inserted with `app` after this one, ascending op order. */
+  successors: Insertion[] | undefined;
+}
+
+interface Waiter {
+  readonly insertion: Insertion;
+  readonly op: "app" | "pre";
+}
+
+/** A stable string key for an OpId (cojson keys branch ops apart; so do we, so they never match). */
+export function opIdKey(opId: OpId & { readonly branch?: string }): string {
+  const session = typeof opId.branch === "string" ? `${opId.sessionID}_branch_${opId.branch}` : opId.sessionID;
+  return `${session}:${opId.txIndex}:${opId.changeIdx}`;
+}
+
+function isIndex(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0;
+}
+
+function parseOpId(value: JsonValue | undefined): (OpId & { readonly branch?: string }) | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  if (typeof value.sessionID !== "string" || !isIndex(value.txIndex) || !isIndex(value.changeIdx)) return undefined;
+  return value as unknown as OpId & { readonly branch?: string };
+}
+
+type ParsedChange =
+  | { readonly op: "app" | "pre"; readonly value: JsonValue; readonly target: string }
+  | { readonly op: "del"; readonly insertion: OpId };
+
+function parseChange(change: JsonValue): ParsedChange | undefined {
+  if (change === null || typeof change !== "object" || Array.isArray(change)) return undefined;
+  if (change.op === "del") {
+    const insertion = parseOpId(change.insertion);
+    return insertion === undefined ? undefined : { op: "del", insertion };
+  }
+  if ((change.op !== "app" && change.op !== "pre") || change.value === undefined) return undefined;
+  const anchorName = change.op === "app" ? "after" : "before";
+  const anchor = change[anchorName];
+  if (anchor === (change.op === "app" ? "start" : "end")) return { op: change.op, value: change.value, target: anchor };
+  const opId = parseOpId(anchor);
+  return opId === undefined ? undefined : { op: change.op, value: change.value, target: opIdKey(opId) };
+}
+
+function compareInsertions(
+  a: { readonly madeAt: number; readonly opId: OpId },
+  b: { readonly madeAt: number; readonly opId: OpId },
+): number {
+  return compareOrder(
+    a.madeAt,
+    a.opId.sessionID,
+    a.opId.txIndex,
+    b.madeAt,
+    b.opId.sessionID,
+    b.opId.txIndex,
+    a.opId.changeIdx,
+    b.opId.changeIdx,
+  );
+}
+
+function insertSorted(list: Insertion[], item: Insertion): void {
+  list.splice(sortedInsertIndex(list, item, compareInsertions), 0, item);
+}
+
+/**
+ * The content of a CoList (also the base of CoPlainText), reproducing cojson's RGA-like order:
+ *
+ * - Ops are processed in op order (`compareTxOrder`, then change index). An insertion whose
+ *   anchor (`after`/`before` op) comes later in that order, or never arrives, is invisible for
+ *   good, and so is everything anchored on it (cojson drops the link the same way).
+ * - An item is laid out as: its `pre` insertions, latest op first; the item; its `app`
+ *   insertions, latest op first. So the newest insert after X sits right after X.
+ * - Top level: `app after "start"` items in op order, then `pre before "end"` items in op order.
+ * - A `del` hides its insertion whenever it arrives, even before the insertion.
+ *
+ * `apply` takes transactions in any order, any number of times; the result always equals a
+ * from-scratch materialisation. Malformed changes are skipped (they still use up a change index).
+ * Under a `restrictDeletion` ruleset cojson ignores whole transactions with a `del` by an author
+ * below manager at `madeAt`: that is permission filtering, so the caller drops them.
+ */
+export class CoListContent {
+  readonly #seen = new SeenTransactions();
+  readonly #transactions: DecodedTransaction[] = [];
+  readonly #insertions = new Map<string, Insertion>();
+  readonly #waitingFor = new Map<string, Waiter[]>();
+  readonly #deletionsOf = new Map<string, CoListDeletion[]>();
+  readonly #afterStart: Insertion[] = [];
+  readonly #beforeEnd: Insertion[] = [];
+  #entries: readonly CoListEntry[] | undefined;
+
+  /** Applies the transactions not applied before; returns how many were new. */
+  apply(txs: Iterable<DecodedTransaction>): number {
+    const fresh = takeNewSorted(this.#seen, txs);
+    for (const tx of fresh) {
+      this.#transactions.push(tx);
+      const { sessionID, txIndex } = tx.txId;
+      tx.changes.forEach((raw, changeIdx) => {
+        const change = parseChange(raw);
+        if (change === undefined) return;
+        const opId: OpId = { sessionID, txIndex, changeIdx };
+        if (change.op === "del") {
+          this.#addDeletion({ insertion: change.insertion, opId, madeAt: tx.madeAt, author: tx.author });
+        } else {
+          const insertion: Insertion = {
+            key: opIdKey(opId),
+            value: change.value,
+            opId,
+            madeAt: tx.madeAt,
+            author: tx.author,
+            predecessors: undefined,
+            successors: undefined,
+          };
+          this.#addInsertion(insertion, change.op, change.target);
+        }
+      });
+    }
+    if (fresh.length > 0) this.#entries = undefined;
+    return fresh.length;
+  }
+
+  /** The visible items with the insertions that made them, in list order. */
+  entries(): readonly CoListEntry[] {
+    this.#entries ??= this.#layout();
+    return this.#entries;
+  }
+
+  asArray(): JsonValue[] {
+    return this.entries().map((entry) => entry.value);
+  }
+
+  /** The items as an array (what cojson's `toJSON()` returns). */
+  toJSON(): JsonValue[] {
+    return this.asArray();
+  }
+
+  get(index: number): JsonValue | undefined {
+    return this.entries()[index]?.value;
+  }
+
+  get length(): number {
+    return this.entries().length;
+  }
+
+  /** Every `del` change applied, in op order. */
+  deletions(): CoListDeletion[] {
+    const all: CoListDeletion[] = [];
+    for (const list of this.#deletionsOf.values()) all.push(...list);
+    return all.sort(compareInsertions);
+  }
+
+  /** The list as it was from the transactions with `madeAt <= time`. */
+  atTime(time: number): this {
+    const view = new (this.constructor as new () => this)();
+    view.apply(this.#transactions.filter((tx) => tx.madeAt <= time));
+    return view;
+  }
+
+  /** How many distinct transactions were applied. */
+  get transactionCount(): number {
+    return this.#seen.size;
+  }
+
+  #addDeletion(deletion: CoListDeletion): void {
+    const key = opIdKey(deletion.insertion);
+    const list = this.#deletionsOf.get(key);
+    if (list === undefined) this.#deletionsOf.set(key, [deletion]);
+    else list.push(deletion);
+  }
+
+  #addInsertion(insertion: Insertion, op: "app" | "pre", target: string): void {
+    if (this.#insertions.has(insertion.key)) return;
+    this.#insertions.set(insertion.key, insertion);
+    if (target === "start") insertSorted(this.#afterStart, insertion);
+    else if (target === "end") insertSorted(this.#beforeEnd, insertion);
+    else {
+      const anchor = this.#insertions.get(target);
+      if (anchor !== undefined) this.#link(anchor, insertion, op);
+      else {
+        const waiters = this.#waitingFor.get(target);
+        if (waiters === undefined) this.#waitingFor.set(target, [{ insertion, op }]);
+        else waiters.push({ insertion, op });
+      }
+    }
+    const waiters = this.#waitingFor.get(insertion.key);
+    if (waiters !== undefined) {
+      this.#waitingFor.delete(insertion.key);
+      for (const waiter of waiters) this.#link(insertion, waiter.insertion, waiter.op);
+    }
+  }
+
+  // cojson links an insertion only if its anchor was processed first, i.e. comes earlier in op order.
+  #link(anchor: Insertion, insertion: Insertion, op: "app" | "pre"): void {
+    if (compareInsertions(anchor, insertion) >= 0) return;
+    if (op === "app") {
+      anchor.successors ??= [];
+      insertSorted(anchor.successors, insertion);
+    } else {
+      anchor.predecessors ??= [];
+      insertSorted(anchor.predecessors, insertion);
+    }
+  }
+
+
+  // Iterative (lists can be chains millions deep): a stack of insertions to lay out, each
+  // with a flag saying "emit it now" (its predecessors are done) or "expand it".
+  #layout(): CoListEntry[] {
+    const out: CoListEntry[] = [];
+    const stack: Insertion[] = [];
+    const emitNow: boolean[] = [];
+    const expand = (insertion: Insertion): void => {
+      stack.push(insertion);
+      emitNow.push(false);
+    };
+    for (let index = this.#beforeEnd.length - 1; index >= 0; index--) expand(this.#beforeEnd[index] as Insertion);
+    for (let index = this.#afterStart.length - 1; index >= 0; index--) expand(this.#afterStart[index] as Insertion);
+    while (stack.length > 0) {
+      const insertion = stack.pop() as Insertion;
+      if (emitNow.pop() === true) {
+        if (!this.#deletionsOf.has(insertion.key)) {
+          out.push({ value: insertion.value, opId: insertion.opId, madeAt: insertion.madeAt, author: insertion.author });
+        }
+        continue;
+      }
+      // Popped in reverse: latest predecessor first, …, the item, latest successor first, ….
+      for (const successor of insertion.successors ?? []) expand(successor);
+      stack.push(insertion);
+      emitNow.push(true);
+      for (const predecessor of insertion.predecessors ?? []) expand(predecessor);
+    }
+    return out;
+  }
+}
+
+/** A CoList's content from its valid transactions, in any order. */
+export function materializeCoList(txs: Iterable<DecodedTransaction>): CoListContent {
+  const content = new CoListContent();
+  content.apply(txs);
+  return content;
+}
+
+function entryAt(list: CoListContent, index: number, argument: string): CoListEntry {
+  const entries = list.entries();
+  assertIndex(index, argument, 0, entries.length - 1);
+  return entries[index] as CoListEntry;
+}
+
+/**
+ * Changes (for one transaction) that insert `values` right after the item at `afterIndex`
+ * (default: the last item; on an empty list, at the start). Like cojson's `appendItems`, ops
+ * anchored on an item are emitted in reverse so they read in order.
+ */
+export function listAppendChanges(list: CoListContent, values: readonly JsonValue[], afterIndex?: number): CoListChange[] {
+  for (const [index, value] of values.entries()) assertJsonValue(value, `values[${index}]`);
+  if (afterIndex === undefined && list.length === 0) {
+    return values.map((value) => ({ op: "app", value, after: "start" }));
+  }
+  const anchor = entryAt(list, afterIndex ?? list.length - 1, "afterIndex").opId;
+  return values.map((value) => ({ op: "app" as const, value, after: anchor })).reverse();
+}
+
+/** The change that inserts `value` right after the item at `afterIndex` (default: at the end). */
+export function listAppendChange(list: CoListContent, value: JsonValue, afterIndex?: number): CoListChange {
+  return listAppendChanges(list, [value], afterIndex)[0] as CoListChange;
+}
+
+/**
+ * cojson's `prepend`: the change that puts `value` before the item at `beforeIndex` (default 0);
+ * `beforeIndex === length` anchors on the end. Caveat (cojson's too): an item that already has
+ * `pre` insertions gets the new one in front of them, so prefer `listInsertChange` for "at index".
+ */
+export function listPrependChange(list: CoListContent, value: JsonValue, beforeIndex = 0): CoListChange {
+  assertJsonValue(value, "value");
+  assertIndex(beforeIndex, "beforeIndex", 0, list.length);
+  const entry = list.entries()[beforeIndex];
+  return { op: "pre", value, before: entry === undefined ? "end" : entry.opId };
+}
+
+/** The change that makes `value` the item at `index` (0 ≤ index ≤ length). */
+export function listInsertChange(list: CoListContent, index: number, value: JsonValue): CoListChange {
+  assertIndex(index, "index", 0, list.length);
+  if (index === 0 && list.length > 0) return listPrependChange(list, value, 0);
+  return listAppendChange(list, value, index === 0 ? undefined : index - 1);
+}
+
+/** The change that deletes the item at `index`. */
+export function listDeleteChange(list: CoListContent, index: number): CoListChange {
+  return { op: "del", insertion: entryAt(list, index, "index").opId };
+}
+
+/** cojson's `replace`: insert `value` after the item at `index`, then delete that item (one transaction). */
+export function listReplaceChanges(list: CoListContent, index: number, value: JsonValue): CoListChange[] {
+  assertJsonValue(value, "value");
+  const anchor = entryAt(list, index, "index").opId;
+  return [
+    { op: "app", value, after: anchor },
+    { op: "del", insertion: anchor },
+  ];
+}
