@@ -1,5 +1,4 @@
 import {
-  type AppendChunk,
   CHECKPOINT_BYTES,
   type CoId,
   type CoValueHeader,
