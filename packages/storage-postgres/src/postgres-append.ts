@@ -135,8 +135,14 @@ export async function appendInTransaction(
       "INSERT INTO cosync_covalues (id, header) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
       [id, headerText(chunk)],
     );
-    snapshot = await lockAndRead(client, id, sessionIds);
-    hadHeader = inserted.rowCount === 0 && snapshot.coValue?.hasHeader === true;
+    if (inserted.rowCount === 1) {
+      // Ours and uncommitted: no other transaction sees the row, so none can have sessions for it.
+      snapshot = { coValue: { hasHeader: true, deleted: false }, locked: new Map(), otherCounts: new Map() };
+    } else {
+      // Another process stored it between our read and our insert.
+      snapshot = await lockAndRead(client, id, sessionIds);
+      hadHeader = snapshot.coValue?.hasHeader === true;
+    }
   }
   const coValue = snapshot.coValue;
   if (coValue === undefined) throw new Error("postgres append: CoValue row vanished after insert");
@@ -177,16 +183,20 @@ export async function appendInTransaction(
   }
 }
 
-// New sessions get a placeholder row (count 0) that the same transaction fills in. Another
-// process may have created (and even appended to) the same session meanwhile: ON CONFLICT skips
-// it and the locking read returns its current count.
+// New sessions get a placeholder row (count 0) that the same transaction fills in; rows we
+// inserted are ours until commit. Another process may have created (and even appended to) some of
+// them meanwhile: ON CONFLICT skips those, and they are locked and read like existing ones.
 async function createSessions(client: PoolClient, id: CoId, sessionIds: SessionId[], snapshot: Snapshot): Promise<void> {
-  await client.query(
+  const { rows: inserted } = await client.query<{ row_id: string; session_id: SessionId }>(
     `INSERT INTO cosync_sessions (covalue, session_id, count, last_signature)
-     SELECT $1, s, 0, '' FROM unnest($2::text[]) AS s ORDER BY s ON CONFLICT (covalue, session_id) DO NOTHING`,
+     SELECT $1, s, 0, '' FROM unnest($2::text[]) AS s ORDER BY s ON CONFLICT (covalue, session_id) DO NOTHING
+     RETURNING row_id, session_id`,
     [id, sessionIds],
   );
-  const { rows } = await client.query<LockRow>({ name: "cosync-append-lock-new", text: lockNewSql, values: [id, sessionIds] });
+  for (const row of inserted) snapshot.locked.set(row.session_id, { rowId: row.row_id, count: 0, bytesSinceCheckpoint: 0 });
+  const raced = sessionIds.filter((sessionId) => !snapshot.locked.has(sessionId));
+  if (raced.length === 0) return;
+  const { rows } = await client.query<LockRow>({ name: "cosync-append-lock-new", text: lockNewSql, values: [id, raced] });
   for (const row of rows) snapshot.locked.set(row.session_id as SessionId, toLocked(row));
 }
 
