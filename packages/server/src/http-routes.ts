@@ -1,0 +1,68 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type CoId, coIdFromHash, type StorageAdapter } from "@cosync/core";
+import type { ServerMetrics } from "./metrics.js";
+
+/** Paths the server answers over plain HTTP; every other path upgrades to a WebSocket. */
+export const httpPaths = new Set(["/health", "/ready", "/metrics"]);
+
+// A well-formed id no real header hashes to: a cheap storage probe for /ready.
+const probeId: CoId = coIdFromHash(new Uint8Array(19));
+
+export interface HttpContext {
+  readonly storage: StorageAdapter;
+  readonly metrics: ServerMetrics;
+  readonly readyTimeoutMs: number;
+  isDraining(): boolean;
+}
+
+/** The path of a request URL, without query. */
+export function pathOf(url: string | undefined): string {
+  const path = (url ?? "/").split("?", 1)[0] ?? "/";
+  return path === "" ? "/" : path;
+}
+
+/** `GET /health` (the process runs), `GET /ready` (storage answers, not draining), `GET /metrics`. */
+export async function handleHttpRequest(ctx: HttpContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = pathOf(request.url);
+  if (!httpPaths.has(path)) {
+    return json(response, 426, { error: "this is a sync server: connect with a WebSocket, or GET /health, /ready or /metrics" });
+  }
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    response.setHeader("allow", "GET, HEAD");
+    return json(response, 405, { error: `${String(request.method)} is not allowed on ${path}` });
+  }
+  switch (path) {
+    case "/health":
+      return json(response, 200, { status: "ok" });
+    case "/ready": {
+      if (ctx.isDraining()) return json(response, 503, { status: "draining" });
+      const problem = await probeStorage(ctx.storage, ctx.readyTimeoutMs);
+      return problem === undefined ? json(response, 200, { status: "ready" }) : json(response, 503, { status: "unavailable", error: problem });
+    }
+    default: {
+      const { contentType, body } = await ctx.metrics.render();
+      response.writeHead(200, { "content-type": contentType });
+      response.end(body);
+    }
+  }
+}
+
+/** A cheap storage call; undefined if it answered in time, else what went wrong. */
+async function probeStorage(storage: StorageAdapter, timeoutMs: number): Promise<string | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`storage did not answer within ${timeoutMs} ms`), timeoutMs);
+  });
+  try {
+    return await Promise.race([storage.knownState(probeId).then(() => undefined), timeout]);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function json(response: ServerResponse, status: number, body: object): void {
+  response.writeHead(status, { "content-type": "application/json", "cache-control": "no-store" });
+  response.end(JSON.stringify(body));
+}

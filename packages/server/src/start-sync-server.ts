@@ -1,0 +1,227 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { CloseCode, createLocalNode, type LocalNode, type Logger, systemClock } from "@cosync/core";
+import { loadNodeCryptoProvider } from "@cosync/crypto";
+import { acceptWebSocket, type FrameError, type WebSocketChannel } from "@cosync/transport-ws";
+import { type WebSocket, WebSocketServer } from "ws";
+import { type GuardContext, GuardedChannel, type GuardLimits } from "./connection-guard.js";
+import { handleHttpRequest, httpPaths, pathOf } from "./http-routes.js";
+import { type RefusalReason, ServerMetrics, type TrackedConnection } from "./metrics.js";
+import { openServerStorage } from "./open-server-storage.js";
+import { limitsAnything, OwnerRateLimiter, QuotaLedger } from "./owner-limits.js";
+import { createServerLogger } from "./server-logger.js";
+import { type AuthVerdict, resolveServerOptions, serverDefaults, type SyncServerOptions } from "./server-options.js";
+
+/** A running sync server. */
+export interface SyncServer extends AsyncDisposable {
+  /** `ws://host:port`, with the real port when started on port 0. */
+  readonly url: string;
+  /** The server's node: no account, a random agent, never holds read keys. */
+  readonly node: LocalNode;
+  /** Stops accepting, closes peers with ServerDraining (4503), flushes storage, closes what it opened. */
+  close(): Promise<void>;
+}
+
+// How long closed connections get to finish the WebSocket closing handshake before being cut.
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * Starts a blind sync server: a LocalNode with no account that verifies, stores and relays
+ * content for WebSocket clients (cojson's wire format), with health, readiness and Prometheus
+ * endpoints, an optional authentication hook, limits, and graceful shutdown.
+ */
+export async function startSyncServer(options: SyncServerOptions = {}): Promise<SyncServer> {
+  const config = resolveServerOptions(options);
+  const logger = (options.logger ?? createServerLogger(options.log)) as Logger;
+  const clock = options.clock ?? systemClock();
+  const crypto = options.crypto ?? (await loadNodeCryptoProvider());
+  const opened = await openServerStorage(config.storage);
+  const { storage } = opened;
+  const metrics = new ServerMetrics({ processMetrics: options.processMetrics ?? true });
+  const node = createLocalNode({ crypto, storage, clock, logger, sync: { events: metrics.syncEvents }, gc: options.gc ?? {} });
+  metrics.attachNode(node);
+
+  const limits = config.limits;
+  const guardLimits: GuardLimits = {
+    maxMessageBytes: limits.maxMessageBytes,
+    connection: limitsAnything(limits.connection) ? limits.connection : undefined,
+    noticesPerSecond: limits.noticesPerSecond,
+    pendingTimeoutMs: serverDefaults.pendingTimeoutMs,
+    closeBanned: limits.closeBanned,
+  };
+  const guardContext: GuardContext = {
+    clock,
+    node,
+    logger,
+    owners: limitsAnything(limits.account) ? new OwnerRateLimiter(limits.account, clock) : undefined,
+    quota: limits.storageQuotaBytes === undefined ? undefined : new QuotaLedger(limits.storageQuotaBytes),
+    bans: limits.bans,
+    observer: metrics.guardObserver,
+  };
+
+  const connections = new Map<GuardedChannel, { readonly ws: WebSocket; readonly tracked: TrackedConnection }>();
+  let admitting = 0;
+  let connectionCount = 0;
+  let draining = false;
+
+  const http: Server = createServer((request, response) => {
+    handleHttpRequest({ storage, metrics, readyTimeoutMs: serverDefaults.readyTimeoutMs, isDraining: () => draining }, request, response).catch(
+      (error: unknown) => {
+        logger.error({ err: error, path: request.url }, "HTTP handler failed");
+        if (!response.headersSent) response.writeHead(500);
+        response.end();
+      },
+    );
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
+
+  const refuse = (socket: Duplex, status: number, message: string, reason: RefusalReason) => {
+    metrics.connectionRefused(reason);
+    logger.info({ status, reason, detail: message }, "refused a connection");
+    if (socket.destroyed) return;
+    const body = JSON.stringify({ error: message });
+    socket.end(
+      `HTTP/1.1 ${status} ${statusText[status] ?? "Error"}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  };
+
+  const admit = async (request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    socket.on("error", (error) => logger.debug({ err: error }, "socket error during upgrade"));
+    if (draining) return refuse(socket, 503, "the server is shutting down", "draining");
+    if (httpPaths.has(pathOf(request.url))) return refuse(socket, 404, `${pathOf(request.url)} does not upgrade to a WebSocket`, "unauthorized");
+    if (connectionCount + admitting >= limits.maxConnections) {
+      return refuse(socket, 503, `the server has reached its limit of ${limits.maxConnections} connections`, "capacity");
+    }
+    admitting++;
+    let verdict: AuthVerdict;
+    try {
+      verdict = options.authenticate === undefined ? { ok: true } : await options.authenticate(request);
+    } catch (error) {
+      logger.error({ err: error }, "authenticate hook failed");
+      return refuse(socket, 500, "authentication failed on the server", "auth_error");
+    } finally {
+      admitting--;
+    }
+    if (!verdict.ok) return refuse(socket, 401, verdict.reason, "unauthorized");
+    if (verdict.accountId !== undefined && limits.bans?.has(verdict.accountId) === true) {
+      return refuse(socket, 403, `${verdict.accountId} is banned from this server`, "banned");
+    }
+    if (draining) return refuse(socket, 503, "the server is shutting down", "draining");
+    if (socket.destroyed) return;
+    connectionCount++;
+    wss.handleUpgrade(request, socket, head, (ws) => connect(ws, request, socket as Socket, verdict.ok ? verdict.accountId : undefined));
+  };
+
+  let connectionNumber = 0;
+  const connect = (ws: WebSocket, request: IncomingMessage, socket: Socket, accountId: string | undefined) => {
+    const peerId = `${request.socket.remoteAddress ?? "unknown"}@${new Date(clock.now()).toISOString()}#${++connectionNumber}`;
+    let guard: GuardedChannel | undefined;
+    ws.on("error", (error) => {
+      // ws closes the socket itself (1009 for an oversize frame, 1002 for a protocol error).
+      metrics.frameError(error.message.includes("Max payload") ? "FrameTooBig" : "SocketError");
+      logger.warn({ err: error, peer: peerId }, "WebSocket error");
+    });
+    const onProtocolError = (error: FrameError) => {
+      metrics.frameError(error.type);
+      guard?.refuse(error.type === "FrameTooBig" ? "TooLarge" : "MalformedMessage", error.message);
+    };
+    const channel: WebSocketChannel = acceptWebSocket(ws, {
+      peerId,
+      role: "client",
+      maxFrameBytes: limits.maxFrameBytes,
+      pingIntervalMs: config.pingIntervalMs,
+      onProtocolError,
+      now: () => clock.now(),
+    });
+    guard = new GuardedChannel(channel, guardLimits, guardContext, accountId);
+    const tracked: TrackedConnection = { socket, bufferedAmount: () => ws.bufferedAmount, queued: () => queuedOf(channel) };
+    connections.set(guard, { ws, tracked });
+    metrics.connectionOpened(tracked);
+    node.syncManager.addPeer(guard);
+    logger.info({ peer: peerId, ...(accountId === undefined ? {} : { account: accountId }) }, "client connected");
+    const closedGuard = guard;
+    void channel.closed.then((reason) => {
+      connections.delete(closedGuard);
+      connectionCount--;
+      metrics.connectionClosed(tracked);
+      logger.info({ peer: peerId, code: reason.code, reason: reason.reason }, "client disconnected");
+    });
+  };
+
+  http.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    admit(request, socket, head).catch((error: unknown) => {
+      logger.error({ err: error }, "upgrade failed");
+      socket.destroy();
+    });
+  });
+
+  try {
+    await listen(http, config.host, config.port);
+  } catch (error) {
+    await node.close();
+    if (opened.owned) await storage.close();
+    throw error;
+  }
+  const address = http.address();
+  const port = typeof address === "object" && address !== null ? address.port : config.port;
+  const url = `ws://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url, storage: opened.description }, "sync server started");
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      draining = true;
+      const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+      const sockets = [...connections.values()].map(({ ws }) => ws);
+      for (const guard of connections.keys()) guard.close({ code: CloseCode.ServerDraining, reason: "server draining" });
+      await node.close();
+      if (opened.owned) await storage.close();
+      await Promise.all(sockets.map((ws) => socketClosed(ws, CLOSE_GRACE_MS)));
+      wss.close();
+      http.closeAllConnections();
+      await httpClosed;
+      logger.info({ url }, "sync server stopped");
+    })();
+    return closing;
+  };
+
+  return { url, node, close, [Symbol.asyncDispose]: close };
+}
+
+const statusText: Record<number, string> = {
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  500: "Internal Server Error",
+  503: "Service Unavailable",
+};
+
+function listen(http: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    http.once("error", onError);
+    http.listen(port, host, () => {
+      http.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+/** Resolves once the socket closed; cuts it after `graceMs` if the peer never answers the close frame. */
+function socketClosed(ws: WebSocket, graceMs: number): Promise<void> {
+  if (ws.readyState === ws.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => ws.terminate(), graceMs);
+    ws.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Per-priority queue depth, if the transport's channel exposes it as `queued`. */
+function queuedOf(channel: WebSocketChannel): Readonly<Record<number, number>> | undefined {
+  const queued = (channel as { readonly queued?: unknown }).queued;
+  return queued !== null && typeof queued === "object" ? (queued as Record<number, number>) : undefined;
+}
