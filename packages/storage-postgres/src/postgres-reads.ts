@@ -1,4 +1,5 @@
 import {
+  CHECKPOINT_BYTES,
   type CoId,
   type CoValueHeader,
   type KnownState,
@@ -62,17 +63,21 @@ export async function readSummary(pool: Pool, id: CoId): Promise<StoredCoValueSu
   return { header: JSON.parse(header) as CoValueHeader, sessions };
 }
 
-// Segments that end at the session's last signature hold less than CHECKPOINT_BYTES each, so
-// many of them are fetched in one query; one that ends at a checkpoint is fetched on its own.
+// Rows are fetched a batch of segments per query. A segment that ends at a checkpoint holds about
+// CHECKPOINT_BYTES; one that ends at the last signature holds less (counted as half). Batches stop
+// at ~8 checkpoints' worth, so a cold load of a big value takes a few queries while memory stays
+// bounded for a huge one.
+const BATCH_BUDGET = 8 * CHECKPOINT_BYTES;
 const MAX_SEGMENTS_PER_QUERY = 64;
 
 /**
  * Yields what is stored beyond `since`, cut and packed by core's `planLoadSegments` and
  * `packStoredPieces` (so every adapter cuts identically), in session-id order.
  *
- * Rows are fetched lazily, a batch of segments at a time. Transactions are append-only, so a range
- * read after the summary read is consistent; only a concurrent `markDeleted` can shrink it, and
- * `packStoredPieces` drops a segment that comes back short instead of yielding a wrong signature.
+ * Rows are fetched lazily, a batch of segments at a time (see BATCH_BUDGET). Transactions are
+ * append-only, so a range read after the summary read is consistent; only a concurrent
+ * `markDeleted` can shrink it, and `packStoredPieces` drops a segment that comes back short
+ * instead of yielding a wrong signature.
  */
 export async function* loadPieces(pool: Pool, id: CoId, since: KnownState | undefined): AsyncGenerator<StoredPiece> {
   const { rows } = await pool.query<SessionRow>({
@@ -133,13 +138,13 @@ async function readExtents(
 
 function nextBatch(segments: readonly LoadSegment[], start: number): LoadSegment[] {
   const batch: LoadSegment[] = [];
-  for (let index = start; index < segments.length && batch.length < MAX_SEGMENTS_PER_QUERY; index++) {
+  let budget = BATCH_BUDGET;
+  for (let index = start; index < segments.length && batch.length < MAX_SEGMENTS_PER_QUERY && budget > 0; index++) {
     const segment = segments[index] as LoadSegment;
-    // Followed by more of its session: it ends at a checkpoint and holds about CHECKPOINT_BYTES.
-    const big = segments[index + 1]?.sessionId === segment.sessionId;
-    if (big && batch.length > 0) break;
+    // Followed by more of its session: it ends at a checkpoint.
+    const endsAtCheckpoint = segments[index + 1]?.sessionId === segment.sessionId;
+    budget -= endsAtCheckpoint ? CHECKPOINT_BYTES : CHECKPOINT_BYTES / 2;
     batch.push(segment);
-    if (big) break;
   }
   return batch;
 }
