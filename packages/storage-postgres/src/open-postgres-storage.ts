@@ -22,7 +22,16 @@ import { SessionCache } from "./session-cache.js";
 
 /** Where the Postgres adapter keeps its data: a connection URL (it owns a pool) or the caller's pool. */
 export type PostgresStorageOptions =
-  | { readonly url: string; readonly maxConnections?: number }
+  | {
+      readonly url: string;
+      readonly maxConnections?: number;
+      /**
+       * Called when an idle pooled connection fails (server restart, network cut). Such errors
+       * would otherwise crash the process; the next call needing a connection also rejects with a
+       * StorageError, so this hook is for logging and metrics.
+       */
+      readonly onConnectionError?: (error: Error) => void;
+    }
   | { readonly pool: pg.Pool };
 
 /**
@@ -36,10 +45,9 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
   const owned = "url" in options;
   if (owned && typeof options.url !== "string") throw new TypeError("options.url: expected a postgres:// URL string");
   const pool = owned ? new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 }) : options.pool;
-  // An idle client's connection error would otherwise crash the process; the next query that
-  // needs a connection reports it as a StorageError instead.
-  const onIdleError = (): void => undefined;
-  if (owned) pool.on("error", onIdleError);
+  // A caller's pool has the caller's error listener; ours must have one or an idle connection's
+  // failure is an uncaught 'error' event.
+  if (owned) pool.on("error", (error: Error) => options.onConnectionError?.(error));
   try {
     await migratePostgres(pool);
   } catch (error) {

@@ -144,3 +144,20 @@ test("postgres: an unreachable server fails to open with a StorageError", async 
   expect(failure).toBeInstanceOf(StorageError);
   expect((failure as StorageError).cause).toBeDefined();
 });
+
+test("postgres: connections the server drops are reported and replaced on the next call", async () => {
+  const errors: Error[] = [];
+  await using storage = await openPostgresStorage({ url: db.url, onConnectionError: (error) => errors.push(error) });
+  await storage.append({ id, header, sessions: { [alice]: piece(alice, 0, 2) } });
+  const admin = new pg.Client({ connectionString: db.url });
+  await admin.connect();
+  try {
+    // What a server restart does to the pool's idle connections.
+    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  } finally {
+    await admin.end();
+  }
+  await expect.poll(() => errors.length).toBeGreaterThan(0);
+  expect(await storage.knownState(id)).toEqual({ id, header: true, sessions: { [alice]: 2 } });
+  expect(await storage.append({ id, sessions: { [alice]: piece(alice, 2, 1) } })).toMatchObject({ type: "Stored" });
+});
