@@ -104,6 +104,7 @@ test("trace: a tampered signature gets an error notice and nothing is stored", a
   const source = await createTestNode();
   const value = source.createCoValue(plainHeader(await testCrypto()));
   value.writeTrusting(["genuine"]);
+  source.sealLocalWrites();
   const message = source.peekEntry(value.id)?.log?.contentSince(undefined)[0] as ContentMessage;
   const [sessionId, piece] = Object.entries(message.new)[0] as [string, ContentMessage["new"][never]];
   const forged = { ...message, new: { [sessionId]: { ...piece, newTransactions: [{ ...piece.newTransactions[0], changes: '["forged"]' }] } } };

@@ -48,6 +48,7 @@ export class SessionLog {
   lastSignature: Signature | undefined;
   #chain: HashChain;
   #bytesSinceCheckpoint = 0;
+  #signedCount = 0;
 
   constructor(sessionId: SessionId, chain: HashChain) {
     this.sessionId = sessionId;
@@ -109,11 +110,41 @@ export class SessionLog {
 
   /** Appends a transaction we author: hashes it, signs the new chain head, records it. */
   appendOwn(tx: Transaction, signer: SignerSecret, crypto: CoCrypto): { readonly signature: Signature; readonly serialized: string } {
+    const serialized = this.appendOwnUnsigned(tx, signer, crypto);
+    return { signature: this.signPending(signer, crypto) as Signature, serialized };
+  }
+
+  /**
+   * Appends a transaction we author without signing yet: signatures only travel at the end of a
+   * piece, so a burst of local writes is signed once (`signPending`), except that a checkpoint is
+   * signed as soon as a piece would exceed `CHECKPOINT_BYTES`, so pieces stay cuttable.
+   */
+  appendOwnUnsigned(tx: Transaction, signer: SignerSecret, crypto: CoCrypto): string {
     const serialized = serializeTransaction(tx);
     this.#chain.update(utf8Encode(serialized));
-    const signature = crypto.sign(signer, hashOf(this.#chain.digest()));
-    this.#append([tx], [serialized], signature);
-    return { signature, serialized };
+    this.transactions.push(tx);
+    this.serialized.push(serialized);
+    this.#bytesSinceCheckpoint += transactionPayloadSize(tx);
+    if (this.#bytesSinceCheckpoint > CHECKPOINT_BYTES) {
+      const signature = this.signPending(signer, crypto) as Signature;
+      this.checkpoints.set(this.count - 1, signature);
+      this.#bytesSinceCheckpoint = 0;
+    }
+    return serialized;
+  }
+
+  /** How many transactions a held signature covers (the rest await `signPending`). */
+  get signedCount(): number {
+    return this.#signedCount;
+  }
+
+  /** Signs the chain head if unsigned transactions were appended; returns the last signature. */
+  signPending(signer: SignerSecret, crypto: CoCrypto): Signature | undefined {
+    if (this.#signedCount < this.count) {
+      this.lastSignature = crypto.sign(signer, hashOf(this.#chain.digest()));
+      this.#signedCount = this.count;
+    }
+    return this.lastSignature;
   }
 
   #append(transactions: readonly Transaction[], serialized: readonly string[], signature: Signature): void {
@@ -123,6 +154,7 @@ export class SessionLog {
       this.#bytesSinceCheckpoint += transactionPayloadSize(transactions[index] as Transaction);
     }
     this.lastSignature = signature;
+    this.#signedCount = this.count;
     // A checkpoint may only fall where a signature is held: the end of this batch.
     if (this.#bytesSinceCheckpoint > CHECKPOINT_BYTES) {
       this.checkpoints.set(this.count - 1, signature);
@@ -132,15 +164,16 @@ export class SessionLog {
 
   /** The signature covering transactions up to index `lastIndex`, if one is held. */
   signatureAt(lastIndex: number): Signature | undefined {
-    if (lastIndex === this.count - 1) return this.lastSignature;
+    if (lastIndex === this.#signedCount - 1) return this.lastSignature;
     return this.checkpoints.get(lastIndex);
   }
 
-  /** Ends (exclusive counts) of the signed ranges after `from`, in order, the last being `count`. */
+  /** Ends (exclusive counts) of the signed ranges after `from`, in order, the last being `signedCount`. */
   pieceEndsAfter(from: number): number[] {
-    const ends = [...this.checkpoints.keys()].filter((index) => index + 1 > from).map((index) => index + 1);
+    const signed = this.#signedCount;
+    const ends = [...this.checkpoints.keys()].map((index) => index + 1).filter((end) => end > from && end <= signed);
     ends.sort((a, b) => a - b);
-    if (ends[ends.length - 1] !== this.count && this.count > from) ends.push(this.count);
+    if (ends[ends.length - 1] !== signed && signed > from) ends.push(signed);
     return ends;
   }
 }

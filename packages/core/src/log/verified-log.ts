@@ -41,6 +41,13 @@ export class VerifiedLog {
     return { id: this.id, header: true, sessions };
   }
 
+  /** The known state counting only transactions a held signature covers (what can be sent). */
+  signedKnownState(): KnownState {
+    const sessions: Record<SessionId, number> = {};
+    for (const [sessionId, log] of this.sessions) if (log.signedCount > 0) sessions[sessionId] = log.signedCount;
+    return { id: this.id, header: true, sessions };
+  }
+
   session(sessionId: SessionId): SessionLog {
     let log = this.sessions.get(sessionId);
     if (log === undefined) {
@@ -87,7 +94,7 @@ export class VerifiedLog {
     const rounds: Array<Array<[SessionId, SessionNewContent, number]>> = [];
     for (const [sessionId, log] of this.sessions) {
       const theirs = known?.sessions[sessionId] ?? 0;
-      if (log.count <= theirs) continue;
+      if (log.signedCount <= theirs) continue;
       let from = theirs;
       const ends = log.pieceEndsAfter(theirs);
       for (const [round, end] of ends.entries()) {
@@ -121,7 +128,7 @@ export class VerifiedLog {
       const base = { action: "content" as const, id: this.id, priority, new: message.new };
       if (index > 0) return base;
       const withHeader = sendHeader ? { ...base, header: this.header } : base;
-      return messages.length > 1 ? { ...withHeader, expectContentUntil: this.knownState().sessions as KnownSessions } : withHeader;
+      return messages.length > 1 ? { ...withHeader, expectContentUntil: this.signedKnownState().sessions as KnownSessions } : withHeader;
     });
   }
 }

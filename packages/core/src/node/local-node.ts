@@ -54,6 +54,9 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   readonly syncManager: SyncManager;
   readonly #entries = new Map<CoId, CoValueEntry>();
   readonly #gc: GarbageCollector | undefined;
+  /** CoValues with local writes not yet signed → our session's signed count before them. */
+  readonly #unsignedWrites = new Map<CoValueEntry, number>();
+  #sealScheduled = false;
 
   constructor(options: LocalNodeOptions) {
     this.crypto = options.crypto instanceof CoCrypto ? options.crypto : new CoCrypto(options.crypto);
@@ -119,18 +122,39 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     return id === this.accountId ? this.agentSessionId : this.sessionId;
   }
 
-  /** Signs and appends a transaction to our session of `entry`, stores and syncs it. */
+  /**
+   * Appends a transaction to our session of `entry`. Listeners hear of it at once; signing,
+   * storing and syncing happen once per microtask for the whole burst of local writes (one
+   * signature and one storage append per CoValue instead of one per transaction).
+   */
   appendOwnTransaction(entry: CoValueEntry, tx: Transaction): void {
     const log = entry.log;
     if (log === undefined) throw new Error(`CoValue ${entry.id} is not available; load it before writing`);
     const sessionId = this.sessionFor(entry.id);
     const session = log.session(sessionId);
-    const from = session.count;
-    session.appendOwn(tx, signerSecretOfAgent(this.agentSecret), this.crypto);
+    if (!this.#unsignedWrites.has(entry)) this.#unsignedWrites.set(entry, session.signedCount);
+    session.appendOwnUnsigned(tx, signerSecretOfAgent(this.agentSecret), this.crypto);
     entry.lastAccessed = this.clock.now();
-    void this.persist(entry, chunkForStorage(log, new Map([[sessionId, from]]), true));
+    if (this.#unsignedWrites.size === 1 && !this.#sealScheduled) {
+      this.#sealScheduled = true;
+      queueMicrotask(() => this.sealLocalWrites());
+    }
     this.entryChanged(entry);
-    this.syncManager.localChange(entry);
+  }
+
+  /** Signs, stores and syncs pending local writes now (normally run on the next microtask). */
+  sealLocalWrites(): void {
+    this.#sealScheduled = false;
+    const writes = [...this.#unsignedWrites];
+    this.#unsignedWrites.clear();
+    for (const [entry, from] of writes) {
+      const log = entry.log;
+      if (log === undefined) continue;
+      const sessionId = this.sessionFor(entry.id);
+      log.sessions.get(sessionId)?.signPending(signerSecretOfAgent(this.agentSecret), this.crypto);
+      void this.persist(entry, chunkForStorage(log, new Map([[sessionId, from]]), true));
+      this.syncManager.localChange(entry);
+    }
   }
 
   // ---- loading ------------------------------------------------------------------------------
@@ -221,6 +245,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   /** Flushes pending storage writes and unsynced marks, closes peers. Storage stays open (the caller owns it). */
   async close(): Promise<void> {
     this.#gc?.stop();
+    this.sealLocalWrites();
     for (const peer of this.syncManager.peers.values()) peer.channel.close({ code: 1001, reason: "node closing" });
     await Promise.all([...this.#entries.values()].map((entry) => entry.storageTail));
     await this.syncManager.unsynced.flush();

@@ -40,10 +40,10 @@ export function chunkForStorage(
   const sessions: Record<SessionId, AppendSessionPiece> = {};
   for (const [sessionId, from] of fromBySession) {
     const session = log.sessions.get(sessionId);
-    if (session === undefined || session.lastSignature === undefined || session.count <= from) continue;
+    if (session === undefined || session.lastSignature === undefined || session.signedCount <= from) continue;
     sessions[sessionId] = {
       after: from,
-      transactions: session.serialized.slice(from),
+      transactions: session.serialized.slice(from, session.signedCount),
       lastSignature: session.lastSignature,
       hashState: session.saveChainState(),
     };

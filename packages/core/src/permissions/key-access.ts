@@ -16,7 +16,8 @@ import {
 import type { CoId } from "../ids/co-id.js";
 import type { KeyId, KeySecret } from "../ids/crypto-strings.js";
 import { parseGroupSealer, writeKeyForField } from "./group-keys.js";
-import { type GroupLookup, type GroupState, groupValue, lastEntry, roleOf } from "./group-state.js";
+import { directRole, type GroupLookup, type GroupState, groupKeys, groupValue, lastEntry, roleOf } from "./group-state.js";
+import { EVERYONE, receivesReadKey } from "./roles.js";
 
 /** How key access reaches accounts: the agent whose sealer id opens what an account revealed. */
 export interface AccountLookup {
@@ -150,10 +151,31 @@ function viaGroupSealer(child: GroupState, keyId: string, parent: GroupState, se
 }
 
 /**
+ * cojson's heal for groups whose `readKey` was never revealed to everyone although everyone
+ * reads (an old rotation bug): a reader without a direct reading role falls back to the latest
+ * key that was revealed to everyone. (A direct reader is expected to write the missing reveal.)
+ */
+function lastKeyForEveryone(group: GroupState, me: Identity): KeyId | undefined {
+  const readKey = groupValue(group, "readKey");
+  if (typeof readKey !== "string" || readKey === "") return undefined;
+  if (!receivesReadKey(directRole(group, EVERYONE)) || groupValue(group, `${readKey}_for_everyone`)) return undefined;
+  if (receivesReadKey(directRole(group, me.id))) return undefined;
+  let latest: { readonly key: string; readonly madeAt: number } | undefined;
+  for (const key of groupKeys(group)) {
+    if (!key.startsWith("key_") || !key.endsWith("_for_everyone")) continue;
+    const madeAt = lastEntry(group, key)?.madeAt ?? 0;
+    if (latest === undefined || madeAt > latest.madeAt) latest = { key, madeAt };
+  }
+  return latest === undefined ? undefined : (latest.key.replace("_for_everyone", "") as KeyId);
+}
+
+/**
  * The key `me` encrypts new private transactions with (cojson `getCurrentReadKeyId`): for a
  * writeOnly member (or a member without a role who has one) their own write key, else `readKey`.
  */
 export function currentReadKeyId(group: GroupState, me: Identity, lookup: GroupLookup): KeyId | undefined {
+  const healed = group.isAccount ? undefined : lastKeyForEveryone(group, me);
+  if (healed !== undefined) return healed;
   const myRole = roleOf(group, me.id, lookup);
   const writeKey = groupValue(group, writeKeyForField(me.id));
   if (myRole === "writeOnly") return typeof writeKey === "string" ? (writeKey as KeyId) : undefined;

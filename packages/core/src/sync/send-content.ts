@@ -25,6 +25,6 @@ export function sendNewContent(node: SyncNode, peer: PeerState, entry: CoValueEn
   }
   const messages = log.contentSince(peer.optimistic.get(entry.id));
   for (const message of messages) peer.send(message);
-  if (messages.length > 0) peer.mergeOptimistic(log.knownState());
+  if (messages.length > 0) peer.mergeOptimistic(log.signedKnownState());
   return messages.length > 0;
 }

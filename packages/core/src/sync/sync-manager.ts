@@ -217,11 +217,13 @@ export class SyncManager {
 
   /** Resolves when server peers acknowledged everything of `id` we hold. */
   waitForSync(id: CoId): Promise<void> {
+    this.node.sealLocalWrites();
     return this.unsynced.waitForSync(id);
   }
 
   /** Resolves when server peers acknowledged everything we hold. */
   async waitForAllSynced(): Promise<void> {
+    this.node.sealLocalWrites();
     await Promise.all(this.unsynced.ids().map((id) => this.unsynced.waitForSync(id)));
   }
 }

@@ -28,6 +28,8 @@ export interface SyncNode {
    * once committed (or when there is no storage), false if storage refused or failed.
    */
   persist(entry: CoValueEntry, chunk: AppendChunk): Promise<boolean>;
+  /** Signs, stores and pushes local writes still waiting for their microtask. */
+  sealLocalWrites(): void;
   /** Called after an entry changed (new content, now available): notifies listeners. */
   entryChanged(entry: CoValueEntry): void;
 }
