@@ -89,7 +89,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   const admit = async (request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     socket.on("error", (error) => logger.debug({ err: error }, "socket error during upgrade"));
     if (draining) return refuse(socket, 503, "the server is shutting down", "draining");
-    if (httpPaths.has(pathOf(request.url))) return refuse(socket, 404, `${pathOf(request.url)} does not upgrade to a WebSocket`, "unauthorized");
+    if (httpPaths.has(pathOf(request.url))) return refuse(socket, 404, `${pathOf(request.url)} does not upgrade to a WebSocket`, "path");
     if (connectionCount + admitting >= limits.maxConnections) {
       return refuse(socket, 503, `the server has reached its limit of ${limits.maxConnections} connections`, "capacity");
     }

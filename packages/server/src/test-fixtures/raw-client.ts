@@ -48,7 +48,14 @@ export class RawClient implements AsyncDisposable {
       ws.once("open", () => resolve(new RawClient(ws)));
       ws.once("error", reject);
       ws.once("unexpected-response", (_request, response) => {
-        reject(Object.assign(new Error(`upgrade refused with HTTP ${response.statusCode}`), { statusCode: response.statusCode }));
+        let body = "";
+        response.on("data", (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        response.on("end", () => {
+          const error = new Error(`upgrade refused with HTTP ${response.statusCode}: ${body}`);
+          reject(Object.assign(error, { statusCode: response.statusCode, body }));
+        });
       });
     });
   }

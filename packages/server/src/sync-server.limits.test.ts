@@ -1,0 +1,170 @@
+// Connection admission (capacity, authentication, bans) and per-account limits across connections.
+import { type ContentMessage, type CoId, createTestClock, type LocalNode } from "@cosync/core";
+import { expect, test, vi } from "vitest";
+import { createTestNode, plainHeader, testCrypto } from "../../../tests/helpers/nodes.js";
+import type { SyncServerOptions } from "./server-options.js";
+import { type SyncServer, startSyncServer } from "./start-sync-server.js";
+import { RawClient } from "./test-fixtures/raw-client.js";
+
+function start(options: SyncServerOptions): Promise<SyncServer> {
+  return startSyncServer({ port: 0, inMemory: true, clock: createTestClock(), log: { level: "silent" }, processMetrics: false, ...options });
+}
+
+async function freshContent(author: LocalNode, payload = "x"): Promise<{ id: CoId; message: ContentMessage }> {
+  const value = author.createCoValue(plainHeader(await testCrypto()));
+  value.writeTrusting([{ op: "set", key: "k", value: payload }]);
+  author.sealLocalWrites();
+  const message = author.peekEntry(value.id)?.log?.contentSince(undefined)[0];
+  if (message === undefined) throw new Error("no content");
+  return { id: value.id, message };
+}
+
+function forged(message: ContentMessage): ContentMessage {
+  const [session, piece] = Object.entries(message.new)[0] as [string, ContentMessage["new"][never]];
+  const tx = piece.newTransactions[0] as { changes: string };
+  return { ...message, new: { [session]: { ...piece, newTransactions: [{ ...tx, changes: `${tx.changes.slice(0, -1)},"forged"]` } as never] } } };
+}
+
+function acked(client: RawClient, id: CoId) {
+  return client.waitFor((entry) => entry.action === "known" && entry.id === id && Object.keys(entry.sessions as object).length > 0, `the ack of ${id}`);
+}
+
+async function metricsText(server: SyncServer): Promise<string> {
+  const response = await fetch(server.url.replace("ws://", "http://") + "/metrics");
+  return response.text();
+}
+
+test("admission: connections beyond maxConnections are refused with HTTP 503 until one closes", async () => {
+  await using server = await start({ limits: { maxConnections: 2 } });
+  const first = await RawClient.connect(server.url);
+  await using _second = await RawClient.connect(server.url);
+  await expect(RawClient.connect(server.url)).rejects.toMatchObject({
+    statusCode: 503,
+    body: JSON.stringify({ error: "the server has reached its limit of 2 connections" }),
+  });
+  expect(await metricsText(server)).toContain('cosync_connections_refused_total{reason="capacity"} 1');
+  await first.close();
+  await vi.waitFor(() => expect(server.node.syncManager.peers.size).toBe(1));
+  await using _third = await RawClient.connect(server.url);
+});
+
+test("admission: the authenticate hook sees the URL; a refusal is HTTP 401 with its reason", async () => {
+  const seen: string[] = [];
+  await using server = await start({
+    authenticate: (request) => {
+      seen.push(request.url ?? "");
+      const key = new URL(request.url ?? "/", "http://localhost").searchParams.get("key");
+      return key === "s3cret" ? { ok: true } : { ok: false, reason: "missing or wrong ?key=" };
+    },
+  });
+  await expect(RawClient.connect(`${server.url}/sync?key=wrong`)).rejects.toMatchObject({
+    statusCode: 401,
+    body: JSON.stringify({ error: "missing or wrong ?key=" }),
+  });
+  await using client = await RawClient.connect(`${server.url}/sync?key=s3cret`);
+  const { id, message } = await freshContent(await createTestNode());
+  client.send(message);
+  await acked(client, id);
+  expect(seen).toEqual(["/sync?key=wrong", "/sync?key=s3cret"]);
+});
+
+test("admission: an authenticate hook that throws refuses with HTTP 500; an async one works", async () => {
+  let fail = true;
+  await using server = await start({
+    authenticate: async () => {
+      if (fail) throw new Error("auth backend down");
+      return { ok: true };
+    },
+  });
+  await expect(RawClient.connect(server.url)).rejects.toMatchObject({ statusCode: 500 });
+  fail = false;
+  await using _client = await RawClient.connect(server.url);
+});
+
+test("admission: a connection authenticated as a banned account is refused with HTTP 403", async () => {
+  const banned = "co_zBannedAccountxxxxxxxxxxxxx";
+  await using server = await start({ limits: { bans: [banned] }, authenticate: () => ({ ok: true, accountId: banned }) });
+  await expect(RawClient.connect(server.url)).rejects.toMatchObject({ statusCode: 403, body: JSON.stringify({ error: `${banned} is banned from this server` }) });
+});
+
+test("admission: the plain-HTTP paths do not upgrade", async () => {
+  await using server = await start({});
+  await expect(RawClient.connect(`${server.url}/health`)).rejects.toMatchObject({ statusCode: 404 });
+});
+
+test("account limits: one account's message rate is shared by all its connections", async () => {
+  await using server = await start({ limits: { account: { messages: { perSecond: 1, burst: 2 } } } });
+  const author = await createTestNode();
+  await using a = await RawClient.connect(server.url);
+  await using b = await RawClient.connect(server.url);
+  const [one, two, three] = [await freshContent(author), await freshContent(author), await freshContent(author)];
+  a.send(one.message);
+  await acked(a, one.id);
+  b.send(two.message);
+  await acked(b, two.id);
+  a.send(three.message);
+  const notice = await a.notice("RateLimited");
+  expect(notice).toEqual({ code: "RateLimited", id: three.id, message: `${author.agentId} exceeds its messages rate across connections; content dropped` });
+  expect(await server.node.storage?.knownState(three.id)).toBeUndefined();
+  // Someone else is not affected.
+  const other = await freshContent(await createTestNode());
+  b.send(other.message);
+  await acked(b, other.id);
+});
+
+test("account limits: forged content in someone's session does not spend their budget", async () => {
+  await using server = await start({ limits: { account: { messages: { perSecond: 1, burst: 1 } } } });
+  const victim = await createTestNode();
+  await using attacker = await RawClient.connect(server.url);
+  await using honest = await RawClient.connect(server.url);
+  const genuine = await freshContent(victim);
+  attacker.send(forged(genuine.message));
+  await attacker.notice("InvalidSignature");
+  honest.send(genuine.message);
+  await acked(honest, genuine.id);
+});
+
+test("account limits: a connection authenticated as an account spends that account's budget on every message", async () => {
+  const accountId = "co_zAuthenticatedAccountxxxxxx";
+  await using server = await start({ limits: { account: { messages: { perSecond: 1, burst: 2 } } }, authenticate: () => ({ ok: true, accountId }) });
+  await using client = await RawClient.connect(server.url);
+  const ids = [await freshContent(await createTestNode()), await freshContent(await createTestNode()), await freshContent(await createTestNode())].map((c) => c.id);
+  client.send(...ids.map((id) => ({ action: "load", id, header: false, sessions: {} })));
+  const notice = await client.notice("RateLimited");
+  expect(notice).toEqual({ code: "RateLimited", id: ids[2], message: `account ${accountId} exceeds its messages rate; message dropped` });
+});
+
+test("quota: content beyond an account's storage quota gets QuotaExceeded and is not stored", async () => {
+  await using server = await start({ limits: { storageQuotaBytes: 1000 } });
+  const author = await createTestNode();
+  await using client = await RawClient.connect(server.url);
+  const first = await freshContent(author, "a".repeat(600));
+  client.send(first.message);
+  await acked(client, first.id);
+  const second = await freshContent(author, "b".repeat(600));
+  client.send(second.message);
+  const notice = await client.notice("QuotaExceeded");
+  expect(notice.id).toBe(second.id);
+  expect(notice.message).toMatch(new RegExp(`^${author.agentId} would exceed its storage quota of 1000 bytes \\(6\\d\\d used, 6\\d\\d more sent\\); content not stored$`));
+  expect(await server.node.storage?.knownState(second.id)).toBeUndefined();
+  // Resending what is already stored costs nothing.
+  client.send(first.message);
+  await client.waitFor((entry) => entry.action === "known" && entry.id === first.id && entry !== client.entries.find((e) => e.id === first.id), "a second ack");
+  expect(client.entries.filter((entry) => entry.error?.code === "QuotaExceeded")).toHaveLength(1);
+  // Another account has its own quota.
+  const other = await freshContent(await createTestNode(), "c".repeat(600));
+  client.send(other.message);
+  await acked(client, other.id);
+});
+
+test("quota: forged content is refunded, so it cannot use up someone else's quota", async () => {
+  await using server = await start({ limits: { storageQuotaBytes: 1000 } });
+  const victim = await createTestNode();
+  await using attacker = await RawClient.connect(server.url);
+  const genuine = await freshContent(victim, "v".repeat(800));
+  attacker.send(forged(genuine.message));
+  await attacker.notice("InvalidSignature");
+  await using honest = await RawClient.connect(server.url);
+  honest.send(genuine.message);
+  await acked(honest, genuine.id);
+});
