@@ -74,8 +74,12 @@ export class UnsyncedTracker {
     if (peers === undefined || !peer.isServer || entry.log === undefined) return;
     const confirmed = peer.confirmed.get(entry.id);
     if (confirmed === undefined || !knownStateCovers(confirmed, entry.log.knownState())) return;
-    for (const peerId of [peer.id, "any"]) {
-      if (!peers.delete(peerId)) continue;
+    // Marks for this peer, for "any" server, and for server ids not connected now (left by an
+    // earlier run) are all satisfied: a server holds everything we have.
+    const connected = this.#sync.peers;
+    for (const peerId of [...peers]) {
+      if (peerId !== peer.id && peerId !== "any" && connected.has(peerId)) continue;
+      peers.delete(peerId);
       const key = `${entry.id} ${peerId}`;
       this.#toMark.delete(key);
       this.#toClear.set(key, { id: entry.id, peerId });

@@ -1,0 +1,79 @@
+import { createMemoryStorage, createTestClock } from "@cosync/core";
+import { expect, test, vi } from "vitest";
+import { connect, createTestNode, link, plainHeader, testCrypto } from "../helpers/nodes.js";
+import { createMessageTrace } from "../helpers/trace.js";
+
+test("unsynced tracker: writes made offline are persisted in 200 ms batches and pushed after a restart", async () => {
+  const clock = createTestClock();
+  const storage = createMemoryStorage();
+  const crypto = await testCrypto();
+  const offline = await createTestNode({ storage, clock });
+  const value = offline.createCoValue(plainHeader(crypto));
+  value.writeTrusting(["written offline"]);
+  offline.sealLocalWrites();
+  expect(offline.syncManager.unsynced.ids()).toEqual([value.id]);
+  expect(await storage.listUnsynced()).toEqual([]); // not yet: the batch waits 200 ms
+  clock.advance(200);
+  await vi.waitFor(async () => expect(await storage.listUnsynced()).toEqual([{ id: value.id, peerId: "any" }]));
+  await offline.close();
+
+  // A new process on the same storage, now with a server: the value is pushed and acknowledged.
+  const restarted = await createTestNode({ storage, clock });
+  const server = await createTestNode();
+  connect(restarted, server);
+  await vi.waitFor(() => expect(server.get(value.id)?.knownState()).toEqual(value.knownState()));
+  await restarted.syncManager.waitForAllSynced();
+  expect(restarted.syncManager.unsynced.ids()).toEqual([]);
+  clock.advance(200);
+  await vi.waitFor(async () => expect(await storage.listUnsynced()).toEqual([]));
+});
+
+test("dependencies: content signed in an unknown account's session is parked, the account requested from the sender, then applied", async () => {
+  const { createAccountNode } = await import("../helpers/nodes.js");
+  const trace = createMessageTrace();
+  const alice = await createAccountNode();
+  const value = alice.createCoValue(plainHeader(await testCrypto()));
+  value.writeTrusting(["needs my account to verify"]);
+  alice.sealLocalWrites();
+  const server = await createTestNode();
+  // Link without letting alice greet the server first, then send only the value's content.
+  const { toServer } = link(alice, server, { trace, names: { client: "alice", server: "server" } });
+  const content = alice.peekEntry(value.id)?.log?.contentSince(undefined) ?? [];
+  trace.clear();
+  for (const message of content) toServer.send(message);
+  await vi.waitFor(() => expect(server.get(value.id)?.knownState()).toEqual(value.knownState()));
+  const lines = trace.lines({ [value.id]: "Value", [alice.accountId as string]: "Account" });
+  expect(lines).toContain("server -> alice | load    Account no header none");
+  expect(lines.indexOf("alice -> server | content Account header 0+1 p0")).toBeLessThan(lines.indexOf("server -> alice | known   Value header 1"));
+});
+
+test("priorities: a congested link delivers accounts and groups before data before binary", async () => {
+  const crypto = await testCrypto();
+  const server = await createTestNode();
+  const writer = await createTestNode();
+  connect(writer, server);
+  const binary = writer.createCoValue({ ...plainHeader(crypto, "costream"), meta: { type: "binary" } });
+  const data = writer.createCoValue(plainHeader(crypto));
+  const group = writer.createCoValue({ ...plainHeader(crypto), ruleset: { type: "group", initialAdmin: writer.agentId } });
+  for (const value of [binary, data, group]) value.writeTrusting(["x"]);
+  await writer.syncManager.waitForAllSynced();
+
+  const reader = await createTestNode();
+  const { toServer, toClient } = link(reader, server);
+  const release = toClient.hold();
+  const received: string[] = [];
+  toServer.onMessage((message) => {
+    const m = message as { action: string; id: string; priority?: number };
+    if (m.action === "content") received.push(`${m.id === group.id ? "group" : m.id === data.id ? "data" : "binary"} p${m.priority}`);
+  });
+  const loads = [binary, data, group].map((value) => reader.load(value.id));
+  // The server answers all three loads while its link is congested (it then assumes the reader
+  // holds each value); only then does the link open.
+  const readerOnServer = () => server.syncManager.peers.get("client");
+  await vi.waitFor(() => {
+    for (const value of [binary, data, group]) expect(readerOnServer()?.optimistic.get(value.id)?.header).toBe(true);
+  });
+  release();
+  await Promise.all(loads);
+  expect(received).toEqual(["group p0", "data p3", "binary p6"]);
+});
