@@ -71,6 +71,17 @@ export async function createActor(crypto: Crypto, name: string, time = 1_000): P
   };
 }
 
+/**
+ * A fresh node for an existing account (no storage, no peers), holding every given account.
+ * Its clock starts at `time`; cojson keeps per-node caches that grow with every CoValue, so
+ * property runs take fresh nodes rather than reuse old ones.
+ */
+export function reopenActor(crypto: Crypto, actor: Actor, accounts: readonly Actor[], time = 1_000): Actor {
+  const node = new LocalNode(actor.agentSecret as never, crypto.oracle.newRandomSessionID(actor.accountId as never), crypto.oracle);
+  for (const other of accounts) share(other.node, node, other.accountId);
+  return { ...actor, node, setTime: controlClock(node, time) };
+}
+
 /** Gives every actor's node every other actor's account (groups need their members' accounts). */
 export function introduce(actors: readonly Actor[]): void {
   for (const from of actors) {
