@@ -1,6 +1,7 @@
 // The rules of spec §3, one by one, on hand-written group logs (no crypto needed: the evaluator
 // reads only authors, times and changes).
-import { describe, expect, test } from "vitest";
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect } from "vitest";
 import type { DecodedTransaction } from "../covalues/decoded-transaction.js";
 import type { CoValueHeader } from "../covalues/header.js";
 import type { JsonValue } from "../encoding/canonical-json.js";
@@ -366,4 +367,37 @@ describe("roles over time and inheritance", () => {
     });
     expect(a.verdicts[4]).toMatchObject({ valid: false, reason: "parent group would create a cycle" });
   });
+});
+
+describe("order", () => {
+  test("evaluate: same-millisecond edits of different sessions are ordered by session id, whatever the input order", () => {
+    // Bob (admin) and Carol (admin) act in the same millisecond: Bob demotes Dave, Carol promotes him.
+    const steps: Step[] = [...created, [alice, 2, bob, "admin"], [alice, 2, carol, "admin"], [alice, 2, dave, "writer"], [carol, 5, dave, "manager"], [bob, 5, dave, "reader"]];
+    const forward = evaluate(steps).state;
+    const backward = evaluateGroup(groupLog("co_zGroup" as CoId, alice, [...steps].reverse()), noGroups);
+    // "co_zBob_session…" sorts before "co_zCarol_session…": Carol's change comes last and wins.
+    expect(roleOf(forward, dave, noGroups)).toBe("manager");
+    expect(roleOf(backward, dave, noGroups)).toBe("manager");
+  });
+
+  const members = [alice, bob, carol, dave] as const;
+  const stepArb = fc.tuple(
+    fc.constantFrom(...members),
+    fc.integer({ min: 1, max: 6 }),
+    fc.constantFrom<string>(...members, "everyone", "readKey", "writeKeyFor_co_zDave", "key_zK1_for_co_zDave"),
+    fc.constantFrom<JsonValue>("admin", "manager", "writer", "reader", "writeOnly", "revoked", "writerInvite", "key_zK2"),
+  );
+
+  test.prop([fc.array(stepArb, { maxLength: 25 }), fc.infiniteStream(fc.nat())])(
+    "evaluate: verdicts depend on the log, not on the order it is handed over",
+    (steps, randomness) => {
+      const input = groupLog("co_zGroup" as CoId, alice, [...created, ...(steps as Step[])]);
+      const shuffled = input.transactions
+        .map((tx) => ({ tx, key: randomness.next().value as number }))
+        .sort((a, b) => a.key - b.key)
+        .map(({ tx }) => tx);
+      const verdicts = (state: GroupState) => new Map(state.verdicts.map((v) => [`${v.txId.sessionID}#${v.txId.txIndex}`, v.valid]));
+      expect(verdicts(evaluateGroup({ ...input, transactions: shuffled }, noGroups))).toEqual(verdicts(evaluateGroup(input, noGroups)));
+    },
+  );
 });

@@ -1,7 +1,8 @@
 // cojson 0.20's `determineValidTransactions` for groups and accounts (spec §3), as a pure
 // function from a group's decoded transactions to its `GroupState`.
 
-import type { DecodedTransaction } from "../covalues/decoded-transaction.js";
+import type { DecodedTransaction, TxId } from "../covalues/decoded-transaction.js";
+import { compareTxOrder } from "../covalues/tx-order.js";
 import type { CoValueHeader } from "../covalues/header.js";
 import type { JsonValue } from "../encoding/canonical-json.js";
 import type { AgentId } from "../ids/agent-id.js";
@@ -23,17 +24,20 @@ export interface GroupInput {
   /** Must have a `group` ruleset; `meta.type === "account"` makes it an account. */
   readonly header: CoValueHeader;
   /**
-   * Every verified transaction, each session's in index order. Ties in `madeAt` between sessions
-   * keep this order (cojson keeps the order in which it received them), so pass them in arrival
-   * order for cojson's exact verdicts on same-millisecond concurrent edits. Trusting transactions
-   * whose changes did not parse as JSON are never valid in cojson: leave them out.
+   * Every verified transaction, in any order. Trusting transactions whose changes did not parse
+   * as JSON are never valid in cojson: leave them out.
    */
   readonly transactions: readonly DecodedTransaction[];
 }
 
-/** cojson's `compareTransactions` made total: madeAt, then the order given (stable sort). */
-export function sortForEvaluation<T extends { readonly madeAt: number }>(transactions: readonly T[]): T[] {
-  return transactions.slice().sort((a, b) => a.madeAt - b.madeAt);
+/**
+ * The evaluation order: `compareTxOrder` (madeAt, then session id, then index). cojson orders by
+ * madeAt and, within a session, by index; it leaves ties between sessions in arrival order, so
+ * its replicas may disagree on same-millisecond edits by different sessions. cosync breaks those
+ * ties by session id, as its materialisers do, so the verdicts are a function of the log alone.
+ */
+export function sortForEvaluation<T extends { readonly madeAt: number; readonly txId: TxId }>(transactions: readonly T[]): T[] {
+  return transactions.slice().sort(compareTxOrder);
 }
 
 const keyRevealerRoles = new Set<unknown>([

@@ -37,7 +37,7 @@ export interface GroupState {
   readonly isAccount: boolean;
   /** `header.ruleset.initialAdmin`: the creator's account, or the agent for an account. */
   readonly initialAdmin: CoId | AgentId;
-  /** Every transaction in evaluation order (madeAt, then input order), with its verdict. */
+  /** Every transaction in evaluation order (`sortForEvaluation`: madeAt, session id, index), with its verdict. */
   readonly verdicts: readonly TransactionVerdict[];
   /** The valid changes per key in evaluation order: the last one at or before a time is the value. */
   readonly entries: ReadonlyMap<string, readonly GroupEntry[]>;
