@@ -2,6 +2,7 @@
 // evaluated by cosync (same verdicts, roles and read keys), and group changes built by cosync
 // are handed to cojson as content (same roles and keys there).
 import {
+  acceptInviteChanges,
   accountHeader,
   addMemberChanges,
   type AgentSecret,
@@ -20,11 +21,13 @@ import {
   groupHeader,
   groupValue,
   type Identity,
+  inviteIdentity,
   type KeyId,
   type KeyLookup,
   makeTrustingTransaction,
   readKeySecret,
   removeMemberChanges,
+  revokeExtendChanges,
   type Result,
   roleOf,
   type SessionId,
@@ -448,4 +451,55 @@ test("two admins edit concurrently with skewed clocks: cojson and cosync order b
     expect(roleOf(state, carol.accountId, lookup, time)).toBe(theirs);
   }
   expect(roleOf(state, carol.accountId, lookup)).toBe("admin");
+});
+
+test("cosync accepts a cojson invite, opens a group to everyone and unlinks a parent; cojson agrees on roles and keys", async () => {
+  const actors = await Promise.all(["Alice", "Bob", "Carol"].map((name) => createActor(crypto, name)));
+  const [alice, bob, carol] = actors as [Actor, Actor, Actor];
+  introduce(actors);
+  const view = new CosyncView(crypto.ours);
+  for (const actor of actors) {
+    view.addAccount(actor.accountId, actor.agentId);
+    view.add(contentOf(actor.node, actor.accountId));
+  }
+  const state = (id: string) => view.resolver().group(id as CoId) as GroupState;
+
+  // cojson: a group with a writer invite, and a parent where Carol is a writer, extended by the group.
+  const group = alice.node.createGroup();
+  const parent = alice.node.createGroup();
+  parent.addMember((await alice.node.load(carol.accountId as never)) as never, "writer");
+  group.extend(parent);
+  const inviteSecret = group.createInvite("writer");
+  for (const id of [parent.id, group.id]) view.add(contentOf(alice.node, id));
+
+  // cosync: Bob accepts through the invite agent's own session.
+  const invite = inviteIdentity(crypto.ours, inviteSecret as never);
+  const asInvite = cosyncWriter(view, invite);
+  asInvite.write(group.id as CoId, acceptInviteChanges(asInvite.ctx(group.id as CoId), state(group.id), view.resolver(), { id: bob.accountId, agent: bob.agentId }));
+  // cosync: Alice opens the group to everyone, then unlinks the parent (which rotates the key).
+  const asAlice = cosyncWriter(view, alice);
+  asAlice.write(group.id as CoId, addMemberChanges(asAlice.ctx(group.id as CoId), state(group.id), view.resolver(), "everyone", "reader"));
+  asAlice.write(group.id as CoId, revokeExtendChanges(asAlice.ctx(group.id as CoId), state(group.id), state(parent.id), view.resolver()));
+
+  const lookup = view.resolver();
+  const ours = lookup.group(group.id as CoId) as GroupState;
+  expect(ours.verdicts.every((verdict) => verdict.valid)).toBe(true);
+  for (const actor of actors) {
+    share(alice.node, actor.node, parent.id);
+    importInto(actor.node, view.content(group.id as CoId));
+  }
+  const observer = createObserver(crypto);
+  for (const actor of actors) share(actor.node, observer, actor.accountId);
+  share(alice.node, observer, parent.id);
+  importInto(observer, view.content(group.id as CoId));
+  expectSameVerdicts(observer, ours);
+  for (const actor of actors) {
+    expect(roleOf(ours, actor.accountId, lookup), actor.name).toBe(groupOn(observer, group.id).roleOf(actor.accountId as never));
+    const theirs = groupOn(actor.node, group.id).getCurrentReadKey();
+    const me = { id: actor.accountId, agentSecret: actor.agentSecret };
+    expect(currentReadKey(ours, me, lookup, crypto.ours), actor.name).toEqual({ id: theirs.id, secret: theirs.secret });
+  }
+  expect(roleOf(ours, bob.accountId, lookup)).toBe("writer");
+  // Carol lost her inherited writer role with the parent link, and reads as everyone does.
+  expect(roleOf(ours, carol.accountId, lookup)).toBe("reader");
 });
