@@ -58,3 +58,7 @@ export * from "./covalues/binary-stream.js";
 export * from "./covalues/co-plain-text.js";
 export * from "./covalues/graphemes.js";
 export { compareTxOrder } from "./covalues/tx-order.js";
+export * from "./node/co-value-views.js";
+export * from "./node/group-view.js";
+export * from "./node/permission-view.js";
+export * from "./time/iso-time.js";

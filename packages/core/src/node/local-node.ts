@@ -17,6 +17,12 @@ import { CoValueHandle } from "./co-value-handle.js";
 import { dependenciesOf } from "./dependencies.js";
 import { GarbageCollector, type GcOptions } from "./garbage-collector.js";
 import { chunkForStorage, readLogFromStorage } from "./storage-bridge.js";
+import { PermissionView } from "./permission-view.js";
+import { BinaryStreamView, CoListView, CoMapView, CoPlainTextView, CoStreamView } from "./co-value-views.js";
+import { GroupView } from "./group-view.js";
+import { accountHeader, changesToTransactions, createAccountChanges, createGroupChanges, groupHeader } from "../permissions/group-changes.js";
+import { makeTrustingTransaction } from "../log/make-transaction.js";
+import { isoTimestamp } from "../time/iso-time.js";
 
 export interface LocalNodeOptions {
   readonly crypto: CoCrypto | CryptoProvider;
@@ -52,8 +58,11 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   /** The session used inside the account CoValue itself (cojson writes it as the agent). */
   readonly agentSessionId: SessionId;
   readonly syncManager: SyncManager;
+  /** Bumped whenever any group or account changes: permission verdicts may depend on any of them. */
+  groupsVersion = 0;
   readonly #entries = new Map<CoId, CoValueEntry>();
   readonly #gc: GarbageCollector | undefined;
+  #permissions: PermissionView | undefined;
   /** CoValues with local writes not yet signed → our session's signed count before them. */
   readonly #unsignedWrites = new Map<CoValueEntry, number>();
   #sealScheduled = false;
@@ -100,6 +109,62 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     return new CoValueHandle(this, entry);
   }
 
+  /** How this node sees groups, roles and keys. */
+  get permissions(): PermissionView {
+    this.#permissions ??= new PermissionView(this);
+    return this.#permissions;
+  }
+
+  // ---- typed views --------------------------------------------------------------------------
+
+  #view<V>(id: CoId, make: (entry: CoValueEntry) => V): V | undefined {
+    const entry = this.#entries.get(id);
+    if (entry?.log === undefined) return undefined;
+    entry.lastAccessed = this.clock.now();
+    return make(entry);
+  }
+
+  getGroup(id: CoId): GroupView | undefined {
+    return this.#view(id, (entry) => new GroupView(this, entry));
+  }
+  getMap(id: CoId): CoMapView | undefined {
+    return this.#view(id, (entry) => new CoMapView(this, entry));
+  }
+  getList(id: CoId): CoListView | undefined {
+    return this.#view(id, (entry) => new CoListView(this, entry));
+  }
+  getStream(id: CoId): CoStreamView | undefined {
+    return this.#view(id, (entry) => new CoStreamView(this, entry));
+  }
+  getBinaryStream(id: CoId): BinaryStreamView | undefined {
+    return this.#view(id, (entry) => new BinaryStreamView(this, entry));
+  }
+  getPlainText(id: CoId): CoPlainTextView | undefined {
+    return this.#view(id, (entry) => new CoPlainTextView(this, entry));
+  }
+
+  /** Creates a group with us as admin and a fresh read key (cojson `createGroup`). */
+  createGroup(options: { readonly name?: string } = {}): GroupView {
+    const now = this.clock.now();
+    const header = groupHeader({
+      initialAdmin: this.accountId ?? this.agentId,
+      uniqueness: this.crypto.newUniqueness(),
+      createdAt: isoTimestamp(now),
+      ...(options.name === undefined ? {} : { name: options.name }),
+    });
+    const entry = this.entry(this.createCoValue(header).id);
+    const context = { crypto: this.crypto, me: this.permissions.identity, sessionId: this.sessionFor(entry.id), nextTxIndex: 0 };
+    for (const tx of changesToTransactions(createGroupChanges(context, entry.id, this.crypto.newKey()), now)) {
+      this.appendOwnTransaction(entry, tx);
+    }
+    return new GroupView(this, entry);
+  }
+
+  /** The account this node acts for, as a group view (accounts are groups). */
+  get account(): GroupView | undefined {
+    return this.accountId === undefined ? undefined : this.getGroup(this.accountId);
+  }
+
   // ---- creating and writing -----------------------------------------------------------------
 
   /** Creates a CoValue from a header (its id is the header's hash). */
@@ -140,6 +205,18 @@ export class LocalNode implements SyncNode, AsyncDisposable {
       queueMicrotask(() => this.sealLocalWrites());
     }
     this.entryChanged(entry);
+  }
+
+  /** Appends transactions signed as another agent in its own session (used to accept invites). */
+  appendTransactionsAs(entry: CoValueEntry, sessionId: SessionId, agentSecret: AgentSecret, txs: readonly Transaction[]): void {
+    const log = entry.log;
+    if (log === undefined) throw new Error(`CoValue ${entry.id} is not available; load it before writing`);
+    const session = log.session(sessionId);
+    const from = session.count;
+    for (const tx of txs) session.appendOwn(tx, signerSecretOfAgent(agentSecret), this.crypto);
+    void this.persist(entry, chunkForStorage(log, new Map([[sessionId, from]]), true));
+    this.entryChanged(entry);
+    this.syncManager.localChange(entry);
   }
 
   /** Signs, stores and syncs pending local writes now (normally run on the next microtask). */
@@ -232,6 +309,8 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   }
 
   entryChanged(entry: CoValueEntry): void {
+    entry.version++;
+    if (entry.log?.header.ruleset.type === "group") this.groupsVersion++;
     entry.notify();
   }
 
@@ -254,6 +333,30 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/**
+ * Creates a new account and a node acting for it (cojson `withNewlyCreatedAccount`): the account
+ * with its agent as admin and a read key, a profile group readable by everyone, and a profile
+ * `{ name }` linked from the account.
+ */
+export function createAccountNode(options: Omit<LocalNodeOptions, "accountId"> & { readonly name: string }): LocalNode {
+  const crypto = options.crypto instanceof CoCrypto ? options.crypto : new CoCrypto(options.crypto);
+  const agentSecret = options.agentSecret ?? crypto.newRandomAgentSecret();
+  const header = accountHeader(crypto.agentId(agentSecret));
+  const accountId = idForHeader(header, (bytes) => crypto.provider.blake3(bytes));
+  const node = new LocalNode({ ...options, crypto, agentSecret, accountId });
+  const entry = node.entry(node.createCoValue(header).id);
+  const context = { crypto, me: node.permissions.identity, sessionId: node.agentSessionId, nextTxIndex: 0 };
+  const now = node.clock.now();
+  for (const tx of changesToTransactions(createAccountChanges(context, accountId, crypto.newKey()), now)) {
+    node.appendOwnTransaction(entry, tx);
+  }
+  const profileGroup = node.createGroup();
+  profileGroup.addMember("everyone", "reader");
+  const profile = profileGroup.createMap({ name: options.name });
+  node.appendOwnTransaction(entry, makeTrustingTransaction([{ op: "set", key: "profile", value: profile.id }], now));
+  return node;
 }
 
 /** Creates a LocalNode (see LocalNodeOptions). */

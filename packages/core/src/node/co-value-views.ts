@@ -1,0 +1,142 @@
+import { BinaryStreamContent, type BinaryStreamInfo, binaryStreamItems } from "../covalues/binary-stream.js";
+import { CoListContent, listAppendChange, listDeleteChange, listInsertChange, listPrependChange } from "../covalues/co-list.js";
+import { CoMapContent, mapDeleteChange, mapSetChange } from "../covalues/co-map.js";
+import { CoPlainTextContent, textDeleteRangeChanges, textInsertAfterChanges } from "../covalues/co-plain-text.js";
+import { CoStreamContent, streamPushChange } from "../covalues/co-stream.js";
+import type { JsonValue } from "../encoding/canonical-json.js";
+import type { CoId } from "../ids/co-id.js";
+import type { CoValueEntry } from "./co-value-entry.js";
+import { CoValueHandle } from "./co-value-handle.js";
+import type { LocalNode } from "./local-node.js";
+
+/** How a write is stored: encrypted with the owner group's read key, or in plain text. */
+export type Privacy = "private" | "trusting";
+
+interface Content {
+  apply(txs: Iterable<import("../covalues/decoded-transaction.js").DecodedTransaction>): number;
+}
+
+/**
+ * Shared base of the typed views: the content is re-materialised from the valid, decrypted
+ * transactions whenever the value (or any group) changed; writes go into our session, private
+ * by default when the owner group gives us a key.
+ */
+export abstract class CoValueView<C extends Content> extends CoValueHandle {
+  readonly #entry: CoValueEntry;
+  #content: { version: number; groupsVersion: number; value: C } | undefined;
+
+  constructor(node: LocalNode, entry: CoValueEntry) {
+    super(node, entry);
+    this.#entry = entry;
+  }
+
+  protected abstract emptyContent(): C;
+
+  /** The materialised content as of now. */
+  get content(): C {
+    const { version } = this.#entry;
+    const groupsVersion = this.node.groupsVersion;
+    if (this.#content?.version !== version || this.#content.groupsVersion !== groupsVersion) {
+      const value = this.emptyContent();
+      value.apply(this.node.permissions.decodedTransactions(this.#entry));
+      this.#content = { version, groupsVersion, value };
+    }
+    return this.#content.value;
+  }
+
+  /** The owner group, for values owned by one. */
+  get ownerId(): CoId | undefined {
+    const ruleset = this.header.ruleset;
+    return ruleset.type === "ownedByGroup" ? ruleset.group : undefined;
+  }
+
+  /** Writes changes in one transaction; `privacy` defaults to private when we hold the key. */
+  protected write(changes: readonly JsonValue[], privacy?: Privacy): void {
+    const owner = this.ownerId;
+    const key = owner === undefined ? undefined : this.node.permissions.writeKeyFor(owner);
+    const wanted = privacy ?? (key === undefined ? "trusting" : "private");
+    if (wanted === "trusting") return this.writeTrusting(changes);
+    if (key === undefined) throw new Error(`no read key of ${owner ?? "an owner group"} is available to write privately to ${this.id}`);
+    this.writePrivate(changes, key);
+  }
+}
+
+export class CoMapView extends CoValueView<CoMapContent> {
+  protected emptyContent() {
+    return new CoMapContent();
+  }
+  get(key: string): JsonValue | undefined {
+    return this.content.get(key);
+  }
+  toJSON(): Record<string, JsonValue> {
+    return this.content.toJSON() as Record<string, JsonValue>;
+  }
+  set(key: string, value: JsonValue, privacy?: Privacy): void {
+    this.write([mapSetChange(key, value) as unknown as JsonValue], privacy);
+  }
+  delete(key: string, privacy?: Privacy): void {
+    this.write([mapDeleteChange(key) as unknown as JsonValue], privacy);
+  }
+}
+
+export class CoListView extends CoValueView<CoListContent> {
+  protected emptyContent() {
+    return new CoListContent();
+  }
+  asArray(): JsonValue[] {
+    return this.content.asArray();
+  }
+  append(value: JsonValue, privacy?: Privacy): void {
+    this.write([listAppendChange(this.content, value) as unknown as JsonValue], privacy);
+  }
+  prepend(value: JsonValue, privacy?: Privacy): void {
+    this.write([listPrependChange(this.content, value) as unknown as JsonValue], privacy);
+  }
+  insert(index: number, value: JsonValue, privacy?: Privacy): void {
+    this.write([listInsertChange(this.content, index, value) as unknown as JsonValue], privacy);
+  }
+  delete(index: number, privacy?: Privacy): void {
+    this.write([listDeleteChange(this.content, index) as unknown as JsonValue], privacy);
+  }
+}
+
+export class CoStreamView extends CoValueView<CoStreamContent> {
+  protected emptyContent() {
+    return new CoStreamContent();
+  }
+  push(item: JsonValue, privacy?: Privacy): void {
+    this.write([streamPushChange(item)], privacy);
+  }
+}
+
+export class BinaryStreamView extends CoValueView<BinaryStreamContent> {
+  protected emptyContent() {
+    return new BinaryStreamContent();
+  }
+  /** Writes a whole file: start, chunks of `BINARY_CHUNK_SIZE`, end — one transaction each. */
+  writeBytes(bytes: Uint8Array, info: Omit<BinaryStreamInfo, "totalSizeBytes">, privacy?: Privacy): void {
+    for (const item of binaryStreamItems(bytes, info)) this.write([item as unknown as JsonValue], privacy);
+  }
+  toBytes(): Uint8Array | undefined {
+    return this.content.toBytes();
+  }
+}
+
+export class CoPlainTextView extends CoValueView<CoPlainTextContent> {
+  protected emptyContent() {
+    return new CoPlainTextContent();
+  }
+  override toString(): string {
+    return this.content.toString();
+  }
+  /** Inserts `text` after grapheme `index` (in an empty text, 0 inserts at the start), as cojson does. */
+  insertAfter(index: number, text: string, privacy?: Privacy): void {
+    const session = this.node.sessionFor(this.id);
+    const nextTxIndex = [...this.transactions()].filter((t) => t.sessionId === session).length;
+    const batches = textInsertAfterChanges(this.content, index, text, { sessionID: session, txIndex: nextTxIndex });
+    for (const changes of batches) this.write(changes as unknown as JsonValue[], privacy);
+  }
+  deleteRange(from: number, to: number, privacy?: Privacy): void {
+    this.write(textDeleteRangeChanges(this.content, from, to) as unknown as JsonValue[], privacy);
+  }
+}

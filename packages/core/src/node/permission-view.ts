@@ -1,0 +1,168 @@
+import type { DecodedTransaction } from "../covalues/decoded-transaction.js";
+import type { JsonObject, JsonValue } from "../encoding/canonical-json.js";
+import { type AgentId, isAgentId } from "../ids/agent-id.js";
+import type { CoId } from "../ids/co-id.js";
+import type { KeyId, KeySecret } from "../ids/crypto-strings.js";
+import { type SessionId, sessionOwner } from "../ids/session-id.js";
+import { decryptChanges, decryptMeta } from "../log/make-transaction.js";
+import type { Transaction } from "../log/transaction.js";
+import { evaluateGroup } from "../permissions/evaluate.js";
+import type { GroupState } from "../permissions/group-state.js";
+import { currentReadKey, type Identity, type KeyLookup, readKeySecret } from "../permissions/key-access.js";
+import { checkOwnedTransaction } from "../permissions/owned.js";
+import type { CoValueEntry } from "./co-value-entry.js";
+import type { LocalNode } from "./local-node.js";
+
+function parseJson(text: string): JsonValue | undefined {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseMeta(text: string | undefined): JsonObject | undefined {
+  const meta = text === undefined ? undefined : parseJson(text);
+  return meta !== null && typeof meta === "object" && !Array.isArray(meta) ? (meta as JsonObject) : undefined;
+}
+
+interface Cached<T> {
+  readonly version: number;
+  readonly groupsVersion: number;
+  readonly value: T;
+}
+
+/**
+ * How a node sees permissions: evaluates groups and accounts (cached until something changes),
+ * finds read keys for its identity, and turns a CoValue's verified transactions into the valid,
+ * decrypted `DecodedTransaction`s that materialisers read (spec §3). Invalid transactions stay
+ * stored and synced; they are only left out here.
+ */
+export class PermissionView implements KeyLookup {
+  readonly #node: LocalNode;
+  readonly #groups = new Map<CoId, Cached<GroupState>>();
+  readonly #decoded = new Map<CoId, Cached<DecodedTransaction[]>>();
+  readonly #evaluating = new Set<CoId>();
+
+  constructor(node: LocalNode) {
+    this.#node = node;
+  }
+
+  get identity(): Identity {
+    return { id: this.#node.accountId ?? this.#node.agentId, agentSecret: this.#node.agentSecret };
+  }
+
+  accountAgent(id: CoId): AgentId | undefined {
+    const ruleset = this.#node.peekEntry(id)?.log?.header.ruleset;
+    return ruleset?.type === "group" && isAgentId(ruleset.initialAdmin) ? ruleset.initialAdmin : undefined;
+  }
+
+  group(id: CoId): GroupState | undefined {
+    const entry = this.#node.peekEntry(id);
+    if (entry?.log === undefined || entry.log.header.ruleset.type !== "group") return undefined;
+    const cached = this.#groups.get(id);
+    if (cached !== undefined && cached.version === entry.version && cached.groupsVersion === this.#node.groupsVersion) {
+      return cached.value;
+    }
+    // A parent cycle must not recurse forever: a group under evaluation counts as "not loaded".
+    if (this.#evaluating.has(id)) return cached?.value;
+    this.#evaluating.add(id);
+    try {
+      const state = this.#evaluate(entry);
+      this.#groups.set(id, { version: entry.version, groupsVersion: this.#node.groupsVersion, value: state });
+      return state;
+    } finally {
+      this.#evaluating.delete(id);
+    }
+  }
+
+  #evaluate(entry: CoValueEntry): GroupState {
+    const log = entry.log as NonNullable<CoValueEntry["log"]>;
+    const trusting = this.#decodeAll(entry, () => undefined);
+    const first = evaluateGroup({ id: log.id, header: log.header, transactions: trusting }, this);
+    if (log.header.meta?.type !== "account" || !this.#hasPrivate(entry)) return first;
+    // Accounts may hold private transactions, readable with the account's own read key.
+    const all = this.#decodeAll(entry, (keyId) => readKeySecret(first, keyId, this.identity, this, this.#node.crypto));
+    return evaluateGroup({ id: log.id, header: log.header, transactions: all }, this);
+  }
+
+  #hasPrivate(entry: CoValueEntry): boolean {
+    for (const session of entry.log?.sessions.values() ?? []) {
+      if (session.transactions.some((tx) => tx.privacy === "private")) return true;
+    }
+    return false;
+  }
+
+  /** Valid, decrypted transactions of `entry`, in log order (materialisers sort them). */
+  decodedTransactions(entry: CoValueEntry): DecodedTransaction[] {
+    const log = entry.log;
+    if (log === undefined) return [];
+    const cached = this.#decoded.get(entry.id);
+    if (cached !== undefined && cached.version === entry.version && cached.groupsVersion === this.#node.groupsVersion) {
+      return cached.value;
+    }
+    const ruleset = log.header.ruleset;
+    let result: DecodedTransaction[];
+    if (ruleset.type === "group") {
+      const state = this.group(entry.id);
+      const valid = new Set(state?.verdicts.filter((v) => v.valid).map((v) => `${v.txId.sessionID}/${v.txId.txIndex}`));
+      const keyFor = (keyId: KeyId) => (state === undefined ? undefined : readKeySecret(state, keyId, this.identity, this, this.#node.crypto));
+      result = this.#decodeAll(entry, keyFor).filter((tx) => valid.has(`${tx.txId.sessionID}/${tx.txId.txIndex}`));
+    } else if (ruleset.type === "ownedByGroup") {
+      const owner = this.group(ruleset.group);
+      if (owner === undefined) return [];
+      const keys = new Map<KeyId, KeySecret | undefined>();
+      const keyFor = (keyId: KeyId) => {
+        if (!keys.has(keyId)) keys.set(keyId, readKeySecret(owner, keyId, this.identity, this, this.#node.crypto));
+        return keys.get(keyId);
+      };
+      result = this.#decodeAll(entry, keyFor).filter((tx) => checkOwnedTransaction(owner, tx, this).valid);
+    } else {
+      result = this.#decodeAll(entry, () => undefined);
+    }
+    this.#decoded.set(entry.id, { version: entry.version, groupsVersion: this.#node.groupsVersion, value: result });
+    return result;
+  }
+
+  #decodeAll(entry: CoValueEntry, keyFor: (keyId: KeyId) => KeySecret | undefined): DecodedTransaction[] {
+    const out: DecodedTransaction[] = [];
+    for (const [sessionId, session] of entry.log?.sessions ?? []) {
+      session.transactions.forEach((tx, txIndex) => {
+        const decoded = this.#decodeOne(entry.id, sessionId, txIndex, tx, keyFor);
+        if (decoded !== undefined) out.push(decoded);
+      });
+    }
+    return out;
+  }
+
+  #decodeOne(
+    coId: CoId,
+    sessionId: SessionId,
+    txIndex: number,
+    tx: Transaction,
+    keyFor: (keyId: KeyId) => KeySecret | undefined,
+  ): DecodedTransaction | undefined {
+    const base = { txId: { sessionID: sessionId, txIndex }, author: sessionOwner(sessionId), madeAt: tx.madeAt };
+    if (tx.privacy === "trusting") {
+      const changes = parseJson(tx.changes);
+      if (!Array.isArray(changes)) return undefined;
+      const meta = parseMeta(tx.meta);
+      return meta === undefined ? { ...base, changes, privacy: "trusting" } : { ...base, changes, meta, privacy: "trusting" };
+    }
+    const secret = keyFor(tx.keyUsed);
+    if (secret === undefined) return undefined;
+    const place = { coId, sessionId, txIndex };
+    const changes = decryptChanges(tx, secret, place, this.#node.crypto);
+    if (changes === undefined) return undefined;
+    const meta = decryptMeta(tx, secret, place, this.#node.crypto);
+    return meta === undefined ? { ...base, changes, privacy: "private" } : { ...base, changes, meta, privacy: "private" };
+  }
+
+  /** The key new private transactions of a value owned by `groupId` are encrypted with. */
+  writeKeyFor(groupId: CoId): { readonly id: KeyId; readonly secret: KeySecret } | undefined {
+    const group = this.group(groupId);
+    if (group === undefined) return undefined;
+    const key = currentReadKey(group, this.identity, this, this.#node.crypto);
+    return key?.secret === undefined ? undefined : { id: key.id, secret: key.secret };
+  }
+}
