@@ -14,7 +14,7 @@ import {
   readKeySecret,
   roleOf,
 } from "@cosync/core";
-import { LocalNode, type RawAccount, type RawCoMap, type RawGroup } from "cojson";
+import type { LocalNode, RawAccount, RawCoMap, RawGroup } from "cojson";
 import { beforeAll, expect } from "vitest";
 import {
   type Actor,
@@ -114,6 +114,56 @@ function attempt(action: () => void): void {
   }
 }
 
+/** Runs one operation on an actor's node through cojson's own API (or a raw `set`). */
+function perform(
+  op: Exclude<Op, { kind: "sync" }>,
+  node: LocalNode,
+  accounts: readonly RawAccount[],
+  actors: readonly Actor[],
+  ids: Readonly<Record<GroupName, string>>,
+  mapId: string,
+  index: number,
+): void {
+  const group = (name: GroupName) => groupOn(node, ids[name]);
+  const member = (which: number) => accounts[which] as never;
+  const link = (which: number) => LINKS[which] as readonly [GroupName, GroupName];
+  switch (op.kind) {
+    case "add":
+      group(op.group).addMember(member(op.member), op.role);
+      break;
+    case "remove":
+      group(op.group).removeMember(member(op.member));
+      break;
+    case "everyone":
+      group(op.group).addMember("everyone", op.role);
+      break;
+    case "rotate":
+      group(op.group).rotateReadKey();
+      break;
+    case "extend": {
+      const [child, parent] = link(op.link);
+      group(child).extend(group(parent), op.mapping);
+      break;
+    }
+    case "unextend": {
+      const [child, parent] = link(op.link);
+      group(child).revokeExtend(group(parent));
+      break;
+    }
+    case "raw":
+      group(op.group).set((actors[op.member] as Actor).accountId as never, op.value as never, "trusting");
+      break;
+    case "rawParent": {
+      const [child, parent] = link(op.link);
+      group(child).set(`parent_${ids[parent]}` as never, op.value as never, "trusting");
+      break;
+    }
+    case "write":
+      (node.getCoValue(mapId as never).getCurrentContent() as RawCoMap).set(`k${index}`, index, op.privacy);
+      break;
+  }
+}
+
 test.prop([scenarioArb], { numRuns: 200 })("cosync and cojson agree on verdicts, roles over time and read keys", ({ skews, steps, keyHolders }) => {
   const base = 1_000_000;
   const actors = templates.map((actor) => reopenActor(crypto, actor, templates, base));
@@ -127,44 +177,17 @@ test.prop([scenarioArb], { numRuns: 200 })("cosync and cojson agree on verdicts,
   const order = [ids.P2, ids.P1, ids.G, map.id];
   for (const actor of actors.slice(1)) for (const id of order) share(a1.node, actor.node, id);
 
-  steps.forEach(({ op, jitter }, index) => {
+  for (const [index, { op, jitter }] of steps.entries()) {
     if (op.kind === "sync") {
       for (const id of order) share((actors[op.from] as Actor).node, (actors[op.to] as Actor).node, id);
-      return;
+      continue;
     }
     const actor = actors[op.actor] as Actor;
     // Distinct residues mod 8 keep different nodes off the same millisecond; jitter lets a
     // node's own clock step backwards now and then.
     actor.setTime(base + 400 * (index + 1) + 8 * ((skews[op.actor] ?? 0) + jitter) + op.actor);
-    const node = actor.node;
-    const member = (which: number) => accounts[op.actor]?.[which] as never;
-    switch (op.kind) {
-      case "add":
-        return attempt(() => groupOn(node, ids[op.group]).addMember(member(op.member), op.role));
-      case "remove":
-        return attempt(() => groupOn(node, ids[op.group]).removeMember(member(op.member)));
-      case "everyone":
-        return attempt(() => groupOn(node, ids[op.group]).addMember("everyone", op.role));
-      case "rotate":
-        return attempt(() => groupOn(node, ids[op.group]).rotateReadKey());
-      case "extend": {
-        const [child, parent] = LINKS[op.link] as readonly [GroupName, GroupName];
-        return attempt(() => groupOn(node, ids[child]).extend(groupOn(node, ids[parent]), op.mapping));
-      }
-      case "unextend": {
-        const [child, parent] = LINKS[op.link] as readonly [GroupName, GroupName];
-        return attempt(() => groupOn(node, ids[child]).revokeExtend(groupOn(node, ids[parent])));
-      }
-      case "raw":
-        return attempt(() => groupOn(node, ids[op.group]).set((actors[op.member] as Actor).accountId as never, op.value as never, "trusting"));
-      case "rawParent": {
-        const [child, parent] = LINKS[op.link] as readonly [GroupName, GroupName];
-        return attempt(() => groupOn(node, ids[child]).set(`parent_${ids[parent]}` as never, op.value as never, "trusting"));
-      }
-      case "write":
-        return attempt(() => (node.getCoValue(map.id as never).getCurrentContent() as RawCoMap).set(`k${index}`, index, op.privacy));
-    }
-  });
+    attempt(() => perform(op, actor.node, accounts[op.actor] as RawAccount[], actors, ids, map.id, index));
+  }
 
   // A fresh cojson node gathers everything and evaluates from scratch; cosync reads its content.
   const observer = createObserver(crypto);

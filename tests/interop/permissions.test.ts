@@ -150,7 +150,9 @@ test("an account made by cojson: its agent is admin, and the account reads its o
   const alice = await createActor(crypto, "Alice");
   const account = alice.node.expectCurrentAccount("test");
   const profileId = account.get("profile") as string;
-  const profileGroupId = (alice.node.getCoValue(profileId as never).verified?.header.ruleset as { group: string }).group;
+  const profileRuleset = alice.node.getCoValue(profileId as never).verified?.header.ruleset;
+  if (profileRuleset?.type !== "ownedByGroup") expect.fail("a profile is owned by its group");
+  const profileGroupId = profileRuleset.group;
   const { lookup } = cosyncViewOf(alice.node, [alice], [profileGroupId]);
   const state = lookup.group(alice.accountId) as GroupState;
   expect(state.isAccount).toBe(true);
