@@ -1,0 +1,94 @@
+// cosync and real cojson 0.20.19 clients sharing accounts, groups and private values, through a
+// cosync server and through a cojson server (in process, plain-object peers).
+import { createAccountNode, createMemoryStorage, type LocalNode } from "@cosync/core";
+import { cojsonInternals, LocalNode as CojsonNode, type RawCoMap } from "cojson";
+import { expect, test, vi } from "vitest";
+import { createTestNode, testCrypto } from "../helpers/nodes.js";
+import { loadOracle } from "./oracle.js";
+
+type Server = { addPeer(peer: unknown): void };
+
+function peersTo(server: Server, name: string) {
+  const [serverAsSeenByClient, clientAsSeenByServer] = cojsonInternals.connectedPeers("server", name, {
+    peer1role: "server",
+    peer2role: "client",
+  });
+  server.addPeer(clientAsSeenByServer);
+  return serverAsSeenByClient;
+}
+
+async function cosyncAccount(server: Server, name: string): Promise<LocalNode> {
+  const node = createAccountNode({ crypto: await testCrypto(), storage: createMemoryStorage(), gc: false, name });
+  node.syncManager.addPeer(peersTo(server, name) as never);
+  await node.syncManager.waitForAllSynced();
+  return node;
+}
+
+async function cojsonAccount(server: Server, name: string) {
+  return CojsonNode.withNewlyCreatedAccount({ creationProps: { name }, peers: [peersTo(server, name)], crypto: await loadOracle() });
+}
+
+async function cosyncServer(): Promise<Server> {
+  const node = await createTestNode();
+  return { addPeer: (peer) => node.syncManager.addPeer(peer as never) };
+}
+
+async function cojsonServer(): Promise<Server> {
+  const crypto = await loadOracle();
+  const secret = crypto.newRandomAgentSecret();
+  const node = new CojsonNode(secret, crypto.newRandomSessionID(crypto.getAgentID(secret)), crypto);
+  return { addPeer: (peer) => node.syncManager.addPeer(peer as never) };
+}
+
+for (const [serverName, makeServer] of [
+  ["cosync", cosyncServer],
+  ["cojson", cojsonServer],
+] as const) {
+  test(`interop via a ${serverName} server: cojson's group and private map are read and edited by a cosync member`, async () => {
+    const server = await makeServer();
+    const alice = await cojsonAccount(server, "alice");
+    const bob = await cosyncAccount(server, "bob");
+    const bobAccount = await alice.node.load(bob.accountId as never);
+    if (bobAccount === "unavailable") throw new Error("cojson could not load the cosync account");
+    const group = alice.node.createGroup();
+    group.addMember(bobAccount, "writer");
+    const map = group.createMap();
+    map.set("greeting", "hello bob", "private");
+    await map.core.waitForSync();
+
+    expect((await bob.load(map.id as never)).status).toBe("loaded");
+    const bobsMap = bob.getMap(map.id as never);
+    expect(bobsMap?.get("greeting")).toBe("hello bob");
+    expect(bob.getGroup(group.id as never)?.roleOf(bob.accountId as never)).toBe("writer");
+    bobsMap?.set("answer", "hi alice");
+    await bob.syncManager.waitForAllSynced();
+    await vi.waitFor(() => expect((map.core.getCurrentContent() as RawCoMap).get("answer")).toBe("hi alice"));
+  });
+
+  test(`interop via a ${serverName} server: a cosync group with a cojson member, private writes both ways, a streamed value`, async () => {
+    const server = await makeServer();
+    const alice = await cosyncAccount(server, "alice");
+    const bob = await cojsonAccount(server, "bob");
+    await bob.node.syncManager.waitForAllCoValuesSync();
+    expect((await alice.load(bob.accountID as never)).status).toBe("loaded");
+    const group = alice.createGroup();
+    group.addMember(bob.accountID as never, "writer");
+    const map = group.createMap({ greeting: "hello from cosync" });
+    const big = "z".repeat(1000);
+    const stream = group.createStream();
+    for (let i = 0; i < 250; i++) stream.push({ i, big });
+    await alice.syncManager.waitForAllSynced();
+
+    const loaded = await bob.node.load(map.id as never);
+    if (loaded === "unavailable") throw new Error("cojson could not load the cosync map");
+    expect((loaded as RawCoMap).get("greeting")).toBe("hello from cosync");
+    (loaded as RawCoMap).set("answer", "hello from cojson", "private");
+    await vi.waitFor(() => expect(map.get("answer")).toBe("hello from cojson"));
+
+    const loadedStream = await bob.node.load(stream.id as never);
+    if (loadedStream === "unavailable") throw new Error("cojson could not load the cosync stream");
+    await vi.waitFor(() => expect(Object.values(loadedStream.core.knownState().sessions)[0]).toBe(250));
+    const items = (loadedStream as unknown as { items: Record<string, Array<{ value: { i: number } }>> }).items;
+    expect(Object.values(items)[0]?.map((item) => item.value.i)).toEqual(Array.from({ length: 250 }, (_, i) => i));
+  });
+}
