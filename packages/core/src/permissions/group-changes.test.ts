@@ -228,3 +228,17 @@ test("invites: the invite agent writes the accepting account's role and keys in 
   expect(carolKey?.id).not.toBe(w.keyOf(g, alice)?.id);
   expect(w.read(g, carolKey?.id as KeyId, bob)).toBe(carolKey?.secret);
 });
+
+test("builders: refuse bad arguments and what the writer may not do, as data", () => {
+  const w = world();
+  const [alice, bob] = ["Alice", "Bob"].map(w.account) as [Identity, Identity];
+  const g = w.createGroup("G", alice);
+  const h = w.createGroup("H", bob);
+  expect(addMemberChanges(w.ctx(alice, g), w.state(g), w.lookup(), w.member(bob), "owner" as never)).toMatchObject({ ok: false });
+  expect(addMemberChanges(w.ctx(alice, g), w.state(g), w.lookup(), { id: bob.id, agent: "nope" as never }, "reader")).toMatchObject({ ok: false });
+  expect(extendChanges(w.ctx(alice, g), w.state(g), w.state(h), w.lookup(), "revoked" as never)).toMatchObject({ ok: false });
+  // Alice is not admin of H; Bob can't read G's key to add anyone.
+  expect(extendChanges(w.ctx(alice, h), w.state(h), w.state(g), w.lookup())).toMatchObject({ ok: false });
+  expect(addMemberChanges(w.ctx(bob, g), w.state(g), w.lookup(), w.member(alice), "reader")).toMatchObject({ ok: false });
+  expect(createInviteChanges(w.ctx(alice, g), w.state(g), w.lookup(), "readerInvite" as never)).toMatchObject({ ok: false });
+});

@@ -6,6 +6,7 @@
 
 import type { CoCrypto } from "../crypto/co-crypto.js";
 import type { CoValueHeader } from "../covalues/header.js";
+import { describeValue } from "../errors.js";
 import type { JsonValue } from "../encoding/canonical-json.js";
 import { type AgentId, isAgentId, sealerIdOfAgent, sealerSecretOfAgent, type SealerId } from "../ids/agent-id.js";
 import type { CoId } from "../ids/co-id.js";
@@ -18,7 +19,7 @@ import { isSelfExtension } from "./evaluate.js";
 import { formatGroupSealer, parseGroupSealer } from "./group-keys.js";
 import { activeParentIds, directRole, type GroupState, groupKeys, groupValue, memberKeys, roleOf } from "./group-state.js";
 import { currentReadKey, type Identity, type KeyLookup, readKeySecret } from "./key-access.js";
-import { EVERYONE, isAccountRole, isAdminLike, type ParentRole, receivesReadKey, type Role } from "./roles.js";
+import { EVERYONE, isAccountRole, isAdminLike, isRole, type ParentRole, receivesReadKey, type Role } from "./roles.js";
 
 /** One change of a group's map; cojson writes each in its own trusting transaction. */
 export interface GroupSetChange {
@@ -335,6 +336,8 @@ export function addMemberChanges(
   member: NewMember | typeof EVERYONE,
   role: Role,
 ): Result<GroupSetChange[], string> {
+  if (!isRole(role)) return err(`role: expected a role, got ${describeValue(role)}`);
+  if (member !== EVERYONE && !isAgentId(member.agent)) return err(`member.agent: expected an agent id, got ${describeValue(member.agent)}`);
   return build(ctx, group.id, (list) => addMemberInto(list, ctx, group, lookup, member, role));
 }
 
@@ -350,6 +353,10 @@ export function extendChanges(
   lookup: KeyLookup,
   role: Exclude<ParentRole, "revoked"> = "extend",
 ): Result<GroupSetChange[], string> {
+  if (!["extend", "reader", "writer", "manager", "admin"].includes(role)) {
+    return err(`role: expected extend, reader, writer, manager or admin, got ${describeValue(role)}`);
+  }
+  if (parent.isAccount) return err(`${parent.id} is an account; only groups can be parents`);
   if (isSelfExtension(child.id, parent, lookup)) return err(`${parent.id} already extends ${child.id}: a cycle`);
   if (roleOf(child, ctx.me.id, lookup) !== "admin") return err(`${ctx.me.id} must be admin of ${child.id} to extend it`);
   return build(ctx, child.id, (list) => {

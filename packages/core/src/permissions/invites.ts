@@ -10,7 +10,8 @@ import { err, ok, type Result } from "../result.js";
 import { addMemberChanges, type GroupSetChange, type NewMember, type WriteContext } from "./group-changes.js";
 import { directRole, type GroupState } from "./group-state.js";
 import type { Identity, KeyLookup } from "./key-access.js";
-import { type AccountRole, isInviteRole, roleGrantedByInvite } from "./roles.js";
+import { describeValue } from "../errors.js";
+import { type AccountRole, isAccountRole, isInviteRole, roleGrantedByInvite } from "./roles.js";
 
 /** The agent an invite secret stands for. */
 export function inviteIdentity(crypto: CoCrypto, inviteSecret: InviteSecret): Identity {
@@ -30,6 +31,7 @@ export function createInviteChanges(
   role: AccountRole,
 ): Result<{ readonly inviteSecret: InviteSecret; readonly changes: GroupSetChange[] }, string> {
   if (group.isAccount) return err("accounts can't have invites");
+  if (!isAccountRole(role)) return err(`role: expected reader, writer, writeOnly, manager or admin, got ${describeValue(role)}`);
   const seed = ctx.crypto.provider.randomBytes(32);
   const inviteSecret: InviteSecret = `inviteSecret_z${base58Encode(seed)}`;
   const agent = inviteIdentity(ctx.crypto, inviteSecret).id as AgentId;
