@@ -45,6 +45,7 @@ export class CoCrypto {
   readonly provider: CryptoProvider;
   readonly #signingKeys = new KeyCache<Uint8Array>(10_000);
   readonly #publicKeys = new KeyCache<Uint8Array>(100_000);
+  readonly #readKeys = new KeyCache<Uint8Array>(10_000);
 
   constructor(provider: CryptoProvider) {
     this.provider = provider;
@@ -121,6 +122,10 @@ export class CoCrypto {
     return `shortHash_z${base58Encode(digest.subarray(0, SHORT_HASH_LENGTH))}`;
   }
 
+  #readKey(key: KeySecret): Uint8Array {
+    return this.#readKeys.get(key, () => suffixBytes(key, "keySecret_z"));
+  }
+
   nonceFor(material: JsonValue): Uint8Array {
     return this.provider.blake3(utf8Encode(canonicalJsonOf(material))).subarray(0, NONCE_LENGTH);
   }
@@ -154,11 +159,7 @@ export class CoCrypto {
 
   /** XSalsa20 of UTF-8 `plaintext` with a read key and the nonce of `nonceMaterial`. */
   encryptText(plaintext: string, key: KeySecret, nonceMaterial: JsonValue): Encrypted {
-    const bytes = this.provider.xsalsa20Xor(
-      suffixBytes(key, "keySecret_z"),
-      this.nonceFor(nonceMaterial),
-      utf8Encode(plaintext),
-    );
+    const bytes = this.provider.xsalsa20Xor(this.#readKey(key), this.nonceFor(nonceMaterial), utf8Encode(plaintext));
     return `encrypted_U${base64urlEncode(bytes)}`;
   }
 
@@ -167,7 +168,7 @@ export class CoCrypto {
     if (!encrypted.startsWith("encrypted_U")) return undefined;
     const bytes = tryBase64urlDecode(encrypted.slice("encrypted_U".length));
     if (bytes === undefined) return undefined;
-    const plain = this.provider.xsalsa20Xor(suffixBytes(key, "keySecret_z"), this.nonceFor(nonceMaterial), bytes);
+    const plain = this.provider.xsalsa20Xor(this.#readKey(key), this.nonceFor(nonceMaterial), bytes);
     return utf8Decode(plain);
   }
 
