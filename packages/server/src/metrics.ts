@@ -13,6 +13,8 @@ export interface TrackedConnection {
   bufferedAmount(): number;
   /** Messages waiting in the channel's outgoing queue, by priority, if the channel tells. */
   queued(): Readonly<Record<number, number>> | undefined;
+  /** Outgoing messages the channel dropped (sent after close, or queued when it closed). */
+  dropped(): number;
 }
 
 /**
@@ -22,7 +24,8 @@ export interface TrackedConnection {
  * - `cosync_connections` (gauge), `cosync_connections_total`, `cosync_connections_refused_total{reason}`
  * - `cosync_messages_total{action,direction}`, `cosync_message_bytes_total{action,direction}` (approximate JSON size)
  * - `cosync_wire_bytes_total{direction}` (TCP bytes, WebSocket framing included)
- * - `cosync_outgoing_queue_depth{priority}` (when the channel exposes it), `cosync_send_buffer_bytes`
+ * - `cosync_outgoing_queue_depth{priority}` (when the channel exposes it), `cosync_send_buffer_bytes`,
+ *   `cosync_outgoing_dropped_total` (messages a closing connection could not deliver)
  * - `cosync_refusals_total{code}`: verification failures and limit refusals, by error code
  * - `cosync_frame_errors_total{type}`: frames or lines the transport refused
  * - `cosync_storage_latency_seconds`, `cosync_ack_latency_seconds` (content received → durable ack sent)
@@ -34,6 +37,7 @@ export class ServerMetrics {
   readonly #connections = new Set<TrackedConnection>();
   #closedBytesIn = 0;
   #closedBytesOut = 0;
+  #closedDropped = 0;
   #node: LocalNode | undefined;
 
   readonly #open: Gauge;
@@ -111,6 +115,17 @@ export class ServerMetrics {
         this.set(total);
       },
     });
+    new Counter({
+      name: "cosync_outgoing_dropped_total",
+      help: "Outgoing messages dropped because their connection closed",
+      registers,
+      collect() {
+        let dropped = metrics.#closedDropped;
+        for (const connection of metrics.#connections) dropped += connection.dropped();
+        this.reset();
+        this.inc(dropped);
+      },
+    });
     this.#refusals = new Counter({
       name: "cosync_refusals_total",
       help: "Refused input (verification failures, limits, bans, quota), by error code",
@@ -181,6 +196,7 @@ export class ServerMetrics {
     if (!this.#connections.delete(connection)) return;
     this.#closedBytesIn += connection.socket.bytesRead;
     this.#closedBytesOut += connection.socket.bytesWritten;
+    this.#closedDropped += connection.dropped();
     this.#open.dec();
   }
 

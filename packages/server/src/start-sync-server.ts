@@ -135,7 +135,12 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
       now: () => clock.now(),
     });
     guard = new GuardedChannel(channel, guardLimits, guardContext, accountId);
-    const tracked: TrackedConnection = { socket, bufferedAmount: () => ws.bufferedAmount, queued: () => queuedOf(channel) };
+    const tracked: TrackedConnection = {
+      socket,
+      bufferedAmount: () => ws.bufferedAmount,
+      queued: () => queuedOf(channel),
+      dropped: () => channel.stats.dropped,
+    };
     connections.set(guard, { ws, tracked });
     metrics.connectionOpened(tracked);
     node.syncManager.addPeer(guard);
