@@ -206,4 +206,5 @@ test("reconnecting connection: backs off linearly, capped, while the server is d
 test("reconnecting connection: options are checked at the boundary", () => {
   expect(() => createReconnectingConnection({ url: "ws://x", WebSocket, onChannel: undefined as never })).toThrow(/onChannel/);
   expect(() => createReconnectingConnection({ url: "ws://x", WebSocket, onChannel: () => {}, backoff: { baseMs: 0 } })).toThrow(/backoff.baseMs/);
+  expect(() => createReconnectingConnection({ url: "https://x", WebSocket, onChannel: () => {} })).toThrow(/url/);
 });

@@ -28,6 +28,11 @@ export interface ConnectWebSocketOptions {
   readonly now?: () => number;
 }
 
+/** Throws a TypeError naming `url` unless it is a ws:// or wss:// URL. */
+export function assertWebSocketUrl(url: unknown): asserts url is string {
+  if (typeof url !== "string" || !/^wss?:\/\/./i.test(url)) throw new TypeError(`url: expected a ws:// or wss:// URL, got ${String(url)}`);
+}
+
 /** Connecting to a sync server failed (refused, closed before open, timed out or aborted). */
 export class ConnectionError extends Error {
   override readonly name = "ConnectionError";
@@ -47,7 +52,7 @@ export class ConnectionError extends Error {
  */
 export function connectWebSocket(options: ConnectWebSocketOptions): Promise<WebSocketChannel> {
   const { url, role = "server", persistent = true, pingTimeoutMs = 10_000, connectTimeoutMs = 10_000 } = options;
-  if (typeof url !== "string" || !/^wss?:\/\//i.test(url)) throw new TypeError(`url: expected a ws:// or wss:// URL, got ${String(url)}`);
+  assertWebSocketUrl(url);
   const Constructor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructorLike }).WebSocket;
   if (typeof Constructor !== "function") {
     throw new TypeError("WebSocket: this runtime has no global WebSocket (Node 20); pass `WebSocket` from the ws package");

@@ -1,5 +1,5 @@
 import { CloseCode } from "@cosync/core";
-import { type ConnectWebSocketOptions, connectWebSocket } from "./connect-websocket.js";
+import { assertWebSocketUrl, ConnectionError, type ConnectWebSocketOptions, connectWebSocket } from "./connect-websocket.js";
 import { assertPositive, type WebSocketChannel } from "./socket-channel.js";
 
 /** Linear backoff between connection attempts: `baseMs × attempt`, at most `maxMs`. */
@@ -38,6 +38,7 @@ export interface ReconnectingConnection extends AsyncDisposable {
 export function createReconnectingConnection(options: ReconnectingConnectionOptions): ReconnectingConnection {
   const { onChannel, onConnectError, backoff, ...connectOptions } = options;
   if (typeof onChannel !== "function") throw new TypeError("onChannel: expected a function");
+  assertWebSocketUrl(options.url);
   const baseMs = backoff?.baseMs ?? 500;
   const maxMs = backoff?.maxMs ?? 10_000;
   assertPositive(baseMs, "backoff.baseMs");
@@ -66,6 +67,7 @@ export function createReconnectingConnection(options: ReconnectingConnectionOpti
       try {
         channel = await connectWebSocket({ ...connectOptions, peerId, signal: aborter.signal });
       } catch (error) {
+        if (!(error instanceof ConnectionError)) throw error; // a bug (bad options), not a network failure
         if (aborter.signal.aborted) return;
         attempts += 1;
         const delay = Math.min(baseMs * attempts, maxMs);
