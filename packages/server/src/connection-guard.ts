@@ -268,14 +268,26 @@ export class GuardedChannel implements PeerChannel {
     return true;
   }
 
+  /**
+   * An owner is banned if listed, and an account and its agent (the initial admin named in the
+   * account's header, when the account is in memory) are banned together: banning either stops
+   * writes in sessions of both. O(bans) for agent-owned sessions, so keep ban lists short.
+   */
   #isBanned(owner: string): boolean {
     const bans = this.#ctx.bans;
     if (bans === undefined || bans.size === 0) return false;
     if (bans.has(owner)) return true;
-    if (!owner.startsWith("co_z")) return false;
-    // An account is banned with its agent: the agent named as its header's initial admin.
-    const ruleset = this.#ctx.node.peekEntry(owner as CoId)?.log?.header.ruleset;
-    return ruleset?.type === "group" && bans.has(ruleset.initialAdmin);
+    if (owner.startsWith("co_z")) {
+      const agent = this.#agentOfAccount(owner);
+      return agent !== undefined && bans.has(agent);
+    }
+    for (const banned of bans) if (banned.startsWith("co_z") && this.#agentOfAccount(banned) === owner) return true;
+    return false;
+  }
+
+  #agentOfAccount(account: string): string | undefined {
+    const ruleset = this.#ctx.node.peekEntry(account as CoId)?.log?.header.ruleset;
+    return ruleset?.type === "group" ? ruleset.initialAdmin : undefined;
   }
 
   #storedCount(id: CoId, session: string): number {

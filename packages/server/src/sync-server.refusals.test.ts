@@ -242,3 +242,21 @@ test("refusal: a banned agent's sessions are refused too, and a live ban list ap
   await expectConnectionStillAnswers(t); // closeBanned: false keeps it open
   await expectBystanderStillSyncs(t);
 });
+
+test("refusal: banning an account also stops its agent writing in sessions of its own", async () => {
+  const bans = new Set<string>();
+  await using t = await setup({ bans, closeBanned: false });
+  const mallory = await createAccountNode();
+  await using bridged = await bridgeNode(mallory, t.server.url);
+  const value = mallory.createCoValue(plainHeader(await testCrypto()));
+  value.writeTrusting(["before the ban"]);
+  await value.waitForSync(); // the server now holds mallory's account, which names her agent
+  bans.add(mallory.accountId as string);
+  const asAgent = await createTestNode({ agentSecret: mallory.agentSecret });
+  const sneaky = await freshContent(1, asAgent);
+  t.attacker.send(sneaky.messages[0]);
+  const notice = await t.attacker.notice("Forbidden");
+  expect(notice).toMatchObject({ id: sneaky.id, message: `${mallory.agentId} is banned from this server; content not stored` });
+  expect(await t.server.node.storage?.knownState(sneaky.id)).toBeUndefined();
+  await bridged.close();
+});
