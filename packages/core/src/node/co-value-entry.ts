@@ -28,6 +28,8 @@ export class CoValueEntry {
   /** While content streams in: what the sender announced it will have sent when done. */
   streamingTarget: KnownSessions | undefined;
   lastAccessed = 0;
+  /** A valid delete transaction was applied: only delete sessions are kept and synced now. */
+  deleted = false;
   /** Bumped on every change, so derived views (content, group state) know when to recompute. */
   version = 0;
   readonly listeners = new Set<() => void>();

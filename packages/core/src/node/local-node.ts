@@ -4,7 +4,10 @@ import { type CoValueHeader, idForHeader } from "../covalues/header.js";
 import type { AgentId, AgentSecret, SignerId } from "../ids/agent-id.js";
 import { isAgentId, signerIdOfAgent, signerSecretOfAgent } from "../ids/agent-id.js";
 import type { CoId } from "../ids/co-id.js";
-import { type SessionId, sessionOwner } from "../ids/session-id.js";
+import { isDeleteSessionId, type SessionId, sessionOwner } from "../ids/session-id.js";
+import type { Signature } from "../ids/crypto-strings.js";
+import type { SessionPiece } from "../log/session-log.js";
+import { checkDeleteSession, type DeleteCheck } from "../permissions/owned.js";
 import type { Transaction } from "../log/transaction.js";
 import { type SignerResolution, VerifiedLog } from "../log/verified-log.js";
 import type { AppendChunk, StorageAdapter } from "../storage/storage-adapter.js";
@@ -19,7 +22,7 @@ import { GarbageCollector, type GcOptions } from "./garbage-collector.js";
 import { chunkForStorage, readLogFromStorage } from "./storage-bridge.js";
 import { PermissionView } from "./permission-view.js";
 import { BinaryStreamView, CoListView, CoMapView, CoPlainTextView, CoStreamView } from "./co-value-views.js";
-import { GroupView } from "./group-view.js";
+import { GroupView, PermissionError } from "./group-view.js";
 import { accountHeader, changesToTransactions, createAccountChanges, createGroupChanges, groupHeader } from "../permissions/group-changes.js";
 import { makeTrustingTransaction } from "../log/make-transaction.js";
 import { isoTimestamp } from "../time/iso-time.js";
@@ -195,6 +198,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   appendOwnTransaction(entry: CoValueEntry, tx: Transaction): void {
     const log = entry.log;
     if (log === undefined) throw new Error(`CoValue ${entry.id} is not available; load it before writing`);
+    if (entry.deleted) throw new Error(`CoValue ${entry.id} was deleted; it takes no new transactions`);
     const sessionId = this.sessionFor(entry.id);
     const session = log.session(sessionId);
     if (!this.#unsignedWrites.has(entry)) this.#unsignedWrites.set(entry, session.signedCount);
@@ -256,6 +260,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   async #loadFromStorage(entry: CoValueEntry, storage: StorageAdapter): Promise<void> {
     const log = await readLogFromStorage(entry, storage, this.crypto);
     if (log === undefined || entry.log !== undefined) return;
+    entry.deleted = await storage.isDeleted(entry.id);
     entry.log = log;
     entry.state = "available";
     entry.lastKnown = undefined;
@@ -306,6 +311,48 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     entry.log = undefined;
     entry.lastKnown = undefined;
     entry.state = "unknown";
+  }
+
+  checkDeletion(entry: CoValueEntry, sessionId: SessionId, piece: SessionPiece): DeleteCheck {
+    const log = entry.log;
+    if (log === undefined) return { type: "Rejected", reason: "CannotVerifyPermissions", message: `${entry.id} is not loaded` };
+    const ruleset = log.header.ruleset;
+    const owner = ruleset.type === "ownedByGroup" ? this.permissions.group(ruleset.group) : undefined;
+    const alreadyHeld = log.sessions.get(sessionId)?.count ?? 0;
+    const fresh = piece.newTransactions.slice(Math.max(0, alreadyHeld - piece.after));
+    return checkDeleteSession(
+      { coId: entry.id, header: log.header, sessionId, alreadyHeld: Math.min(alreadyHeld, piece.after), newTransactions: fresh, owner },
+      this.permissions,
+    );
+  }
+
+  markDeleted(entry: CoValueEntry): void {
+    entry.deleted = true;
+    for (const sessionId of [...(entry.log?.sessions.keys() ?? [])]) {
+      if (!isDeleteSessionId(sessionId)) entry.log?.sessions.delete(sessionId);
+    }
+    const storage = this.storage;
+    if (storage !== undefined) {
+      entry.storageTail = entry.storageTail.then(() =>
+        storage.markDeleted(entry.id).catch((error: unknown) => this.logger.error({ err: error, id: entry.id }, "could not record deletion")),
+      );
+    }
+  }
+
+  /**
+   * Deletes a value we administer (cojson `deleteCoValue`): one trusting transaction whose meta
+   * names the value, alone in a fresh delete session. Afterwards only delete sessions sync.
+   */
+  deleteCoValue(id: CoId): void {
+    const entry = this.#entries.get(id);
+    const log = entry?.log;
+    if (entry === undefined || log === undefined) throw new Error(`CoValue ${id} is not available; load it before deleting`);
+    const sessionId: SessionId = `${this.accountId ?? this.agentId}_session_d${this.crypto.newDeleteSessionRandomPart()}$`;
+    const tx = makeTrustingTransaction([], this.clock.now(), { deleted: id });
+    const check = this.checkDeletion(entry, sessionId, { after: 0, newTransactions: [tx], lastSignature: "signature_z" as Signature });
+    if (check.type !== "Delete") throw new PermissionError(`cannot delete ${id}: ${check.type === "Rejected" ? check.message : "not a deletion"}`);
+    this.appendTransactionsAs(entry, sessionId, this.agentSecret, [tx]);
+    this.markDeleted(entry);
   }
 
   entryChanged(entry: CoValueEntry): void {

@@ -1,21 +1,30 @@
 import { idForHeader } from "../covalues/header.js";
 import type { CoId } from "../ids/co-id.js";
-import { type SessionId, sessionOwner } from "../ids/session-id.js";
+import { isDeleteSessionId, type SessionId, sessionOwner } from "../ids/session-id.js";
 import { VerifiedLog } from "../log/verified-log.js";
 import type { CoValueEntry } from "../node/co-value-entry.js";
 import { chunkForStorage } from "../node/storage-bridge.js";
 import type { ContentMessage } from "../protocol/messages.js";
-import type { KnownState } from "./known-state.js";
+import { combineKnownStates, type KnownState } from "./known-state.js";
+import { filterForDeletion } from "./deletion.js";
 import type { PeerState } from "./peer-state.js";
 import type { SyncManager } from "./sync-manager.js";
 
-/** Accounts that signed sessions of this message and are not available in memory. */
-function missingAccounts(sync: SyncManager, message: ContentMessage): CoId[] {
+/**
+ * CoValues this message needs in memory before it can be verified: accounts that signed its
+ * sessions, and for a deletion the owner group (only an admin of it may delete).
+ */
+function missingDependencies(sync: SyncManager, entry: CoValueEntry, message: ContentMessage): CoId[] {
   const missing: CoId[] = [];
-  for (const sessionId of Object.keys(message.new) as SessionId[]) {
+  const sessionIds = Object.keys(message.new) as SessionId[];
+  for (const sessionId of sessionIds) {
     const owner = sessionOwner(sessionId);
     if (!owner.startsWith("co_z") || owner === message.id) continue;
     if (sync.node.peekEntry(owner as CoId)?.log === undefined) missing.push(owner as CoId);
+  }
+  const ruleset = entry.log?.header.ruleset;
+  if (ruleset?.type === "ownedByGroup" && sessionIds.some(isDeleteSessionId) && sync.node.peekEntry(ruleset.group)?.log === undefined) {
+    missing.push(ruleset.group);
   }
   return missing;
 }
@@ -49,7 +58,7 @@ export async function handleContent(sync: SyncManager, peer: PeerState, message:
     entry.state = "available";
     headerIsNew = true;
   }
-  const missing = missingAccounts(sync, message);
+  const missing = missingDependencies(sync, entry, message);
   for (const account of missing) await node.loadFromStorage(node.entry(account));
   const stillMissing = missing.filter((account) => node.peekEntry(account)?.log === undefined);
   if (stillMissing.length > 0) {
@@ -71,7 +80,8 @@ export function applyContent(
   const node = sync.node;
   const log = entry.log as VerifiedLog;
   const receivedAt = node.clock.now();
-  const outcomes = log.addPieces(message.new, (sessionId) => node.resolveSigner(sessionId));
+  const deletion = filterForDeletion(sync, peer, entry, message);
+  const outcomes = log.addPieces(deletion.pieces, (sessionId) => node.resolveSigner(sessionId));
   const fromBySession = new Map<SessionId, number>();
   const sentByPeer: Record<SessionId, number> = {};
   let needsCorrection = false;
@@ -90,17 +100,22 @@ export function applyContent(
     }
   }
   if (peer.isServer && message.expectContentUntil !== undefined) entry.streamingTarget = message.expectContentUntil;
-  peer.mergeKnown({ id: message.id, header: true, sessions: sentByPeer });
-  const ourState: KnownState = log.knownState();
+  peer.mergeKnown({ id: message.id, header: true, sessions: { ...sentByPeer, ...deletion.skipped } });
   const changed = headerIsNew || fromBySession.size > 0;
   let durable: Promise<boolean> = entry.storageTail.then(() => true);
   if (changed) {
     durable = node.persist(entry, chunkForStorage(log, fromBySession, true));
+    if (deletion.deletes && fromBySession.size > 0) node.markDeleted(entry);
     sync.entryBecameAvailable(entry);
     node.entryChanged(entry);
     sync.forward(entry, peer);
     sync.unsynced.markChanged(entry, peer);
   }
+  // Captured now: the ack must name only what this append makes durable. A deleted value answers
+  // with a "stop syncing" state: ours merged with what the peer sent, so it stops resending.
+  const ourState: KnownState = entry.deleted
+    ? combineKnownStates(log.knownState(), { id: message.id, header: true, sessions: { ...sentByPeer, ...deletion.skipped } })
+    : log.knownState();
   void durable.then((committed) => {
     if (!committed) {
       sync.refuse(peer, { code: "StorageFailure", id: message.id, message: "storage could not commit this content; it was not acknowledged" });

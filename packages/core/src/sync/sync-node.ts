@@ -1,7 +1,9 @@
 import type { CoCrypto } from "../crypto/co-crypto.js";
 import type { CoId } from "../ids/co-id.js";
 import type { SessionId } from "../ids/session-id.js";
+import type { SessionPiece } from "../log/session-log.js";
 import type { SignerResolution } from "../log/verified-log.js";
+import type { DeleteCheck } from "../permissions/owned.js";
 import type { CoValueEntry } from "../node/co-value-entry.js";
 import type { AppendChunk, StorageAdapter } from "../storage/storage-adapter.js";
 import type { Clock } from "../time/clock.js";
@@ -30,6 +32,10 @@ export interface SyncNode {
   persist(entry: CoValueEntry, chunk: AppendChunk): Promise<boolean>;
   /** Signs, stores and pushes local writes still waiting for their microtask. */
   sealLocalWrites(): void;
+  /** Cojson's ingest check of a delete session's piece (spec §3 "Deletion"). */
+  checkDeletion(entry: CoValueEntry, sessionId: SessionId, piece: SessionPiece): DeleteCheck;
+  /** The value was deleted: drop all but delete sessions, here and (after pending writes) in storage. */
+  markDeleted(entry: CoValueEntry): void;
   /** Called after an entry changed (new content, now available): notifies listeners. */
   entryChanged(entry: CoValueEntry): void;
 }

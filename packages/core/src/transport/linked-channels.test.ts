@@ -68,9 +68,9 @@ test("linked channels: capacity limits deliveries per flush, and later urgent me
   a.send(content(2, 6));
   a.send(content(3, 6));
   await Promise.resolve(); // first flush: one message
-  a.send(done(4));
+  a.send({ action: "load", id: "co_zLoad4" as CoId, header: false, sessions: {} }); // priority 0
   await settle();
-  expect(atB.map((message) => (message as { id: string }).id)).toEqual(["co_zC1", "co_zDone4", "co_zC2", "co_zC3"]);
+  expect(atB.map((message) => (message as { id: string }).id)).toEqual(["co_zC1", "co_zLoad4", "co_zC2", "co_zC3"]);
 });
 
 test("linked channels: hold keeps messages until release; holds nest; closing releases them", async () => {

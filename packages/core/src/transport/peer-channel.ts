@@ -40,5 +40,7 @@ export interface PeerChannel {
 export function priorityOfMessage(message: OutgoingMessage): 0 | 3 | 6 {
   if ("action" in message && message.action === "content") return message.priority;
   if ("action" in message && message.action === "reconcile") return 6;
+  // `done` must not overtake the content it closes, whatever that content's priority.
+  if ("action" in message && message.action === "done") return 6;
   return 0;
 }

@@ -1,0 +1,79 @@
+import { createAccountNode, createMemoryStorage, isDeleteSessionId, type LocalNode, PermissionError } from "@cosync/core";
+import { expect, test, vi } from "vitest";
+import { createTestNode, link, testCrypto } from "../helpers/nodes.js";
+
+async function accountNode(name: string) {
+  return createAccountNode({ crypto: await testCrypto(), storage: createMemoryStorage(), gc: false, name });
+}
+
+async function loaded(node: LocalNode, id: string) {
+  expect((await node.load(id as never)).status).toBe("loaded");
+}
+
+test("deletion: an admin deletes a value; afterwards only the delete session syncs and is stored", async () => {
+  const server = await createTestNode();
+  const alice = await accountNode("Alice");
+  const bob = await accountNode("Bob");
+  link(alice, server, { names: { client: "alice", server: "server" } });
+  const bobLink = link(bob, server, { names: { client: "bob", server: "server" } });
+  const notices: unknown[] = [];
+  bobLink.toServer.onNotice((notice) => notices.push(notice));
+  await bob.syncManager.waitForAllSynced();
+  await loaded(alice, bob.accountId as string);
+  const group = alice.createGroup();
+  group.addMember(bob.accountId as never, "writer");
+  const map = group.createMap({ a: 1 });
+  await alice.syncManager.waitForAllSynced();
+  await loaded(bob, map.id);
+
+  // A writer may not delete.
+  expect(() => bob.deleteCoValue(map.id)).toThrow(PermissionError);
+
+  // Bob goes offline and keeps writing while alice deletes the value.
+  bobLink.serverPeer.channel.close();
+  bob.getMap(map.id)?.set("offline", "write", "trusting");
+  alice.deleteCoValue(map.id);
+  await alice.syncManager.waitForAllSynced();
+  const stored = await server.storage?.knownState(map.id);
+  expect(Object.keys(stored?.sessions ?? {}).every(isDeleteSessionId)).toBe(true);
+  expect(Object.keys(stored?.sessions ?? {})).toHaveLength(1);
+  expect(await server.storage?.isDeleted(map.id)).toBe(true);
+
+  // Bob reconnects: his offline write is skipped by the server but acknowledged (so he stops
+  // resending it), and he learns of the deletion.
+  const again = link(bob, server, { names: { client: "bob", server: "server" } });
+  again.toServer.onNotice((notice) => notices.push(notice));
+  await bob.syncManager.waitForAllSynced();
+  await vi.waitFor(() => expect(bob.peekEntry(map.id)?.deleted).toBe(true));
+  expect(Object.keys((await server.storage?.knownState(map.id))?.sessions ?? {})).toHaveLength(1);
+  expect(() => bob.getMap(map.id)?.set("late", "write")).toThrow(/deleted/);
+  expect(notices).toEqual([]);
+});
+
+test("deletion: a forged delete session from a non-admin is refused with an explicit notice", async () => {
+  const server = await createTestNode();
+  const alice = await accountNode("Alice");
+  const mallory = await accountNode("Mallory");
+  link(alice, server, { names: { client: "alice", server: "server" } });
+  const { toServer } = link(mallory, server, { names: { client: "mallory", server: "server" } });
+  const notices: Array<{ error: { code: string; message: string } }> = [];
+  toServer.onNotice((notice) => notices.push(notice as never));
+  await mallory.syncManager.waitForAllSynced();
+  await loaded(alice, mallory.accountId as string);
+  const group = alice.createGroup();
+  group.addMember(mallory.accountId as never, "writer");
+  const map = group.createMap({ keep: "me" });
+  await alice.syncManager.waitForAllSynced();
+  await loaded(mallory, map.id);
+  // Mallory bypasses her own node's check by writing the marker directly.
+  const entry = mallory.peekEntry(map.id);
+  if (entry === undefined) throw new Error("no entry");
+  const { makeTrustingTransaction } = await import("@cosync/core");
+  const sessionId = `${mallory.accountId}_session_d${(await testCrypto()).newDeleteSessionRandomPart()}$` as never;
+  mallory.appendTransactionsAs(entry, sessionId, mallory.agentSecret, [makeTrustingTransaction([], Date.now(), { deleted: map.id })]);
+  await vi.waitFor(() => expect(notices.length).toBeGreaterThan(0));
+  expect(notices[0]?.error).toMatchObject({ code: "Forbidden" });
+  expect(notices[0]?.error.message).toMatch(/NotAdmin/);
+  expect(await server.storage?.isDeleted(map.id)).toBe(false);
+  expect(server.getMap(map.id)?.header).toBeDefined();
+});
