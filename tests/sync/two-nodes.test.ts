@@ -1,4 +1,4 @@
-import { type LocalNode } from "@cosync/core";
+import type { LocalNode } from "@cosync/core";
 import { expect, test, vi } from "vitest";
 import { connect, createTestNode, plainHeader, testCrypto } from "../helpers/nodes.js";
 

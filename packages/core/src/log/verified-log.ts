@@ -103,7 +103,12 @@ export class VerifiedLog {
         if (signature === undefined) throw new Error(`no signature held at ${sessionId}[${end - 1}]`);
         let bytes = 0;
         for (const tx of transactions) bytes += transactionPayloadSize(tx);
-        (rounds[round] ??= []).push([sessionId, { after: from, newTransactions: transactions, lastSignature: signature }, bytes]);
+        let roundPieces = rounds[round];
+        if (roundPieces === undefined) {
+          roundPieces = [];
+          rounds[round] = roundPieces;
+        }
+        roundPieces.push([sessionId, { after: from, newTransactions: transactions, lastSignature: signature }, bytes]);
         from = end;
       }
     }

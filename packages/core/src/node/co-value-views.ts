@@ -55,7 +55,10 @@ export abstract class CoValueView<C extends Content> extends CoValueHandle {
     const owner = this.ownerId;
     const key = owner === undefined ? undefined : this.node.permissions.writeKeyFor(owner);
     const wanted = privacy ?? (key === undefined ? "trusting" : "private");
-    if (wanted === "trusting") return this.writeTrusting(changes);
+    if (wanted === "trusting") {
+      this.writeTrusting(changes);
+      return;
+    }
     if (key === undefined) throw new Error(`no read key of ${owner ?? "an owner group"} is available to write privately to ${this.id}`);
     this.writePrivate(changes, key);
   }

@@ -1,11 +1,10 @@
-import { type CoValueHeader, type Priority, validateHeader } from "../covalues/header.js";
+import { validateHeader } from "../covalues/header.js";
 import { describeValue } from "../errors.js";
 import { type CoId, isCoId } from "../ids/co-id.js";
 import { isSignature } from "../ids/crypto-strings.js";
-import { isSessionId, type SessionId } from "../ids/session-id.js";
+import { isSessionId } from "../ids/session-id.js";
 import { transactionProblem } from "../log/transaction.js";
 import { type Result, err, ok } from "../result.js";
-import type { KnownSessions } from "../sync/known-state.js";
 import type { SyncMessage } from "./messages.js";
 
 /** Why a message from a peer was refused at the boundary. */

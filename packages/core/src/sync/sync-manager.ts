@@ -163,7 +163,10 @@ export class SyncManager {
     entry.parked.push({ peerId: peer.id, message });
     for (const account of accounts) {
       let waiting = this.#parkedWaitingOn.get(account);
-      if (waiting === undefined) this.#parkedWaitingOn.set(account, (waiting = new Set()));
+      if (waiting === undefined) {
+        waiting = new Set();
+        this.#parkedWaitingOn.set(account, waiting);
+      }
       waiting.add(entry);
       const accountEntry = this.node.entry(account);
       // Ask the sender (it must have it, spec §5) and our servers.

@@ -51,15 +51,21 @@ export class UnsyncedTracker {
   /** Marks restored from storage after a restart. */
   restore(entries: readonly UnsyncedEntry[]): void {
     for (const { id, peerId } of entries) {
-      let peers = this.#unsynced.get(id);
-      if (peers === undefined) this.#unsynced.set(id, (peers = new Set()));
-      peers.add(peerId);
+      this.#peersOf(id).add(peerId);
     }
   }
 
-  #mark(id: CoId, peerId: string): void {
+  #peersOf(id: CoId): Set<string> {
     let peers = this.#unsynced.get(id);
-    if (peers === undefined) this.#unsynced.set(id, (peers = new Set()));
+    if (peers === undefined) {
+      peers = new Set();
+      this.#unsynced.set(id, peers);
+    }
+    return peers;
+  }
+
+  #mark(id: CoId, peerId: string): void {
+    const peers = this.#peersOf(id);
     if (peers.has(peerId)) return;
     peers.add(peerId);
     const key = `${id} ${peerId}`;
