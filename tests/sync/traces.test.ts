@@ -142,3 +142,28 @@ test("trace: a large value streams in pieces cut at signatures, header and targe
   for (const line of contents.slice(1)) expect(line).not.toMatch(/header|until/);
   expect(bob.get(value.id)?.knownState()).toEqual(value.knownState());
 });
+
+test("streaming: a receiver knows a value is still streaming until the announced target arrived", async () => {
+  const server = await createTestNode();
+  const alice = await createTestNode();
+  link(alice, server, { names: { client: "alice", server: "server" } });
+  const value = alice.createCoValue(plainHeader(await testCrypto(), "costream"));
+  const big = "s".repeat(1000);
+  for (let i = 0; i < 300; i++) value.writeTrusting([big]);
+  await value.waitForSync();
+
+  const bob = await createTestNode();
+  const { toClient } = link(bob, server, { names: { client: "bob", server: "server" } });
+  const release = toClient.hold();
+  const loading = bob.load(value.id);
+  // Deliver the server's answer piece by piece and watch bob's view after each.
+  const streamingSeen: boolean[] = [];
+  const entry = bob.entry(value.id);
+  entry.listeners.add(() => streamingSeen.push(entry.isStreaming()));
+  release();
+  await loading;
+  await vi.waitFor(() => expect(bob.get(value.id)?.knownState()).toEqual(value.knownState()));
+  expect(streamingSeen[0]).toBe(true);
+  expect(streamingSeen.at(-1)).toBe(false);
+  expect(bob.get(value.id)?.isStreaming()).toBe(false);
+});
