@@ -46,6 +46,7 @@ export class CoCrypto {
   readonly #signingKeys = new KeyCache<Uint8Array>(10_000);
   readonly #publicKeys = new KeyCache<Uint8Array>(100_000);
   readonly #readKeys = new KeyCache<Uint8Array>(10_000);
+  readonly #agentIds = new KeyCache<string>(1_000);
 
   constructor(provider: CryptoProvider) {
     this.provider = provider;
@@ -68,6 +69,10 @@ export class CoCrypto {
   }
 
   agentId(secret: AgentSecret): AgentId {
+    return this.#agentIds.get(secret, () => this.#deriveAgentId(secret)) as AgentId;
+  }
+
+  #deriveAgentId(secret: AgentSecret): AgentId {
     const slash = secret.indexOf("/");
     const sealer = this.sealerId(secret.slice(0, slash) as SealerSecret);
     const signer = this.signerId(secret.slice(slash + 1) as SignerSecret);

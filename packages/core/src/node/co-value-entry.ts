@@ -30,6 +30,8 @@ export class CoValueEntry {
   lastAccessed = 0;
   /** A valid delete transaction was applied: only delete sessions are kept and synced now. */
   deleted = false;
+  /** The materialised content of the typed view last read (owned by node/co-value-views.ts). */
+  contentCache: unknown;
   /** Bumped on every change, so derived views (content, group state) know when to recompute. */
   version = 0;
   readonly listeners = new Set<() => void>();

@@ -23,7 +23,6 @@ interface Content {
  */
 export abstract class CoValueView<C extends Content> extends CoValueHandle {
   readonly #entry: CoValueEntry;
-  #content: { version: number; groupsVersion: number; value: C } | undefined;
 
   constructor(node: LocalNode, entry: CoValueEntry) {
     super(node, entry);
@@ -32,16 +31,22 @@ export abstract class CoValueView<C extends Content> extends CoValueHandle {
 
   protected abstract emptyContent(): C;
 
-  /** The materialised content as of now. */
+  /**
+   * The materialised content as of now. Kept on the entry across views and updated with only the
+   * newly decoded transactions; rebuilt when a group change may have changed verdicts or keys.
+   */
   get content(): C {
-    const { version } = this.#entry;
-    const groupsVersion = this.node.groupsVersion;
-    if (this.#content?.version !== version || this.#content.groupsVersion !== groupsVersion) {
-      const value = this.emptyContent();
-      value.apply(this.node.permissions.decodedTransactions(this.#entry));
-      this.#content = { version, groupsVersion, value };
+    const decoded = this.node.permissions.decodedTransactions(this.#entry);
+    let cache = this.#entry.contentCache as { kind: unknown; source: unknown; applied: number; value: C } | undefined;
+    if (cache === undefined || cache.source !== decoded || cache.kind !== this.constructor) {
+      cache = { kind: this.constructor, source: decoded, applied: 0, value: this.emptyContent() };
+      this.#entry.contentCache = cache;
     }
-    return this.#content.value;
+    if (cache.applied < decoded.length) {
+      cache.value.apply(decoded.slice(cache.applied));
+      cache.applied = decoded.length;
+    }
+    return cache.value;
   }
 
   /** The owner group, for values owned by one. */
@@ -53,7 +58,7 @@ export abstract class CoValueView<C extends Content> extends CoValueHandle {
   /** Writes changes in one transaction; `privacy` defaults to private when we hold the key. */
   protected write(changes: readonly JsonValue[], privacy?: Privacy): void {
     const owner = this.ownerId;
-    const key = owner === undefined ? undefined : this.node.permissions.writeKeyFor(owner);
+    const key = owner === undefined || privacy === "trusting" ? undefined : this.node.permissions.writeKeyFor(owner);
     const wanted = privacy ?? (key === undefined ? "trusting" : "private");
     if (wanted === "trusting") {
       this.writeTrusting(changes);

@@ -26,6 +26,15 @@ function parseMeta(text: string | undefined): JsonObject | undefined {
   return meta !== null && typeof meta === "object" && !Array.isArray(meta) ? (meta as JsonObject) : undefined;
 }
 
+interface DecodedCache {
+  version: number;
+  readonly groupsVersion: number;
+  readonly list: DecodedTransaction[];
+  /** Per session, how many transactions were already decoded into `list`. */
+  readonly decodedCounts: Map<SessionId, number>;
+  readonly keys: Map<KeyId, KeySecret | undefined>;
+}
+
 interface Cached<T> {
   readonly version: number;
   readonly groupsVersion: number;
@@ -41,7 +50,8 @@ interface Cached<T> {
 export class PermissionView implements KeyLookup {
   readonly #node: LocalNode;
   readonly #groups = new Map<CoId, Cached<GroupState>>();
-  readonly #decoded = new Map<CoId, Cached<DecodedTransaction[]>>();
+  readonly #decoded = new Map<CoId, DecodedCache>();
+  readonly #writeKeys = new Map<CoId, { readonly groupsVersion: number; readonly key: ReturnType<PermissionView["writeKeyFor"]> }>();
   readonly #evaluating = new Set<CoId>();
 
   constructor(node: LocalNode) {
@@ -93,35 +103,62 @@ export class PermissionView implements KeyLookup {
     return false;
   }
 
-  /** Valid, decrypted transactions of `entry`, in log order (materialisers sort them). */
+  /**
+   * Valid, decrypted transactions of `entry` (materialisers sort them). While no group changed,
+   * the returned array only grows: new transactions are decoded and appended to the same array,
+   * so callers can apply just the tail. After a group change it is a new array (verdicts and keys
+   * may have changed for any transaction).
+   */
   decodedTransactions(entry: CoValueEntry): DecodedTransaction[] {
     const log = entry.log;
     if (log === undefined) return [];
-    const cached = this.#decoded.get(entry.id);
-    if (cached !== undefined && cached.version === entry.version && cached.groupsVersion === this.#node.groupsVersion) {
-      return cached.value;
+    const groupsVersion = this.#node.groupsVersion;
+    let cached = this.#decoded.get(entry.id);
+    if (cached === undefined || cached.groupsVersion !== groupsVersion || log.header.ruleset.type === "group") {
+      if (cached?.version === entry.version && cached.groupsVersion === groupsVersion) return cached.list;
+      cached = { version: -1, groupsVersion, list: [], decodedCounts: new Map(), keys: new Map() };
+      this.#decoded.set(entry.id, cached);
     }
-    const ruleset = log.header.ruleset;
-    let result: DecodedTransaction[];
+    if (cached.version === entry.version) return cached.list;
+    const accept = this.#acceptor(entry, cached.keys);
+    if (accept !== undefined) {
+      for (const [sessionId, session] of log.sessions) {
+        const from = cached.decodedCounts.get(sessionId) ?? 0;
+        for (let txIndex = from; txIndex < session.transactions.length; txIndex++) {
+          const decoded = this.#decodeOne(entry.id, sessionId, txIndex, session.transactions[txIndex] as Transaction, accept.keyFor);
+          if (decoded !== undefined && accept.valid(decoded)) cached.list.push(decoded);
+        }
+        cached.decodedCounts.set(sessionId, session.transactions.length);
+      }
+    }
+    cached.version = entry.version;
+    return cached.list;
+  }
+
+  /** How transactions of `entry` are judged and decrypted, or undefined if its owner isn't loaded. */
+  #acceptor(
+    entry: CoValueEntry,
+    keys: Map<KeyId, KeySecret | undefined>,
+  ): { keyFor(keyId: KeyId): KeySecret | undefined; valid(tx: DecodedTransaction): boolean } | undefined {
+    const ruleset = (entry.log as NonNullable<CoValueEntry["log"]>).header.ruleset;
+    const me = this.identity;
+    const crypto = this.#node.crypto;
+    const memoKey = (state: GroupState) => (keyId: KeyId) => {
+      if (!keys.has(keyId)) keys.set(keyId, readKeySecret(state, keyId, me, this, crypto));
+      return keys.get(keyId);
+    };
     if (ruleset.type === "group") {
       const state = this.group(entry.id);
-      const valid = new Set(state?.verdicts.filter((v) => v.valid).map((v) => `${v.txId.sessionID}/${v.txId.txIndex}`));
-      const keyFor = (keyId: KeyId) => (state === undefined ? undefined : readKeySecret(state, keyId, this.identity, this, this.#node.crypto));
-      result = this.#decodeAll(entry, keyFor).filter((tx) => valid.has(`${tx.txId.sessionID}/${tx.txId.txIndex}`));
-    } else if (ruleset.type === "ownedByGroup") {
-      const owner = this.group(ruleset.group);
-      if (owner === undefined) return [];
-      const keys = new Map<KeyId, KeySecret | undefined>();
-      const keyFor = (keyId: KeyId) => {
-        if (!keys.has(keyId)) keys.set(keyId, readKeySecret(owner, keyId, this.identity, this, this.#node.crypto));
-        return keys.get(keyId);
-      };
-      result = this.#decodeAll(entry, keyFor).filter((tx) => checkOwnedTransaction(owner, tx, this).valid);
-    } else {
-      result = this.#decodeAll(entry, () => undefined);
+      if (state === undefined) return undefined;
+      const valid = new Set(state.verdicts.filter((v) => v.valid).map((v) => `${v.txId.sessionID}/${v.txId.txIndex}`));
+      return { keyFor: memoKey(state), valid: (tx) => valid.has(`${tx.txId.sessionID}/${tx.txId.txIndex}`) };
     }
-    this.#decoded.set(entry.id, { version: entry.version, groupsVersion: this.#node.groupsVersion, value: result });
-    return result;
+    if (ruleset.type === "ownedByGroup") {
+      const owner = this.group(ruleset.group);
+      if (owner === undefined) return undefined;
+      return { keyFor: memoKey(owner), valid: (tx) => checkOwnedTransaction(owner, tx, this).valid };
+    }
+    return { keyFor: () => undefined, valid: () => true };
   }
 
   #decodeAll(entry: CoValueEntry, keyFor: (keyId: KeyId) => KeySecret | undefined): DecodedTransaction[] {
@@ -160,9 +197,12 @@ export class PermissionView implements KeyLookup {
 
   /** The key new private transactions of a value owned by `groupId` are encrypted with. */
   writeKeyFor(groupId: CoId): { readonly id: KeyId; readonly secret: KeySecret } | undefined {
+    const cached = this.#writeKeys.get(groupId);
+    if (cached !== undefined && cached.groupsVersion === this.#node.groupsVersion) return cached.key;
     const group = this.group(groupId);
-    if (group === undefined) return undefined;
-    const key = currentReadKey(group, this.identity, this, this.#node.crypto);
-    return key?.secret === undefined ? undefined : { id: key.id, secret: key.secret };
+    const current = group === undefined ? undefined : currentReadKey(group, this.identity, this, this.#node.crypto);
+    const key = current?.secret === undefined ? undefined : { id: current.id, secret: current.secret };
+    this.#writeKeys.set(groupId, { groupsVersion: this.#node.groupsVersion, key });
+    return key;
   }
 }
