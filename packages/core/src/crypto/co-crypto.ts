@@ -162,19 +162,29 @@ export class CoCrypto {
 
   // ---- symmetric encryption (private transactions, key-for-key) ---------------------------
 
-  /** XSalsa20 of UTF-8 `plaintext` with a read key and the nonce of `nonceMaterial`. */
-  encryptText(plaintext: string, key: KeySecret, nonceMaterial: JsonValue): Encrypted {
-    const bytes = this.provider.xsalsa20Xor(this.#readKey(key), this.nonceFor(nonceMaterial), utf8Encode(plaintext));
+  /**
+   * The nonce of a private transaction: blake3 of the canonical `{in, tx: {sessionID, txIndex}}`,
+   * built with a fixed template (this runs for every private transaction read or written).
+   */
+  transactionNonce(coId: string, sessionId: string, txIndex: number): Uint8Array {
+    const material = `{"in":${JSON.stringify(coId)},"tx":{"sessionID":${JSON.stringify(sessionId)},"txIndex":${txIndex}}}`;
+    return this.provider.blake3(utf8Encode(material)).subarray(0, NONCE_LENGTH);
+  }
+
+  /** XSalsa20 of UTF-8 `plaintext` with a read key and the nonce of `nonceMaterial` (or a nonce). */
+  encryptText(plaintext: string, key: KeySecret, nonceMaterial: JsonValue | Uint8Array): Encrypted {
+    const nonce = nonceMaterial instanceof Uint8Array ? nonceMaterial : this.nonceFor(nonceMaterial);
+    const bytes = this.provider.xsalsa20Xor(this.#readKey(key), nonce, utf8Encode(plaintext));
     return `encrypted_U${base64urlEncode(bytes)}`;
   }
 
   /** Reverses `encryptText`; undefined if the payload is malformed. (No MAC: wrong keys give garbage.) */
-  decryptText(encrypted: string, key: KeySecret, nonceMaterial: JsonValue): string | undefined {
+  decryptText(encrypted: string, key: KeySecret, nonceMaterial: JsonValue | Uint8Array): string | undefined {
     if (!encrypted.startsWith("encrypted_U")) return undefined;
     const bytes = tryBase64urlDecode(encrypted.slice("encrypted_U".length));
     if (bytes === undefined) return undefined;
-    const plain = this.provider.xsalsa20Xor(this.#readKey(key), this.nonceFor(nonceMaterial), bytes);
-    return utf8Decode(plain);
+    const nonce = nonceMaterial instanceof Uint8Array ? nonceMaterial : this.nonceFor(nonceMaterial);
+    return utf8Decode(this.provider.xsalsa20Xor(this.#readKey(key), nonce, bytes));
   }
 
   /** Encrypts the canonical JSON of a value (how cojson encrypts key secrets). */

@@ -41,8 +41,8 @@ export interface TransactionPlace {
   readonly txIndex: number;
 }
 
-function nonceMaterial(place: TransactionPlace): JsonObject {
-  return { in: place.coId, tx: { sessionID: place.sessionId, txIndex: place.txIndex } };
+function nonceOf(place: TransactionPlace, crypto: CoCrypto): Uint8Array {
+  return crypto.transactionNonce(place.coId, place.sessionId, place.txIndex);
 }
 
 /** An encrypted transaction; changes and meta share the key and nonce, as in cojson's format. */
@@ -54,7 +54,7 @@ export function makePrivateTransaction(
   crypto: CoCrypto,
   meta?: JsonObject,
 ): PrivateTransaction {
-  const nonce = nonceMaterial(place);
+  const nonce = nonceOf(place, crypto);
   const encryptedChanges = crypto.encryptText(JSON.stringify(changes), key.secret, nonce);
   checkSize(encryptedChanges);
   const base = { privacy: "private" as const, madeAt, keyUsed: key.id, encryptedChanges };
@@ -68,7 +68,7 @@ export function decryptChanges(
   place: TransactionPlace,
   crypto: CoCrypto,
 ): JsonValue[] | undefined {
-  const text = crypto.decryptText(tx.encryptedChanges, keySecret, nonceMaterial(place));
+  const text = crypto.decryptText(tx.encryptedChanges, keySecret, nonceOf(place, crypto));
   if (text === undefined) return undefined;
   try {
     const changes = JSON.parse(text) as unknown;
@@ -86,7 +86,7 @@ export function decryptMeta(
   crypto: CoCrypto,
 ): JsonObject | undefined {
   if (tx.meta === undefined) return undefined;
-  const text = crypto.decryptText(tx.meta, keySecret, nonceMaterial(place));
+  const text = crypto.decryptText(tx.meta, keySecret, nonceOf(place, crypto));
   try {
     const meta = text === undefined ? undefined : (JSON.parse(text) as unknown);
     return meta !== null && typeof meta === "object" && !Array.isArray(meta) ? (meta as JsonObject) : undefined;

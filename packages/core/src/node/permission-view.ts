@@ -179,20 +179,27 @@ export class PermissionView implements KeyLookup {
     tx: Transaction,
     keyFor: (keyId: KeyId) => KeySecret | undefined,
   ): DecodedTransaction | undefined {
-    const base = { txId: { sessionID: sessionId, txIndex }, author: sessionOwner(sessionId), madeAt: tx.madeAt };
+    let changes: JsonValue[] | undefined;
+    let meta: JsonObject | undefined;
     if (tx.privacy === "trusting") {
-      const changes = parseJson(tx.changes);
-      if (!Array.isArray(changes)) return undefined;
-      const meta = parseMeta(tx.meta);
-      return meta === undefined ? { ...base, changes, privacy: "trusting" } : { ...base, changes, meta, privacy: "trusting" };
+      const parsed = parseJson(tx.changes);
+      if (!Array.isArray(parsed)) return undefined;
+      changes = parsed;
+      meta = parseMeta(tx.meta);
+    } else {
+      const secret = keyFor(tx.keyUsed);
+      if (secret === undefined) return undefined;
+      const place = { coId, sessionId, txIndex };
+      changes = decryptChanges(tx, secret, place, this.#node.crypto);
+      if (changes === undefined) return undefined;
+      if (tx.meta !== undefined) meta = decryptMeta(tx, secret, place, this.#node.crypto);
     }
-    const secret = keyFor(tx.keyUsed);
-    if (secret === undefined) return undefined;
-    const place = { coId, sessionId, txIndex };
-    const changes = decryptChanges(tx, secret, place, this.#node.crypto);
-    if (changes === undefined) return undefined;
-    const meta = decryptMeta(tx, secret, place, this.#node.crypto);
-    return meta === undefined ? { ...base, changes, privacy: "private" } : { ...base, changes, meta, privacy: "private" };
+    // One object shape for every decoded transaction keeps the materialisers' loops monomorphic.
+    const txId = { sessionID: sessionId, txIndex };
+    const author = sessionOwner(sessionId);
+    return meta === undefined
+      ? { txId, author, madeAt: tx.madeAt, changes, privacy: tx.privacy }
+      : { txId, author, madeAt: tx.madeAt, changes, meta, privacy: tx.privacy };
   }
 
   /** The key new private transactions of a value owned by `groupId` are encrypted with. */
