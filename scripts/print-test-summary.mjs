@@ -12,8 +12,10 @@ try {
   process.exit(1);
 }
 const passed = report.numPassedTests ?? 0;
-// Suites that failed to load count as failures too: their tests never ran.
-const failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+// Files that failed without any test result (they failed to load) count as failures too: their
+// tests never ran. Files with failing tests are already counted through numFailedTests.
+const unloaded = (report.testResults ?? []).filter((file) => file.status === "failed" && (file.assertionResults ?? []).length === 0).length;
+const failed = (report.numFailedTests ?? 0) + unloaded;
 const skipped = report.numPendingTests ?? 0;
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

@@ -180,7 +180,8 @@ test("accepted channel: back-pressure holds messages while the client does not r
   await vi.waitFor(() => expect(channel.stats.messagesSent).toBeLessThan(200), { interval: 5 });
   const heldBack = 200 - channel.stats.messagesSent;
   expect(heldBack).toBeGreaterThan(0);
-  for (let i = 0; i < 5; i++) channel.send(done(i));
+  // Urgent (priority 0) messages: loads. (`done` travels at priority 6 so it never overtakes its content.)
+  for (let i = 0; i < 5; i++) channel.send({ action: "load", id: `co_zDone${i}` as CoId, header: false, sessions: {} });
 
   const order: string[] = [];
   const allArrived = new Promise<void>((resolve) => {
