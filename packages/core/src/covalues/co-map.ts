@@ -2,7 +2,7 @@ import type { JsonObject, JsonValue } from "../encoding/canonical-json.js";
 import type { SessionOwner } from "../ids/session-id.js";
 import type { DecodedTransaction, TxId } from "./decoded-transaction.js";
 import { assertJsonValue, assertWellFormedString } from "./json-check.js";
-import { compareOrder, SeenTransactions, sortedInsertIndex, takeNewSorted } from "./tx-order.js";
+import { compareChangeOrder, SeenTransactions, sortedInsertIndex, takeNewSorted } from "./tx-order.js";
 
 /** A CoMap change as it sits in a transaction's `changes` (spec §1.3, cojson `coMap.ts`). */
 export type CoMapChange =
@@ -22,18 +22,6 @@ export interface CoMapEdit {
   readonly changeIdx: number;
 }
 
-function compareEdits(a: CoMapEdit, b: CoMapEdit): number {
-  return compareOrder(
-    a.madeAt,
-    a.txId.sessionID,
-    a.txId.txIndex,
-    b.madeAt,
-    b.txId.sessionID,
-    b.txId.txIndex,
-    a.changeIdx,
-    b.changeIdx,
-  );
-}
 
 function parseChange(change: JsonValue): CoMapChange | undefined {
   if (change === null || typeof change !== "object" || Array.isArray(change)) return undefined;
@@ -80,7 +68,7 @@ export class CoMapContent {
           history = [];
           this.#historyByKey.set(change.key, history);
         }
-        history.splice(sortedInsertIndex(history, edit, compareEdits), 0, edit);
+        history.splice(sortedInsertIndex(history, edit, compareChangeOrder), 0, edit);
       });
     }
     if (fresh.length > 0) this.#keyOrder = undefined;
@@ -151,7 +139,7 @@ export class CoMapContent {
     if (this.#keyOrder === undefined) {
       const firstEdits: CoMapEdit[] = [];
       for (const history of this.#historyByKey.values()) if (history[0] !== undefined) firstEdits.push(history[0]);
-      firstEdits.sort(compareEdits);
+      firstEdits.sort(compareChangeOrder);
       this.#keyOrder = firstEdits.map((edit) => edit.key);
     }
     return this.#keyOrder;

@@ -2,7 +2,7 @@ import type { JsonValue } from "../encoding/canonical-json.js";
 import type { SessionId, SessionOwner } from "../ids/session-id.js";
 import type { DecodedTransaction, TxId } from "./decoded-transaction.js";
 import { assertJsonValue } from "./json-check.js";
-import { compareOrder, SeenTransactions, sortedInsertIndex, takeNewSorted } from "./tx-order.js";
+import { compareChangeOrder, SeenTransactions, sortedInsertIndex, takeNewSorted } from "./tx-order.js";
 
 /** One item of a CoStream: a change of a transaction, with where and when it was written. */
 export interface CoStreamItem {
@@ -14,18 +14,6 @@ export interface CoStreamItem {
   readonly author: SessionOwner;
 }
 
-function compareItems(a: CoStreamItem, b: CoStreamItem): number {
-  return compareOrder(
-    a.madeAt,
-    a.txId.sessionID,
-    a.txId.txIndex,
-    b.madeAt,
-    b.txId.sessionID,
-    b.txId.txIndex,
-    a.changeIdx,
-    b.changeIdx,
-  );
-}
 
 /**
  * The content of a CoStream: one feed per session, each change of a transaction one item.
@@ -51,7 +39,7 @@ export class CoStreamContent {
           this.#feeds.set(tx.txId.sessionID, feed);
         }
         const item: CoStreamItem = { value, txId: tx.txId, changeIdx, madeAt: tx.madeAt, author: tx.author };
-        feed.splice(sortedInsertIndex(feed, item, compareItems), 0, item);
+        feed.splice(sortedInsertIndex(feed, item, compareChangeOrder), 0, item);
       });
     }
     return fresh.length;
@@ -83,14 +71,14 @@ export class CoStreamContent {
   items(): CoStreamItem[] {
     const all: CoStreamItem[] = [];
     for (const feed of this.#feeds.values()) all.push(...feed);
-    return all.sort(compareItems);
+    return all.sort(compareChangeOrder);
   }
 
   /** The items of every session of `author`, in `compareTxOrder` order. */
   itemsBy(author: SessionOwner): CoStreamItem[] {
     const all: CoStreamItem[] = [];
     for (const feed of this.#feeds.values()) if (feed[0]?.author === author) all.push(...feed);
-    return all.sort(compareItems);
+    return all.sort(compareChangeOrder);
   }
 
   /** The latest item of `author` over all their sessions (cojson's `lastItemBy`). */
@@ -98,7 +86,7 @@ export class CoStreamContent {
     let latest: CoStreamItem | undefined;
     for (const feed of this.#feeds.values()) {
       const last = feed[feed.length - 1];
-      if (last?.author === author && (latest === undefined || compareItems(latest, last) < 0)) latest = last;
+      if (last?.author === author && (latest === undefined || compareChangeOrder(latest, last) < 0)) latest = last;
     }
     return latest;
   }

@@ -18,6 +18,18 @@ export function compareTxOrder(
   return compareOrder(a.madeAt, a.txId.sessionID, a.txId.txIndex, b.madeAt, b.txId.sessionID, b.txId.txIndex);
 }
 
+/** Anything placed at one change of one transaction: map edits, stream items. */
+export interface ChangePlace {
+  readonly madeAt: number;
+  readonly txId: TxId;
+  readonly changeIdx: number;
+}
+
+/** `compareTxOrder`, then the change index inside the transaction. */
+export function compareChangeOrder(a: ChangePlace, b: ChangePlace): number {
+  return compareOrder(a.madeAt, a.txId.sessionID, a.txId.txIndex, b.madeAt, b.txId.sessionID, b.txId.txIndex, a.changeIdx, b.changeIdx);
+}
+
 /** `compareTxOrder` over loose fields, plus the change index inside the transaction. */
 export function compareOrder(
   aMadeAt: number,
