@@ -8,7 +8,7 @@ import type { SessionId, StorageAdapter } from "@cosync/core";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { openBetterSqlite3Driver } from "./better-sqlite3-driver.js";
 import { openSqliteStorage } from "./open-sqlite-storage.js";
-import { CRASH_COVALUES, crashHashState, crashPiece, crashSignature, crashTx } from "./test-fixtures/crash-data.mjs.js";
+import { CRASH_COVALUES, crashHashState, crashPiece, crashSignature, crashTx } from "./test-fixtures/crash-data.mjs";
 
 // A child process appends through the real, built adapter and reports each resolved append; we
 // SIGKILL it at a random moment, 20 times, and check that the file holds every reported commit,
