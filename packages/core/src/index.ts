@@ -62,3 +62,4 @@ export * from "./node/co-value-views.js";
 export * from "./node/group-view.js";
 export * from "./node/permission-view.js";
 export * from "./time/iso-time.js";
+export * from "./node/create-account-node.js";

@@ -23,7 +23,7 @@ import { chunkForStorage, readLogFromStorage } from "./storage-bridge.js";
 import { PermissionView } from "./permission-view.js";
 import { BinaryStreamView, CoListView, CoMapView, CoPlainTextView, CoStreamView } from "./co-value-views.js";
 import { GroupView, PermissionError } from "./group-view.js";
-import { accountHeader, changesToTransactions, createAccountChanges, createGroupChanges, groupHeader } from "../permissions/group-changes.js";
+import { changesToTransactions, createGroupChanges, groupHeader } from "../permissions/group-changes.js";
 import { makeTrustingTransaction } from "../log/make-transaction.js";
 import { isoTimestamp } from "../time/iso-time.js";
 
@@ -380,30 +380,6 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-}
-
-/**
- * Creates a new account and a node acting for it (cojson `withNewlyCreatedAccount`): the account
- * with its agent as admin and a read key, a profile group readable by everyone, and a profile
- * `{ name }` linked from the account.
- */
-export function createAccountNode(options: Omit<LocalNodeOptions, "accountId"> & { readonly name: string }): LocalNode {
-  const crypto = options.crypto instanceof CoCrypto ? options.crypto : new CoCrypto(options.crypto);
-  const agentSecret = options.agentSecret ?? crypto.newRandomAgentSecret();
-  const header = accountHeader(crypto.agentId(agentSecret));
-  const accountId = idForHeader(header, (bytes) => crypto.provider.blake3(bytes));
-  const node = new LocalNode({ ...options, crypto, agentSecret, accountId });
-  const entry = node.entry(node.createCoValue(header).id);
-  const context = { crypto, me: node.permissions.identity, sessionId: node.agentSessionId, nextTxIndex: 0 };
-  const now = node.clock.now();
-  for (const tx of changesToTransactions(createAccountChanges(context, accountId, crypto.newKey()), now)) {
-    node.appendOwnTransaction(entry, tx);
-  }
-  const profileGroup = node.createGroup();
-  profileGroup.addMember("everyone", "reader");
-  const profile = profileGroup.createMap({ name: options.name });
-  node.appendOwnTransaction(entry, makeTrustingTransaction([{ op: "set", key: "profile", value: profile.id }], now));
-  return node;
 }
 
 /** Creates a LocalNode (see LocalNodeOptions). */
