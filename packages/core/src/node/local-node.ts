@@ -218,7 +218,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     const session = log.session(sessionId);
     const from = session.count;
     for (const tx of txs) session.appendOwn(tx, signerSecretOfAgent(agentSecret), this.crypto);
-    void this.persist(entry, chunkForStorage(log, new Map([[sessionId, from]]), true));
+    if (this.storage !== undefined) void this.persist(entry, chunkForStorage(log, new Map([[sessionId, from]]), true));
     this.entryChanged(entry);
     this.syncManager.localChange(entry);
   }
@@ -233,7 +233,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
       if (log === undefined) continue;
       const sessionId = this.sessionFor(entry.id);
       log.sessions.get(sessionId)?.signPending(signerSecretOfAgent(this.agentSecret), this.crypto);
-      void this.persist(entry, chunkForStorage(log, new Map([[sessionId, from]]), true));
+      if (this.storage !== undefined) void this.persist(entry, chunkForStorage(log, new Map([[sessionId, from]]), true));
       this.syncManager.localChange(entry);
     }
   }

@@ -104,7 +104,7 @@ export function applyContent(
   const changed = headerIsNew || fromBySession.size > 0;
   let durable: Promise<boolean> = entry.storageTail.then(() => true);
   if (changed) {
-    durable = node.persist(entry, chunkForStorage(log, fromBySession, true));
+    if (node.storage !== undefined) durable = node.persist(entry, chunkForStorage(log, fromBySession, true));
     if (deletion.deletes && fromBySession.size > 0) node.markDeleted(entry);
     sync.entryBecameAvailable(entry);
     node.entryChanged(entry);
