@@ -136,7 +136,7 @@ export async function startCojsonSyncServer(options: CojsonSyncServerOptions): P
 export interface CojsonWsClient {
   readonly node: LocalNode;
   readonly websocket: WebSocket;
-  /** Shuts the node down and terminates its socket. */
+  /** Shuts the node down and terminates its socket (once; later calls wait for the first). */
   close(): Promise<void>;
 }
 
@@ -154,12 +154,16 @@ function serverPeer(websocket: WebSocket) {
 }
 
 function wsClient(node: LocalNode, websocket: WebSocket): CojsonWsClient {
+  let closing: Promise<void> | undefined;
   return {
     node,
     websocket,
-    close: async () => {
-      await node.gracefulShutdown();
-      websocket.terminate();
+    close: () => {
+      closing ??= (async () => {
+        await node.gracefulShutdown();
+        websocket.terminate();
+      })();
+      return closing;
     },
   };
 }

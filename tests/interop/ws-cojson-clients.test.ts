@@ -7,8 +7,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type SyncServer, startSyncServer } from "@cosync/server";
-import type { RawAccount, RawCoList, RawCoMap, RawGroup } from "cojson";
+import { LocalNode as CojsonLocalNode, type RawAccount, type RawCoList, type RawCoMap, type RawGroup } from "cojson";
+import { WebSocketPeerWithReconnection } from "cojson-transport-ws";
 import { expect, test } from "vitest";
+import { WebSocket } from "ws";
 import {
   connectCojsonAccount,
   connectNewCojsonAccount,
@@ -17,6 +19,7 @@ import {
   untilCojson as until,
   writeCojsonFile as writeFile,
 } from "../helpers/cojson-sync-server.js";
+import { loadOracle } from "./oracle.js";
 
 const FILE_BYTES = 5 * 1024 * 1024;
 
@@ -148,6 +151,69 @@ test("cojson clients through cosync over WebSocket: after a restart on the same 
     } finally {
       await bob.close();
       await alice.close();
+    }
+  });
+});
+
+test("cojson clients through cosync over WebSocket: a Jazz client with cojson's reconnecting peer resumes after the server restarts on the same port and file, and its offline writes arrive", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "sync.db");
+    let server = await startServer(db);
+    const port = Number(new URL(server.url).port);
+    const bob = await connectNewCojsonAccount(server.url, "bob");
+    // Alice connects the way jazz-tools does: a WebSocketPeerWithReconnection feeding her node.
+    const alice = await CojsonLocalNode.withNewlyCreatedAccount({
+      creationProps: { name: "alice" },
+      peers: [],
+      crypto: await loadOracle(),
+    });
+    const connection = new WebSocketPeerWithReconnection({
+      peer: server.url,
+      reconnectionTimeout: 100,
+      addPeer: (peer) => alice.node.syncManager.addPeer(peer),
+      removePeer: (peer) => alice.node.syncManager.removePeer(peer.id),
+      WebSocketConstructor: WebSocket as never,
+    });
+    const connected = (state: boolean) =>
+      new Promise<void>((resolve) => {
+        const listener = (now: boolean) => {
+          if (now !== state) return;
+          connection.unsubscribe(listener);
+          resolve();
+        };
+        connection.subscribe(listener);
+      });
+    try {
+      connection.enable();
+      await connected(true);
+      const group = alice.node.createGroup();
+      group.addMember(await load<RawAccount>(alice.node, bob.accountID), "reader");
+      const map = group.createMap();
+      map.set("before", "the restart", "private");
+      await map.core.waitForSync({ timeout: 30_000 });
+
+      const down = connected(false);
+      await server.close();
+      await down;
+      map.set("during", "the outage", "private");
+      server = await startSyncServer({ port, db, log: { level: "silent" }, processMetrics: false });
+      await connected(true);
+      await map.core.waitForSync({ timeout: 30_000 });
+
+      // Bob's plain peer died with the first server; a fresh node of his reads both writes.
+      await bob.close();
+      const bobAgain = await connectCojsonAccount(server.url, bob);
+      try {
+        const bobsMap = await load<RawCoMap>(bobAgain.node, map.id);
+        expect(bobsMap.toJSON()).toEqual({ before: "the restart", during: "the outage" });
+      } finally {
+        await bobAgain.close();
+      }
+    } finally {
+      connection.disable();
+      await alice.node.gracefulShutdown();
+      await bob.close();
+      await server.close();
     }
   });
 });

@@ -17,7 +17,7 @@ import {
   type LocalNode,
 } from "@cosync/core";
 import { loadNodeCryptoProvider } from "@cosync/crypto";
-import { connectWebSocket } from "@cosync/transport-ws";
+import { connectWebSocket, createReconnectingConnection, type WebSocketChannel } from "@cosync/transport-ws";
 import type { RawCoMap, RawGroup } from "cojson";
 import { expect, test } from "vitest";
 import { WebSocket } from "ws";
@@ -222,6 +222,64 @@ test("cosync clients through a cojson server over WebSocket: after a restart on 
       await alice.disconnect();
       await bob.disconnect();
       await carol.close();
+    }
+  });
+});
+
+test("cosync clients through a cojson server over WebSocket: a reconnecting cosync client resumes after the server restarts on the same port and file, and its offline writes arrive", async () => {
+  await withTempDir(async (dir) => {
+    const db = join(dir, "cojson.db");
+    let server = await startCojsonSyncServer({ file: db });
+    const port = server.port;
+    const carol = await connectNewCojsonAccount(server.url, "carol");
+    const alice = createAccountNode({ crypto: await cosyncCrypto(), storage: createMemoryStorage(), gc: false, name: "alice" });
+    const channels: WebSocketChannel[] = [];
+    let onChannel = () => {};
+    const connection = createReconnectingConnection({
+      url: server.url,
+      WebSocket: WebSocket as never,
+      backoff: { baseMs: 100 },
+      onChannel: (channel) => {
+        channels.push(channel);
+        alice.syncManager.addPeer(channel);
+        onChannel();
+      },
+    });
+    const nextChannel = (count: number) =>
+      new Promise<void>((resolve) => {
+        onChannel = () => channels.length >= count && resolve();
+        onChannel();
+      });
+    try {
+      await nextChannel(1);
+      await alice.syncManager.waitForAllSynced();
+      await loadCosync(alice, carol.accountID as CoId);
+      const group = alice.createGroup();
+      group.addMember(carol.accountID as CoId, "reader");
+      const map = group.createMap({ before: "the restart" });
+      await alice.syncManager.waitForAllSynced();
+
+      await server.close();
+      await channels[0]?.closed;
+      map.set("during", "the outage");
+      server = await startCojsonSyncServer({ file: db, port });
+      await nextChannel(2);
+      await map.waitForSync();
+
+      // Carol's plain peer died with the first server; a fresh node of hers reads both writes.
+      await carol.close();
+      const carolAgain = await connectCojsonAccount(server.url, carol);
+      try {
+        const carolsMap = await loadCojson<RawCoMap>(carolAgain.node, map.id);
+        expect(carolsMap.toJSON()).toEqual({ before: "the restart", during: "the outage" });
+      } finally {
+        await carolAgain.close();
+      }
+    } finally {
+      await connection.stop();
+      await alice.close();
+      await carol.close();
+      await server.close();
     }
   });
 });
