@@ -103,12 +103,49 @@ async function postgresFactories() {
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
     return {
+      url: url.toString(),
       storage: await openPostgresStorage({ url: url.toString() }),
       reopen: () => openPostgresStorage({ url: url.toString() }),
       cleanup: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
     };
   };
-  return [{ name: "postgres", appendLimit: LIMITS.postgresRowsPerSec, populateConcurrency: 32, knownState: true, open }];
+  return [{ name: "postgres", appendLimit: LIMITS.postgresRowsPerSec, populateConcurrency: 32, knownState: true, open, rawPostgres: { pg, open } }];
+}
+
+/**
+ * The same-run ceiling for PostgreSQL: PERF.md §7's shape (one 50-row multi-VALUES insert per
+ * message, autocommit, synchronous_commit on) with `pg` on the same server. Its rounds alternate
+ * with the adapter's, so fsync latency on a shared disk hits both alike.
+ */
+async function openRawPostgresWriter({ pg, open }) {
+  const opened = await open();
+  await opened.storage.close();
+  const pool = new pg.Pool({ connectionString: opened.url, max: 1 });
+  await pool.query("CREATE TABLE raw_transactions (session BIGINT, idx INTEGER, tx TEXT, PRIMARY KEY (session, idx))");
+  let nextSession = 0;
+  return {
+    async round() {
+      const sessions = Array.from({ length: 200 }, () => ({ row: nextSession++, count: 0 }));
+      const start = performance.now();
+      for (let message = 0; message < ROUND_MESSAGES; message++) {
+        const session = sessions[message % sessions.length];
+        const { transactions } = piece(session.count, MESSAGE_TXS, message);
+        const values = [];
+        const params = [];
+        for (let index = 0; index < MESSAGE_TXS; index++) {
+          values.push(`($${index * 3 + 1}, $${index * 3 + 2}, $${index * 3 + 3})`);
+          params.push(session.row, session.count + index, transactions[index]);
+        }
+        await pool.query(`INSERT INTO raw_transactions (session, idx, tx) VALUES ${values.join(", ")}`, params);
+        session.count += MESSAGE_TXS;
+      }
+      return (ROUND_MESSAGES * MESSAGE_TXS) / ((performance.now() - start) / 1000);
+    },
+    async close() {
+      await pool.end();
+      await opened.cleanup();
+    },
+  };
 }
 
 /**
@@ -219,7 +256,12 @@ async function openAdapterWriter(factory) {
 /** Median rows/s of the adapter and, if it has one, of its raw ceiling, measured in alternating rounds. */
 async function measureAppend(factory) {
   const adapter = await openAdapterWriter(factory);
-  const raw = factory.rawSynchronous === undefined ? undefined : await openRawSqliteWriter(factory.rawSynchronous);
+  const raw =
+    factory.rawSynchronous !== undefined
+      ? await openRawSqliteWriter(factory.rawSynchronous)
+      : factory.rawPostgres !== undefined
+        ? await openRawPostgresWriter(factory.rawPostgres)
+        : undefined;
   try {
     const rates = [];
     const rawRates = [];
