@@ -375,7 +375,7 @@ export async function run() {
       });
     }
   }
-  console.log(`append, ${MESSAGE_TXS}-transaction messages (PERF.md §6/§7 limit, and raw better-sqlite3 in this run; 1.0 = at the ceiling)`);
+  console.log(`append, ${MESSAGE_TXS}-transaction messages (PERF.md §6/§7 limit, and the raw driver doing the same writes in this run; 1.0 = at the ceiling)`);
   printTable(["adapter", "rows/s", "PERF limit", "× limit", "raw same run", "× raw"], append);
   console.log(`\ncold load of a ${COLD_LOAD_TXS}-transaction CoValue (limit: PERF.md §6 key-range read of 10k rows)`);
   printTable(["adapter", "open ms", "open+iterate ms", "limit ms", "× limit"], coldLoad);
