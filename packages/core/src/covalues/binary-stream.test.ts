@@ -1,6 +1,5 @@
 import { expect, test } from "vitest";
 import type { JsonValue } from "../encoding/canonical-json.js";
-import type { SessionId, SessionOwner } from "../ids/session-id.js";
 import {
   BINARY_CHUNK_SIZE,
   BinaryStreamContent,
@@ -12,14 +11,7 @@ import {
   materializeBinaryStream,
 } from "./binary-stream.js";
 import type { DecodedTransaction } from "./decoded-transaction.js";
-
-const session = "co_zAlice_session_zA1" as SessionId;
-const other = "co_zBob_session_zB1" as SessionId;
-
-function tx(sessionID: SessionId, txIndex: number, madeAt: number, changes: readonly JsonValue[]): DecodedTransaction {
-  const author = sessionID.slice(0, sessionID.indexOf("_session_")) as SessionOwner;
-  return { txId: { sessionID, txIndex }, author, madeAt, changes, privacy: "private" };
-}
+import { sessionB as other, sessionA as session, tx } from "./writers.test-helpers.js";
 
 /** One transaction per item, like jazz-tools, all with the same madeAt (a fast upload). */
 function upload(items: readonly JsonValue[], sessionID = session, madeAt = 1000): DecodedTransaction[] {

@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import type { JsonValue } from "../encoding/canonical-json.js";
-import type { SessionId, SessionOwner } from "../ids/session-id.js";
+import type { SessionId } from "../ids/session-id.js";
 import {
   type CoListChange,
   CoListContent,
@@ -13,15 +13,7 @@ import {
   materializeCoList,
   type OpId,
 } from "./co-list.js";
-import type { DecodedTransaction } from "./decoded-transaction.js";
-
-const sessionA = "co_zAlice_session_zA1" as SessionId;
-const sessionB = "co_zBob_session_zB1" as SessionId;
-
-function tx(sessionID: SessionId, txIndex: number, madeAt: number, changes: readonly JsonValue[]): DecodedTransaction {
-  const author = sessionID.slice(0, sessionID.indexOf("_session_")) as SessionOwner;
-  return { txId: { sessionID, txIndex }, author, madeAt, changes, privacy: "private" };
-}
+import { sessionA, sessionB, tx } from "./writers.test-helpers.js";
 
 const op = (sessionID: SessionId, txIndex: number, changeIdx = 0): OpId => ({ sessionID, txIndex, changeIdx });
 const app = (value: JsonValue, after: OpId | "start"): JsonValue => ({ op: "app", value, after });

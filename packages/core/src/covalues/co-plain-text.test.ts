@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import type { JsonValue } from "../encoding/canonical-json.js";
-import type { SessionId, SessionOwner } from "../ids/session-id.js";
+import type { SessionId } from "../ids/session-id.js";
 import type { CoListChange } from "./co-list.js";
 import {
   CoPlainTextContent,
@@ -12,9 +12,7 @@ import {
 } from "./co-plain-text.js";
 import type { DecodedTransaction, TxId } from "./decoded-transaction.js";
 import { splitGraphemes } from "./graphemes.js";
-
-const sessionA = "co_zAlice_session_zA1" as SessionId;
-const sessionB = "co_zBob_session_zB1" as SessionId;
+import { sessionA, sessionB, tx } from "./writers.test-helpers.js";
 
 /** A writer: applies builder output as its session's next transactions, with increasing madeAt. */
 function writer(text: CoPlainTextContent, sessionID: SessionId, clock: { now: number }) {
@@ -24,14 +22,7 @@ function writer(text: CoPlainTextContent, sessionID: SessionId, clock: { now: nu
       return { sessionID, txIndex };
     },
     commit(transactions: CoListChange[][]): void {
-      const txs: DecodedTransaction[] = transactions.map((changes) => ({
-        txId: { sessionID, txIndex: txIndex++ },
-        author: sessionID.slice(0, sessionID.indexOf("_session_")) as SessionOwner,
-        madeAt: ++clock.now,
-        changes: changes as JsonValue[],
-        privacy: "private",
-      }));
-      text.apply(txs);
+      text.apply(transactions.map((changes) => tx(sessionID, txIndex++, ++clock.now, changes as JsonValue[])));
     },
   };
 }
@@ -65,13 +56,7 @@ test("co-plain-text: inserts before and after grapheme indexes, and deletes rang
 });
 
 function asTransactions(sessionID: SessionId, firstTxIndex: number, madeAt: number, transactions: CoListChange[][]): DecodedTransaction[] {
-  return transactions.map((changes, offset) => ({
-    txId: { sessionID, txIndex: firstTxIndex + offset },
-    author: sessionID.slice(0, sessionID.indexOf("_session_")) as SessionOwner,
-    madeAt,
-    changes: changes as JsonValue[],
-    privacy: "trusting",
-  }));
+  return transactions.map((changes, offset) => tx(sessionID, firstTxIndex + offset, madeAt, changes as JsonValue[], "trusting"));
 }
 
 test("co-plain-text: concurrent inserts at one index keep each insert contiguous and converge", () => {
