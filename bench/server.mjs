@@ -1,0 +1,628 @@
+// Server benchmark: cosync's sync server against a real cojson 0.20.19 sync server (jazz-run's
+// recipe, bench/cojson-server.mjs), each in its own child process on a SQLite file, the parent being
+// the load generator. Same machine, same run, alternating order per round.
+//  - Real cojson clients A and B (WasmCrypto, cojson-transport-ws): single-write latency
+//    A → server → B (B subscribed, one write at a time); a 10k-write burst by A: lag from A's last
+//    local write to the server's ack (A's waitForSync) and to B holding everything; server RSS after
+//    the burst; cold load of that 10k-transaction value by a fresh client after the server restarts
+//    on the same SQLite file.
+//  - Ingest: pre-signed content messages (50 private txs each, built once with cosync's core, one
+//    account per connection) pipelined by raw `ws` connections with a window, counting `known`
+//    acks; with 1 and with 10 subscriber connections that loaded every value first and must
+//    receive every transaction.
+// Scale with BENCH_SERVER_ROUNDS, BENCH_LATENCY_WRITES, BENCH_BURST, BENCH_INGEST_CONNECTIONS,
+// BENCH_INGEST_VALUES, BENCH_INGEST_BATCHES, BENCH_INGEST_WINDOW, BENCH_SERVER_BUDGET_S; pick parts with
+// BENCH_SERVER_PARTS=clients,ingest; profile a child with BENCH_SERVER_CHILD_ARGS="--cpu-prof"; run both
+// servers' SQLite with BENCH_SERVER_SQLITE_SYNCHRONOUS=normal|full instead of their defaults.
+//
+// Run as `node bench/server.mjs child <cosync|cojson> <file>` this module is the child: it imports
+// only the server it runs (so the child's RSS and CPU are that server's own) and answers the parent
+// over IPC. Everything the parent needs is therefore imported lazily, inside `run()`.
+import { fork } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { printTable } from "./harness.mjs";
+
+const self = fileURLToPath(import.meta.url);
+const env = (name, fallback) => Number(process.env[name] ?? fallback);
+const ROUNDS = env("BENCH_SERVER_ROUNDS", 3);
+const LATENCY_WRITES = env("BENCH_LATENCY_WRITES", 200);
+const BURST = env("BENCH_BURST", 10_000);
+const INGEST = {
+  connections: env("BENCH_INGEST_CONNECTIONS", 4),
+  valuesPerConnection: env("BENCH_INGEST_VALUES", 25),
+  batchesPerValue: env("BENCH_INGEST_BATCHES", 16),
+  txPerBatch: 50,
+  window: env("BENCH_INGEST_WINDOW", 16),
+};
+const BUDGET_MS = env("BENCH_SERVER_BUDGET_S", 200) * 1000;
+const PHASE_TIMEOUT_MS = 120_000;
+const KINDS = ["cosync", "cojson"];
+const PARTS = new Set((process.env.BENCH_SERVER_PARTS ?? "clients,ingest").split(","));
+const CHILD_ARGS = (process.env.BENCH_SERVER_CHILD_ARGS ?? "").split(" ").filter(Boolean);
+
+if (process.argv[1] === self && process.argv[2] === "child") await serveAsChild(process.argv[3], process.argv[4]);
+
+// ---- child process ------------------------------------------------------------------------------
+
+async function serveAsChild(kind, file) {
+  // Unset: each server's own default, which differ. cosync sets synchronous=FULL (an fsync per
+  // commit: its acks promise durability). cojson's recipe sets nothing; better-sqlite3 then reports
+  // synchronous=2 but, built with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1, syncs a WAL database only at
+  // checkpoints (strace: 8 fsyncs for 100 commits, 109 with an explicit FULL). Set it to compare
+  // at equal durability.
+  const synchronous = process.env.BENCH_SERVER_SQLITE_SYNCHRONOUS;
+  let server;
+  let storage;
+  if (kind === "cosync") {
+    const { startSyncServer } = await import("@cosync/server");
+    const options = { port: 0, log: { level: "silent" }, processMetrics: false };
+    if (synchronous === undefined) {
+      server = await startSyncServer({ ...options, db: file });
+    } else {
+      const { openSqliteStorage } = await import("@cosync/storage-sqlite");
+      storage = await openSqliteStorage({ file, synchronous });
+      server = await startSyncServer({ ...options, storage });
+    }
+  } else {
+    const { startCojsonSyncServer } = await import("./cojson-server.mjs");
+    server = await startCojsonSyncServer({ file, synchronous });
+  }
+  process.on("disconnect", () => process.exit(1)); // the parent died: never linger
+  process.on("message", (message) => {
+    if (message.type === "stats") {
+      process.send({ type: "stats", id: message.id, rss: process.memoryUsage().rss, cpuMs: cpuMs(process.cpuUsage()) });
+    } else if (message.type === "close") {
+      server
+        .close()
+        .then(() => storage?.close())
+        .then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+    }
+  });
+  process.send({ type: "ready", url: server.url });
+}
+
+const cpuMs = (usage) => (usage.user + usage.system) / 1000;
+
+// ---- helpers --------------------------------------------------------------------------------------
+
+function within(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const children = new Set();
+
+/** Starts a server child on `file`; resolves once it listens. */
+async function startChild(kind, file) {
+  const proc = fork(self, ["child", kind, file], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: CHILD_ARGS });
+  children.add(proc);
+  const exited = new Promise((resolve) => proc.once("exit", resolve)).finally(() => children.delete(proc));
+  const replies = new Map();
+  let nextId = 0;
+  const ready = new Promise((resolve, reject) => {
+    proc.on("message", (message) => {
+      if (message.type === "ready") resolve(message.url);
+      else replies.get(message.id)?.(message);
+    });
+    void exited.then((code) => reject(new Error(`${kind} server exited with ${code} before it was ready`)));
+  });
+  const url = await within(ready, 30_000, `${kind} server start`);
+  return {
+    url,
+    stats: () =>
+      within(
+        new Promise((resolve) => {
+          const id = ++nextId;
+          replies.set(id, resolve);
+          proc.send({ type: "stats", id });
+        }),
+        10_000,
+        `${kind} server stats`,
+      ),
+    async close() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.send({ type: "close" });
+      try {
+        await within(exited, 30_000, `${kind} server shutdown`);
+      } finally {
+        proc.kill("SIGKILL");
+      }
+    },
+  };
+}
+
+function killChildren() {
+  for (const proc of children) proc.kill("SIGKILL");
+}
+
+const txCount = (knownState) => Object.values(knownState.sessions).reduce((a, b) => a + b, 0);
+const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+const median = (values) =>
+  quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
+
+// Parent-only libraries, loaded by run() (see the header comment).
+let lib;
+async function loadParentLibraries() {
+  const [cojson, wasm, transport, ws] = await Promise.all([
+    import("cojson"),
+    import("cojson/crypto/WasmCrypto"),
+    import("cojson-transport-ws"),
+    import("ws"),
+  ]);
+  cojson.logger.setLevel(cojson.LogLevel.ERROR);
+  lib = { cojson, crypto: await wasm.WasmCrypto.create(), createWebSocketPeer: transport.createWebSocketPeer, WebSocket: ws.WebSocket };
+}
+
+async function openSocket(url) {
+  const socket = new lib.WebSocket(url, { perMessageDeflate: false });
+  await within(
+    new Promise((resolve, reject) => {
+      socket.once("open", resolve);
+      socket.once("error", reject);
+    }),
+    10_000,
+    `connecting to ${url}`,
+  );
+  return socket;
+}
+
+// ---- real cojson clients ----------------------------------------------------------------------------
+
+async function cojsonClient(url, account) {
+  const socket = await openSocket(url);
+  const peers = [lib.createWebSocketPeer({ id: "server", role: "server", websocket: socket })];
+  const { LocalNode } = lib.cojson;
+  const created =
+    typeof account === "string"
+      ? await LocalNode.withNewlyCreatedAccount({ creationProps: { name: account }, peers, crypto: lib.crypto })
+      : { ...account, node: await LocalNode.withLoadedAccount({ ...account, sessionID: undefined, peers, crypto: lib.crypto }) };
+  return {
+    node: created.node,
+    account: { accountID: created.accountID, accountSecret: created.accountSecret },
+    async close() {
+      await created.node.gracefulShutdown();
+      socket.terminate();
+    },
+  };
+}
+
+async function load(node, id) {
+  const value = await within(node.load(id), PHASE_TIMEOUT_MS, `loading ${id}`);
+  if (value === "unavailable") throw new Error(`${id} is unavailable`);
+  return value;
+}
+
+function untilCojson(value, check, what, ms = PHASE_TIMEOUT_MS) {
+  let stop;
+  const met = new Promise((resolve) => {
+    const attempt = () => {
+      if (!check()) return;
+      stop?.();
+      resolve();
+    };
+    stop = value.core.subscribe(attempt, false);
+    attempt();
+  });
+  return within(met, ms, what).finally(() => stop?.());
+}
+
+/** A writes and B watches: single-write latencies, then a burst; the server's RSS after it. */
+async function writeAndWatch(server, a, b) {
+  const group = a.node.createGroup();
+  group.addMember(await load(a.node, b.account.accountID), "writer");
+  const map = group.createMap();
+  map.set("n", -1, "private");
+  const stream = group.createStream();
+  await Promise.all([group, map, stream].map((value) => value.core.waitForSync({ timeout: PHASE_TIMEOUT_MS })));
+  const mapAtB = await load(b.node, map.id);
+  const streamAtB = await load(b.node, stream.id);
+
+  const latencies = [];
+  for (let i = 0; i < LATENCY_WRITES; i++) {
+    const start = performance.now();
+    map.set("n", i, "private");
+    await untilCojson(mapAtB, () => mapAtB.get("n") === i, `write ${i} at B`, 10_000);
+    latencies.push(performance.now() - start);
+  }
+
+  for (let i = 0; i < BURST; i++) stream.push({ i, text: `burst item ${i}` }, "private");
+  const last = performance.now();
+  const [burstAckMs, burstAtBMs] = await Promise.all([
+    stream.core.waitForSync({ timeout: PHASE_TIMEOUT_MS }).then(() => performance.now() - last),
+    untilCojson(streamAtB, () => txCount(streamAtB.core.knownState()) >= BURST, "the burst at B").then(() => performance.now() - last),
+  ]);
+  const rssAfterBurstMb = (await server.stats()).rss / 2 ** 20;
+  return { latencies, burstAckMs, burstAtBMs, rssAfterBurstMb, burstStreamId: stream.id };
+}
+
+/** Latency, burst, RSS and cold load with real cojson clients against one server. */
+async function clientScenario(kind, file) {
+  let server = await startChild(kind, file);
+  let readerAccount;
+  const result = { rssIdleMb: (await server.stats()).rss / 2 ** 20 };
+  try {
+    const a = await cojsonClient(server.url, "A");
+    try {
+      const b = await cojsonClient(server.url, "B");
+      try {
+        Object.assign(result, await writeAndWatch(server, a, b));
+        readerAccount = b.account;
+      } finally {
+        await b.close();
+      }
+    } finally {
+      await a.close();
+    }
+    await server.close();
+
+    server = await startChild(kind, file);
+    const reader = await cojsonClient(server.url, readerAccount);
+    try {
+      const start = performance.now();
+      const stream = await load(reader.node, result.burstStreamId);
+      await untilCojson(stream, () => txCount(stream.core.knownState()) >= BURST, "the cold load");
+      result.coldLoadMs = performance.now() - start;
+    } finally {
+      await reader.close();
+    }
+  } finally {
+    await server.close();
+  }
+  return result;
+}
+
+// ---- ingest -------------------------------------------------------------------------------------------
+
+/** Builds every frame once: per connection an account, its group, and streams of 50-tx messages. */
+async function buildIngestLoad() {
+  const { CoCrypto, createAccountNode } = await import("@cosync/core");
+  const { loadNodeCryptoProvider } = await import("@cosync/crypto");
+  const crypto = new CoCrypto(await loadNodeCryptoProvider());
+  const { connections, valuesPerConnection, batchesPerValue, txPerBatch } = INGEST;
+  const writers = [];
+  for (let c = 0; c < connections; c++) {
+    const node = createAccountNode({ crypto, gc: false, name: `writer ${c}` });
+    const group = node.createGroup();
+    const streams = Array.from({ length: valuesPerConnection }, () => group.createStream());
+    node.sealLocalWrites();
+    const valueIds = new Set(streams.map((stream) => stream.id));
+    const contentOf = (id, since) => node.entry(id).log.contentSince(since);
+    // Setup frames: account, profile group, profile, group, then each value's header alone.
+    const setup = [...node.allEntries()].filter((entry) => !valueIds.has(entry.id)).flatMap((entry) => contentOf(entry.id, undefined));
+    setup.push(...streams.map((stream) => contentOf(stream.id, undefined)[0]));
+    const batches = [];
+    for (let b = 0; b < batchesPerValue; b++) {
+      for (const [v, stream] of streams.entries()) {
+        const before = stream.knownState().sessions[node.sessionId] ?? 0;
+        for (let t = 0; t < txPerBatch; t++)
+          stream.push({ i: before + t, text: `ingest ${c}/${v}: item ${before + t} of a realistic little payload` });
+        node.sealLocalWrites();
+        const pieces = contentOf(stream.id, { id: stream.id, header: true, sessions: { [node.sessionId]: before } });
+        if (pieces.length !== 1) throw new Error(`expected one message per batch, got ${pieces.length}`);
+        batches.push({ id: stream.id, end: before + txPerBatch, frame: JSON.stringify(pieces[0]) });
+      }
+    }
+    const expected = new Map(); // what the server must ack for setup: id → session counts
+    for (const message of setup) {
+      const sessions = { ...(expected.get(message.id) ?? {}) };
+      for (const [session, piece] of Object.entries(message.new)) sessions[session] = piece.after + piece.newTransactions.length;
+      expected.set(message.id, sessions);
+    }
+    writers.push({ session: node.sessionId, setup: setup.map((m) => [m.id, JSON.stringify(m)]), expected, batches, valueIds });
+  }
+  const valueIds = new Set(writers.flatMap((writer) => [...writer.valueIds]));
+  return { writers, valueIds, totalTx: connections * valuesPerConnection * batchesPerValue * txPerBatch };
+}
+
+/** Feeds `handle` every sync message of every frame; an error notice (cosync's refusals) calls `fail`. */
+function onMessages(socket, handle, fail) {
+  socket.on("message", (data) => {
+    for (const line of data.toString().split("\n")) {
+      if (line === "") continue;
+      const message = JSON.parse(line);
+      if (message.error !== undefined) fail(new Error(`server refused: ${JSON.stringify(message.error)}`));
+      else if (message.action !== undefined) handle(message);
+    }
+  });
+  socket.on("close", (code) => fail(new Error(`the server closed a connection (${code})`)));
+}
+
+/** A raw connection sending one writer's frames; `setUp()` then `pump()`, each resolving when acked. */
+function rawWriter(socket, writer, fail) {
+  const acked = new Map();
+  const setupById = new Map();
+  for (const [id, frame] of writer.setup) setupById.set(id, [...(setupById.get(id) ?? []), frame]);
+  const pending = new Map([...writer.valueIds].map((id) => [id, []]));
+  let next = 0;
+  let inFlight = 0;
+  let onProgress = () => {};
+  onMessages(
+    socket,
+    (message) => {
+      if (message.action === "known") {
+        const held = acked.get(message.id) ?? { header: false, sessions: {} };
+        held.header ||= message.header;
+        for (const [session, count] of Object.entries(message.sessions))
+          held.sessions[session] = Math.max(held.sessions[session] ?? 0, count);
+        acked.set(message.id, held);
+        const queue = pending.get(message.id);
+        while (queue !== undefined && queue.length > 0 && queue[0] <= (held.sessions[writer.session] ?? 0)) {
+          queue.shift();
+          inFlight--;
+        }
+        onProgress();
+      } else if (message.action === "load") {
+        // A server asking the writer for a dependency it lacks: answer like a client would.
+        for (const frame of setupById.get(message.id) ?? []) socket.send(frame);
+        if (!setupById.has(message.id)) socket.send(JSON.stringify({ action: "known", id: message.id, header: false, sessions: {} }));
+      }
+    },
+    fail,
+  );
+  const covered = () =>
+    [...writer.expected].every(([id, sessions]) => {
+      const held = acked.get(id);
+      return held?.header === true && Object.entries(sessions).every(([s, n]) => (held.sessions[s] ?? 0) >= n);
+    });
+  return {
+    setUp() {
+      for (const [, frame] of writer.setup) socket.send(frame);
+      return new Promise((resolve) => {
+        onProgress = () => covered() && resolve();
+        onProgress();
+      });
+    },
+    pump() {
+      return new Promise((resolve) => {
+        onProgress = () => {
+          while (next < writer.batches.length && inFlight < INGEST.window) {
+            const batch = writer.batches[next++];
+            pending.get(batch.id).push(batch.end);
+            inFlight++;
+            socket.send(batch.frame);
+          }
+          if (next === writer.batches.length && inFlight === 0) resolve();
+        };
+        onProgress();
+      });
+    },
+  };
+}
+
+/** A raw connection that loads every value, acks what it receives and counts value transactions. */
+function rawSubscriber(socket, valueIds, totalTx, fail) {
+  const held = new Map();
+  let received = 0; // distinct value transactions
+  let delivered = 0; // value transactions in content messages, repeats included
+  let onProgress = () => {};
+  onMessages(
+    socket,
+    (message) => {
+      if (message.action !== "content") return;
+      let sessions = held.get(message.id);
+      if (sessions === undefined) {
+        sessions = {};
+        held.set(message.id, sessions);
+      }
+      for (const [session, piece] of Object.entries(message.new)) {
+        const end = piece.after + piece.newTransactions.length;
+        if (valueIds.has(message.id)) delivered += piece.newTransactions.length;
+        if (end > (sessions[session] ?? 0)) {
+          if (valueIds.has(message.id)) received += end - Math.max(sessions[session] ?? 0, piece.after);
+          sessions[session] = end;
+        }
+      }
+      socket.send(JSON.stringify({ action: "known", id: message.id, header: true, sessions }));
+      onProgress();
+    },
+    fail,
+  );
+  return {
+    subscribe() {
+      for (const id of valueIds) socket.send(JSON.stringify({ action: "load", id, header: false, sessions: {} }));
+      return new Promise((resolve) => {
+        onProgress = () => [...valueIds].every((id) => held.has(id)) && resolve();
+        onProgress();
+      });
+    },
+    complete() {
+      return new Promise((resolve) => {
+        onProgress = () => received >= totalTx && resolve();
+        onProgress();
+      });
+    },
+    /** Transactions the server sent this subscriber more than once. */
+    get repeated() {
+      return delivered - received;
+    },
+  };
+}
+
+async function ingestScenario(kind, file, load, subscriberCount) {
+  const server = await startChild(kind, file);
+  const sockets = [];
+  let fail;
+  const failure = new Promise((_, reject) => {
+    fail = reject;
+  });
+  failure.catch(() => {}); // observed through the races below; closing our own sockets later rejects it harmlessly
+  const settle = (promise, what) => within(Promise.race([promise, failure]), PHASE_TIMEOUT_MS, what);
+  try {
+    const open = async () => {
+      const socket = await openSocket(server.url);
+      sockets.push(socket);
+      return socket;
+    };
+    const writers = await Promise.all(load.writers.map(async (writer) => rawWriter(await open(), writer, fail)));
+    await settle(Promise.all(writers.map((writer) => writer.setUp())), "ingest set-up acks");
+    const subscribers = [];
+    for (let i = 0; i < subscriberCount; i++) subscribers.push(rawSubscriber(await open(), load.valueIds, load.totalTx, fail));
+    await settle(Promise.all(subscribers.map((subscriber) => subscriber.subscribe())), "subscriber loads");
+
+    const before = await server.stats();
+    const parentBefore = cpuMs(process.cpuUsage());
+    const start = performance.now();
+    const [ackMs, deliveredMs] = await settle(
+      Promise.all([
+        Promise.all(writers.map((writer) => writer.pump())).then(() => performance.now() - start),
+        Promise.all(subscribers.map((subscriber) => subscriber.complete())).then(() => performance.now() - start),
+      ]),
+      `${kind} ingest with ${subscriberCount} subscribers`,
+    );
+    const wallMs = Math.max(ackMs, deliveredMs);
+    const after = await server.stats();
+    return {
+      txPerSec: load.totalTx / (wallMs / 1000),
+      ackMs,
+      deliveredMs,
+      serverCpuShare: (after.cpuMs - before.cpuMs) / wallMs,
+      parentCpuShare: (cpuMs(process.cpuUsage()) - parentBefore) / wallMs,
+      repeatedTx: subscribers.reduce((sum, subscriber) => sum + subscriber.repeated, 0),
+      rssMb: after.rss / 2 ** 20,
+    };
+  } finally {
+    for (const socket of sockets) socket.terminate();
+    await server.close();
+  }
+}
+
+// ---- the suite --------------------------------------------------------------------------------------
+
+export async function run() {
+  const synchronous = process.env.BENCH_SERVER_SQLITE_SYNCHRONOUS;
+  if (synchronous !== undefined && synchronous !== "normal" && synchronous !== "full") {
+    throw new TypeError(`BENCH_SERVER_SQLITE_SYNCHRONOUS: expected "normal" or "full", got ${synchronous}`);
+  }
+  await loadParentLibraries();
+  const loadBefore = loadavg()[0];
+  const dir = await mkdtemp(join(tmpdir(), "cosync-bench-server-"));
+  const started = performance.now();
+  const results = Object.fromEntries(KINDS.map((kind) => [kind, []]));
+  try {
+    const load = PARTS.has("ingest") ? await buildIngestLoad() : undefined;
+    if (load !== undefined) {
+      const { valuesPerConnection, batchesPerValue, txPerBatch, window } = INGEST;
+      console.log(
+        `ingest load: ${load.writers.length} connections × ${valuesPerConnection} values × ${batchesPerValue} messages × ${txPerBatch} tx = ${load.totalTx} tx, window ${window} messages per connection`,
+      );
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round > 0 && performance.now() - started > BUDGET_MS * (round / (round + 1))) {
+        console.log(`stopping after ${round} rounds (time budget ${BUDGET_MS / 1000} s)`);
+        break;
+      }
+      for (const kind of round % 2 === 0 ? KINDS : [...KINDS].reverse()) {
+        const file = (part) => join(dir, `${kind}-${round}-${part}.db`);
+        const result = {};
+        if (PARTS.has("clients")) Object.assign(result, await clientScenario(kind, file("clients")));
+        if (PARTS.has("ingest")) {
+          result.ingest1 = await ingestScenario(kind, file("ingest1"), load, 1);
+          result.ingest10 = await ingestScenario(kind, file("ingest10"), load, 10);
+        }
+        results[kind].push(result);
+        console.log(`round ${round + 1} ${kind}: ${describeRound(result)}`);
+      }
+    }
+  } finally {
+    killChildren();
+    await rm(dir, { recursive: true, force: true });
+  }
+  const loadAverage = { before: loadBefore, after: loadavg()[0] };
+  const summary = report(results);
+  console.log(
+    `machine load average (1 min): ${loadAverage.before.toFixed(2)} before, ${loadAverage.after.toFixed(2)} after, on ${availableParallelism()} CPUs; ` +
+      "other work on the machine skews single rounds: trust a quiet run.",
+  );
+  return { ...summary, loadAverage };
+}
+
+const pct = (share) => `${(share * 100).toFixed(0)} %`;
+
+function describeRound(r) {
+  const parts = [];
+  if (r.latencies !== undefined) {
+    parts.push(
+      `latency p50 ${median(r.latencies).toFixed(2)} ms, burst ack ${r.burstAckMs.toFixed(0)} ms, at B ${r.burstAtBMs.toFixed(0)} ms, ` +
+        `cold load ${r.coldLoadMs.toFixed(0)} ms, RSS ${r.rssAfterBurstMb.toFixed(0)} MB`,
+    );
+  }
+  if (r.ingest1 !== undefined) {
+    const { ingest1: one, ingest10: ten } = r;
+    parts.push(
+      `ingest ${one.txPerSec.toFixed(0)} / ${ten.txPerSec.toFixed(0)} tx/s with 1 / 10 subscribers ` +
+        `(server CPU ${pct(one.serverCpuShare)} / ${pct(ten.serverCpuShare)}, load generator ${pct(one.parentCpuShare)} / ${pct(ten.parentCpuShare)}` +
+        `${one.repeatedTx + ten.repeatedTx > 0 ? `, ${one.repeatedTx} / ${ten.repeatedTx} tx sent to subscribers more than once` : ""})`,
+    );
+  }
+  return parts.join(", ");
+}
+
+function report(results) {
+  const summary = (kind) => {
+    const rounds = results[kind];
+    const latencies = rounds.flatMap((r) => r.latencies ?? []).sort((a, b) => a - b);
+    // Median over the rounds that measured it (parts can be skipped).
+    const median = (perRound) => {
+      const values = perRound.filter((v) => v !== undefined).sort((a, b) => a - b);
+      return values.length === 0 ? undefined : quantile(values, 0.5);
+    };
+    return {
+      "single write A→server→B p50 (ms)": latencies.length === 0 ? undefined : quantile(latencies, 0.5),
+      "single write A→server→B p99 (ms)": latencies.length === 0 ? undefined : quantile(latencies, 0.99),
+      [`${BURST} burst: last write → server ack (ms)`]: median(rounds.map((r) => r.burstAckMs)),
+      [`${BURST} burst: last write → B has all (ms)`]: median(rounds.map((r) => r.burstAtBMs)),
+      [`cold load of ${BURST}-tx value after restart (ms)`]: median(rounds.map((r) => r.coldLoadMs)),
+      "server RSS after the burst (MB)": median(rounds.map((r) => r.rssAfterBurstMb)),
+      "server RSS idle, just started (MB)": median(rounds.map((r) => r.rssIdleMb)),
+      "ingest, 1 subscriber (acked tx/s)": median(rounds.map((r) => r.ingest1?.txPerSec)),
+      "ingest, 10 subscribers (acked tx/s)": median(rounds.map((r) => r.ingest10?.txPerSec)),
+      "server RSS after ingest with 10 subscribers (MB)": median(rounds.map((r) => r.ingest10?.rssMb)),
+    };
+  };
+  const ours = summary("cosync");
+  const theirs = summary("cojson");
+  const rows = Object.keys(ours)
+    .filter((metric) => ours[metric] !== undefined && theirs[metric] !== undefined)
+    .map((metric) => {
+      const higherIsBetter = metric.includes("tx/s");
+      const informational = metric.includes("after ingest") || metric.includes("idle");
+      const ratio = ours[metric] / theirs[metric];
+      const target = informational ? "(info)" : higherIsBetter ? "≥ 3×" : "≤ 0.5×";
+      const pass = higherIsBetter ? ratio >= 3 : ratio <= 0.5;
+      return {
+        metric,
+        cosync: ours[metric],
+        cojson: theirs[metric],
+        "cosync/cojson": ratio,
+        target,
+        verdict: informational ? "" : pass ? "PASS" : "FAIL",
+      };
+    });
+  printTable(["metric", "cosync", "cojson", "cosync/cojson", "target", "verdict"], rows);
+  console.log(
+    "\ntargets (DESIGN.md): ingest ≥ 3× cojson's server; latency, burst lag, cold load and RSS ≤ ½ of cojson's. " +
+      `${results.cosync.length} rounds, alternating order; latency percentiles pooled over ${results.cosync.length * LATENCY_WRITES} writes per server. ` +
+      `SQLite: ${process.env.BENCH_SERVER_SQLITE_SYNCHRONOUS === undefined ? "each server's default (cosync fsyncs every commit, cojson's WAL default only at checkpoints)" : `synchronous=${process.env.BENCH_SERVER_SQLITE_SYNCHRONOUS} for both`}.`,
+  );
+  const config = {
+    rounds: results.cosync.length,
+    latencyWrites: LATENCY_WRITES,
+    burst: BURST,
+    ingest: INGEST,
+    sqliteSynchronous:
+      process.env.BENCH_SERVER_SQLITE_SYNCHRONOUS ??
+      "each server's default: cosync FULL (fsync per commit), cojson WAL default (fsync at checkpoints)",
+  };
+  return { config, rows, rounds: results };
+}
