@@ -4,7 +4,7 @@ import type { JsonValue } from "../encoding/canonical-json.js";
 import type { SessionId } from "../ids/session-id.js";
 import { BinaryStreamContent, binaryStreamItems, materializeBinaryStream } from "./binary-stream.js";
 import type { DecodedTransaction } from "./decoded-transaction.js";
-import { applyDelivered, arbDelivery, arbMadeAt, tx, writerSessions } from "./writers.test-helpers.js";
+import { applyDelivered, arbDelivery, arbMadeAt, expectEveryDeliveryConverges, tx, writerSessions } from "./writers.test-helpers.js";
 
 // Up to three sessions each upload a file (one transaction per item, as jazz-tools does), with
 // madeAt values that collide and go backwards; some uploads are cut short.
@@ -34,11 +34,7 @@ const snapshot = (stream: BinaryStreamContent) => ({
 test.prop([fc.array(arbUpload, { minLength: 1, maxLength: 3 }), arbDelivery, arbDelivery], { numRuns: 250 })(
   "binary stream: every delivery order, duplication and batching converges to the from-scratch state",
   (uploads, first, second) => {
-    const txs = build(uploads);
-    const reference = snapshot(materializeBinaryStream(txs));
-    for (const delivery of [first, second]) {
-      expect(snapshot(applyDelivered(new BinaryStreamContent(), txs, delivery))).toEqual(reference);
-    }
+    expectEveryDeliveryConverges(build(uploads), [first, second], { fromScratch: materializeBinaryStream, empty: () => new BinaryStreamContent(), snapshot });
   },
 );
 

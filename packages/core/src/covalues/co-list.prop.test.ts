@@ -14,11 +14,11 @@ import {
   materializeCoList,
 } from "./co-list.js";
 import {
-  applyDelivered,
   arbDelivery,
   arbMadeAt,
   arbSession,
   arbWriterCommand,
+  expectEveryDeliveryConverges,
   simulateWriters,
   tx,
   type WriterSync,
@@ -67,10 +67,7 @@ test.prop([fc.array(arbCommand, { maxLength: 40 }), arbDelivery, arbDelivery], {
   "co-list: every delivery order, duplication and batching converges to the from-scratch state",
   (commands, first, second) => {
     const { txs, writers } = simulate(commands);
-    const reference = snapshot(materializeCoList(txs));
-    for (const delivery of [first, second]) {
-      expect(snapshot(applyDelivered(new CoListContent(), txs, delivery))).toEqual(reference);
-    }
+    const reference = expectEveryDeliveryConverges(txs, [first, second], { fromScratch: materializeCoList, empty: () => new CoListContent(), snapshot });
     for (const writer of writers) {
       writer.replica.apply(txs);
       expect(snapshot(writer.replica)).toEqual(reference);

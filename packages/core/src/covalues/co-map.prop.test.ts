@@ -2,7 +2,7 @@ import { fc, test } from "@fast-check/vitest";
 import { expect } from "vitest";
 import type { JsonValue } from "../encoding/canonical-json.js";
 import { CoMapContent, mapDeleteChange, mapSetChange, materializeCoMap } from "./co-map.js";
-import { applyDelivered, arbDelivery, arbMadeAt, arbSession, transactionsOf, writerSessions } from "./writers.test-helpers.js";
+import { arbDelivery, arbMadeAt, arbSession, expectEveryDeliveryConverges, transactionsOf, writerSessions } from "./writers.test-helpers.js";
 
 // Three sessions write transactions of sets and deletes on a few keys, with madeAt drawn from a
 // tiny range (ties across sessions and madeAt going backwards inside a session are common).
@@ -28,11 +28,7 @@ const snapshot = (map: CoMapContent) => ({
 test.prop([fc.array(arbTx, { maxLength: 30 }), arbDelivery, arbDelivery], { numRuns: 300 })(
   "co-map: every delivery order, duplication and batching converges to the from-scratch state",
   (specs, first, second) => {
-    const txs = build(specs);
-    const reference = snapshot(materializeCoMap(txs));
-    for (const delivery of [first, second]) {
-      expect(snapshot(applyDelivered(new CoMapContent(), txs, delivery))).toEqual(reference);
-    }
+    expectEveryDeliveryConverges(build(specs), [first, second], { fromScratch: materializeCoMap, empty: () => new CoMapContent(), snapshot });
   },
 );
 

@@ -13,11 +13,11 @@ import {
 } from "./co-plain-text.js";
 import { splitGraphemes } from "./graphemes.js";
 import {
-  applyDelivered,
   arbDelivery,
   arbMadeAt,
   arbSession,
   arbWriterCommand,
+  expectEveryDeliveryConverges,
   newWriter,
   simulateWriters,
   tx,
@@ -62,10 +62,7 @@ test.prop([fc.array(arbCommand, { maxLength: 30 }), arbDelivery, arbDelivery], {
   "co-plain-text: every delivery order, duplication and batching converges to the from-scratch state",
   (commands, first, second) => {
     const { txs, writers } = simulate(commands);
-    const reference = snapshot(materializeCoPlainText(txs));
-    for (const delivery of [first, second]) {
-      expect(snapshot(applyDelivered(new CoPlainTextContent(), txs, delivery))).toEqual(reference);
-    }
+    const reference = expectEveryDeliveryConverges(txs, [first, second], { fromScratch: materializeCoPlainText, empty: () => new CoPlainTextContent(), snapshot });
     for (const writer of writers) {
       writer.replica.apply(txs);
       expect(snapshot(writer.replica)).toEqual(reference);

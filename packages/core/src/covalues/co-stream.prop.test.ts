@@ -3,7 +3,7 @@ import { expect } from "vitest";
 import type { JsonValue } from "../encoding/canonical-json.js";
 import type { SessionId } from "../ids/session-id.js";
 import { CoStreamContent, materializeCoStream } from "./co-stream.js";
-import { applyDelivered, arbDelivery, arbMadeAt, arbSession, transactionsOf } from "./writers.test-helpers.js";
+import { arbDelivery, arbMadeAt, arbSession, expectEveryDeliveryConverges, transactionsOf } from "./writers.test-helpers.js";
 
 // Three sessions (two of them one account's) push items with colliding madeAt values.
 
@@ -28,11 +28,7 @@ const snapshot = (stream: CoStreamContent) => ({
 test.prop([fc.array(arbTx, { maxLength: 30 }), arbDelivery, arbDelivery], { numRuns: 300 })(
   "co-stream: every delivery order, duplication and batching converges to the from-scratch state",
   (specs, first, second) => {
-    const txs = build(specs);
-    const reference = snapshot(materializeCoStream(txs));
-    for (const delivery of [first, second]) {
-      expect(snapshot(applyDelivered(new CoStreamContent(), txs, delivery))).toEqual(reference);
-    }
+    expectEveryDeliveryConverges(build(specs), [first, second], { fromScratch: materializeCoStream, empty: () => new CoStreamContent(), snapshot });
   },
 );
 

@@ -3,6 +3,7 @@
 // transactions shuffled, duplicated and in batches. Test-only: the build excludes
 // `*.test-helpers.ts`, and fast-check is a root devDependency.
 import { fc } from "@fast-check/vitest";
+import { expect } from "vitest";
 import type { JsonValue } from "../encoding/canonical-json.js";
 import type { SessionId, SessionOwner } from "../ids/session-id.js";
 import type { DecodedTransaction } from "./decoded-transaction.js";
@@ -78,6 +79,29 @@ export interface Replica {
 export function applyDelivered<R extends Replica>(replica: R, txs: readonly DecodedTransaction[], delivery: Delivery): R {
   for (const batch of deliver(txs, delivery)) replica.apply(batch);
   return replica;
+}
+
+/** How a property test reads one materialiser: from scratch, from an empty replica, and as a comparable snapshot. */
+export interface Materialiser<R extends Replica, S> {
+  fromScratch(txs: readonly DecodedTransaction[]): R;
+  empty(): R;
+  snapshot(replica: R): S;
+}
+
+/**
+ * Expects `txs` applied incrementally, as each of `deliveries` hands them over, to give the same
+ * snapshot as `txs` materialised from scratch; returns the from-scratch snapshot.
+ */
+export function expectEveryDeliveryConverges<R extends Replica, S>(
+  txs: readonly DecodedTransaction[],
+  deliveries: readonly Delivery[],
+  { fromScratch, empty, snapshot }: Materialiser<R, S>,
+): S {
+  const reference = snapshot(fromScratch(txs));
+  for (const delivery of deliveries) {
+    expect(snapshot(applyDelivered(empty(), txs, delivery))).toEqual(reference);
+  }
+  return reference;
 }
 
 /** A writer editing its own replica from what it has seen. */
