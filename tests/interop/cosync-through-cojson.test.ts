@@ -20,15 +20,19 @@ function connectTo(server: CojsonLocalNode, client: LocalNode, name: string) {
   return client.syncManager.addPeer(serverAsSeenByClient as never);
 }
 
-test("interop: cosync clients sync a value through a cojson server, both ways", async () => {
+/** A cojson server with cosync clients alice and bob connected to it, and a CoStream alice created. */
+async function aliceAndBobThroughCojson() {
   const server = await cojsonServer();
   const alice = await createTestNode();
   const bob = await createTestNode();
   connectTo(server, alice, "alice");
   connectTo(server, bob, "bob");
-  const crypto = await testCrypto();
+  const value = alice.createCoValue(plainHeader(await testCrypto(), "costream"));
+  return { server, bob, value };
+}
 
-  const value = alice.createCoValue(plainHeader(crypto, "costream"));
+test("interop: cosync clients sync a value through a cojson server, both ways", async () => {
+  const { server, bob, value } = await aliceAndBobThroughCojson();
   for (let i = 0; i < 5; i++) value.writeTrusting([{ i }]);
   await value.waitForSync();
   // The cojson server verified and holds everything alice wrote.
@@ -43,13 +47,7 @@ test("interop: cosync clients sync a value through a cojson server, both ways", 
 });
 
 test("interop: a large value streams through a cojson server in pieces", async () => {
-  const server = await cojsonServer();
-  const alice = await createTestNode();
-  const bob = await createTestNode();
-  connectTo(server, alice, "alice");
-  connectTo(server, bob, "bob");
-  const crypto = await testCrypto();
-  const value = alice.createCoValue(plainHeader(crypto, "costream"));
+  const { bob, value } = await aliceAndBobThroughCojson();
   const big = "x".repeat(1000);
   for (let i = 0; i < 400; i++) value.writeTrusting([{ i, big }]);
   await value.waitForSync();

@@ -11,6 +11,7 @@ import {
   createGroupResolver,
   type DecodedTransaction,
   type GroupInput,
+  type GroupState,
   idForHeader,
   type JsonObject,
   type JsonValue,
@@ -24,7 +25,8 @@ import {
   validateHeader,
   VerifiedLog,
 } from "@cosync/core";
-import { LocalNode } from "cojson";
+import { LocalNode, type RawGroup } from "cojson";
+import { expect } from "vitest";
 import { type CojsonCrypto, loadCosyncCryptos, loadOracle } from "./oracle.js";
 
 export interface Crypto {
@@ -71,6 +73,11 @@ export async function createActor(crypto: Crypto, name: string, time = 1_000): P
   };
 }
 
+/** Actors with the given names, in that order. */
+export function createActors<const Names extends readonly string[]>(crypto: Crypto, names: Names): Promise<{ -readonly [K in keyof Names]: Actor }> {
+  return Promise.all(names.map((name) => createActor(crypto, name))) as Promise<{ -readonly [K in keyof Names]: Actor }>;
+}
+
 /**
  * A fresh node for an existing account (no storage, no peers), holding every given account.
  * Its clock starts at `time`; cojson keeps per-node caches that grow with every CoValue, so
@@ -89,10 +96,25 @@ export function introduce(actors: readonly Actor[]): void {
   }
 }
 
-/** A node with a bare agent and no account (an observer that evaluates everything from scratch). */
-export function createObserver(crypto: Crypto): LocalNode {
+/**
+ * A node with a bare agent and no account (an observer that evaluates everything from scratch),
+ * holding the accounts of `actors`.
+ */
+export function createObserver(crypto: Crypto, actors: readonly Actor[] = []): LocalNode {
   const secret = crypto.oracle.newRandomAgentSecret();
-  return new LocalNode(secret, crypto.oracle.newRandomSessionID(crypto.oracle.getAgentID(secret)), crypto.oracle);
+  const observer = new LocalNode(secret, crypto.oracle.newRandomSessionID(crypto.oracle.getAgentID(secret)), crypto.oracle);
+  for (const actor of actors) share(actor.node, observer, actor.accountId);
+  return observer;
+}
+
+/** `actor`'s account as `node` holds it, in the shape cojson's addMember and removeMember take. */
+export async function loadAccount(node: LocalNode, actor: Actor): Promise<never> {
+  return (await node.load(actor.accountId as never)) as never;
+}
+
+/** cojson's current content of group `id` on `node`. */
+export function groupOn(node: LocalNode, id: string): RawGroup {
+  return node.getCoValue(id as never).getCurrentContent() as RawGroup;
 }
 
 type CojsonCore = ReturnType<LocalNode["getCoValue"]>;
@@ -129,6 +151,14 @@ export class CosyncView {
 
   addAccount(accountId: CoId, agent: AgentId): void {
     this.accountAgents.set(accountId, agent);
+  }
+
+  /** Adds each actor's account, as the actor's own node holds it. */
+  addAccountsOf(actors: readonly Actor[]): void {
+    for (const actor of actors) {
+      this.addAccount(actor.accountId, actor.agentId);
+      this.add(contentOf(actor.node, actor.accountId));
+    }
   }
 
   add(messages: readonly ContentMessage[]): void {
@@ -225,4 +255,19 @@ export function cojsonVerdicts(node: LocalNode, id: string): Map<string, boolean
     verifiedTransactions: ReadonlyArray<{ txID: { sessionID: string; txIndex: number }; isValid: boolean }>;
   };
   return new Map(internal.verifiedTransactions.map((tx) => [txKey(tx.txID), tx.isValid]));
+}
+
+/** A cosync view of `actors`' accounts and of CoValues `ids` as `node` holds them, with a fresh evaluation of its groups. */
+export function cosyncViewOf(crypto: Crypto, node: LocalNode, actors: readonly Actor[], ids: readonly string[]): { view: CosyncView; lookup: KeyLookup } {
+  const view = new CosyncView(crypto.ours);
+  view.addAccountsOf(actors);
+  for (const id of ids) view.add(contentOf(node, id));
+  return { view, lookup: view.resolver() };
+}
+
+/** cosync's verdict on every transaction of group `state` is the one cojson's `node` gives. */
+export function expectSameVerdicts(node: LocalNode, state: GroupState): void {
+  const theirs = cojsonVerdicts(node, state.id);
+  const ours = new Map(state.verdicts.map((verdict) => [txKey(verdict.txId), verdict.valid]));
+  expect(ours).toEqual(theirs);
 }

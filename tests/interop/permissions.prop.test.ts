@@ -14,16 +14,17 @@ import {
   readKeySecret,
   roleOf,
 } from "@cosync/core";
-import type { LocalNode, RawAccount, RawCoMap, RawGroup } from "cojson";
+import type { LocalNode, RawAccount, RawCoMap } from "cojson";
 import { beforeAll, expect } from "vitest";
 import {
   type Actor,
   type Crypto,
-  CosyncView,
-  contentOf,
   cojsonVerdicts,
-  createActor,
+  cosyncViewOf,
+  createActors,
   createObserver,
+  expectSameVerdicts,
+  groupOn,
   loadCryptos,
   reopenActor,
   share,
@@ -101,10 +102,8 @@ let templates: Actor[];
 
 beforeAll(async () => {
   crypto = await loadCryptos();
-  templates = await Promise.all(["A1", "A2", "M1", "M2", "M3"].map((name) => createActor(crypto, name)));
+  templates = await createActors(crypto, ["A1", "A2", "M1", "M2", "M3"]);
 });
-
-const groupOn = (node: LocalNode, id: string) => node.getCoValue(id as never).getCurrentContent() as RawGroup;
 
 function attempt(action: () => void): void {
   try {
@@ -190,22 +189,13 @@ test.prop([scenarioArb], { numRuns: 200 })("cosync and cojson agree on verdicts,
   }
 
   // A fresh cojson node gathers everything and evaluates from scratch; cosync reads its content.
-  const observer = createObserver(crypto);
-  for (const actor of actors) share(actor.node, observer, actor.accountId);
+  const observer = createObserver(crypto, actors);
   for (const id of order) for (const actor of actors) share(actor.node, observer, id);
-  const view = new CosyncView(crypto.ours);
-  for (const actor of actors) {
-    view.addAccount(actor.accountId, actor.agentId);
-    view.add(contentOf(actor.node, actor.accountId));
-  }
-  for (const id of order) view.add(contentOf(observer, id));
-  const lookup = view.resolver();
+  const { view, lookup } = cosyncViewOf(crypto, observer, actors, order);
   const states = GROUPS.map((name) => lookup.group(ids[name] as CoId) as GroupState);
 
   // 1. The same verdict on every transaction of every group and of the owned map.
-  for (const state of states) {
-    expect(new Map(state.verdicts.map((verdict) => [txKey(verdict.txId), verdict.valid]))).toEqual(cojsonVerdicts(observer, state.id));
-  }
+  for (const state of states) expectSameVerdicts(observer, state);
   const owner = states[0] as GroupState;
   const mapVerdicts = new Map(view.transactions(map.id as CoId).map((tx) => [txKey(tx.txId), checkOwnedTransaction(owner, tx, lookup).valid]));
   expect(mapVerdicts).toEqual(cojsonVerdicts(observer, map.id));

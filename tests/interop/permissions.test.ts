@@ -23,7 +23,6 @@ import {
   type Identity,
   inviteIdentity,
   type KeyId,
-  type KeyLookup,
   makeTrustingTransaction,
   readKeySecret,
   removeMemberChanges,
@@ -42,10 +41,15 @@ import {
   CosyncView,
   contentOf,
   cojsonVerdicts,
+  cosyncViewOf,
   createActor,
+  createActors,
   createObserver,
+  expectSameVerdicts,
+  groupOn,
   importInto,
   introduce,
+  loadAccount,
   loadCryptos,
   share,
   txKey,
@@ -57,38 +61,16 @@ beforeAll(async () => {
   crypto = await loadCryptos();
 });
 
-function cosyncViewOf(node: LocalNode, actors: readonly Actor[], ids: readonly string[]): { view: CosyncView; lookup: KeyLookup } {
-  const view = new CosyncView(crypto.ours);
-  for (const actor of actors) {
-    view.addAccount(actor.accountId, actor.agentId);
-    view.add(contentOf(actor.node, actor.accountId));
-  }
-  for (const id of ids) view.add(contentOf(node, id));
-  return { view, lookup: view.resolver() };
-}
-
-function expectSameVerdicts(node: LocalNode, state: GroupState): void {
-  const theirs = cojsonVerdicts(node, state.id);
-  const ours = new Map(state.verdicts.map((verdict) => [txKey(verdict.txId), verdict.valid]));
-  expect(ours).toEqual(theirs);
-}
-
-function groupOn(node: LocalNode, id: string): RawGroup {
-  return node.getCoValue(id as never).getCurrentContent() as RawGroup;
-}
-
 test("a group made by cojson: creation, members, removal with rotation give the same verdicts, roles and keys", async () => {
-  const alice = await createActor(crypto, "Alice");
-  const bob = await createActor(crypto, "Bob");
-  const carol = await createActor(crypto, "Carol");
+  const [alice, bob, carol] = await createActors(crypto, ["Alice", "Bob", "Carol"]);
   introduce([alice, bob, carol]);
 
   alice.setTime(10_000);
   const group = alice.node.createGroup();
   alice.setTime(11_000);
-  group.addMember(await alice.node.load(bob.accountId as never) as never, "writer");
+  group.addMember(await loadAccount(alice.node, bob), "writer");
   alice.setTime(12_000);
-  group.addMember(await alice.node.load(carol.accountId as never) as never, "reader");
+  group.addMember(await loadAccount(alice.node, carol), "reader");
   const firstKey = group.get("readKey") as KeyId;
   // Bob writes before hearing of his removal: once before it (by madeAt), once after.
   share(alice.node, bob.node, group.id);
@@ -98,11 +80,11 @@ test("a group made by cojson: creation, members, removal with rotation give the 
   bob.setTime(13_500);
   map.set("late", 2, "trusting");
   alice.setTime(13_000);
-  group.removeMember(await alice.node.load(bob.accountId as never) as never);
+  group.removeMember(await loadAccount(alice.node, bob));
   const secondKey = group.get("readKey") as KeyId;
   expect(secondKey).not.toBe(firstKey);
 
-  const { lookup } = cosyncViewOf(alice.node, [alice, bob, carol], [group.id]);
+  const { lookup } = cosyncViewOf(crypto, alice.node, [alice, bob, carol], [group.id]);
   const state = lookup.group(group.id as CoId) as GroupState;
   expectSameVerdicts(alice.node, state);
   for (const time of [9_999, 10_000, 11_000, 12_500, 13_000, undefined]) {
@@ -131,12 +113,11 @@ test("a group made by cojson: creation, members, removal with rotation give the 
   expect(readKeySecret(state, firstKey, bobMe, lookup, crypto.ours)).toBe(groupOn(bob.node, group.id).getReadKey(firstKey));
   expect(readKeySecret(state, firstKey, bobMe, lookup, crypto.ours)).toBeDefined();
 
-  const observer = createObserver(crypto);
-  for (const actor of [alice, bob, carol]) share(actor.node, observer, actor.accountId);
+  const observer = createObserver(crypto, [alice, bob, carol]);
   share(alice.node, observer, group.id);
   share(bob.node, observer, map.id);
   const theirs = cojsonVerdicts(observer, map.id);
-  const view = cosyncViewOf(observer, [alice, bob, carol], [group.id, map.id]);
+  const view = cosyncViewOf(crypto, observer, [alice, bob, carol], [group.id, map.id]);
   const owner = view.lookup.group(group.id as CoId) as GroupState;
   const ours = new Map(
     view.view.transactions(map.id as CoId).map((tx) => [txKey(tx.txId), checkOwnedTransaction(owner, tx, view.lookup).valid]),
@@ -153,7 +134,7 @@ test("an account made by cojson: its agent is admin, and the account reads its o
   const profileRuleset = alice.node.getCoValue(profileId as never).verified?.header.ruleset;
   if (profileRuleset?.type !== "ownedByGroup") expect.fail("a profile is owned by its group");
   const profileGroupId = profileRuleset.group;
-  const { lookup } = cosyncViewOf(alice.node, [alice], [profileGroupId]);
+  const { lookup } = cosyncViewOf(crypto, alice.node, [alice], [profileGroupId]);
   const state = lookup.group(alice.accountId) as GroupState;
   expect(state.isAccount).toBe(true);
   expectSameVerdicts(alice.node, state);
@@ -172,22 +153,19 @@ test("an account made by cojson: its agent is admin, and the account reads its o
 });
 
 test("parents made by cojson: inherited and mapped roles over time, keys through the parent key and the group sealer", async () => {
-  const alice = await createActor(crypto, "Alice");
-  const bob = await createActor(crypto, "Bob");
-  const carol = await createActor(crypto, "Carol");
-  const actors = [alice, bob, carol];
+  const actors = await createActors(crypto, ["Alice", "Bob", "Carol"]);
+  const [alice, bob, carol] = actors;
   introduce(actors);
-  const load = async (node: LocalNode, actor: Actor) => (await node.load(actor.accountId as never)) as never;
 
   alice.setTime(20_000);
   const parent = alice.node.createGroup();
-  parent.addMember(await load(alice.node, bob), "writer");
+  parent.addMember(await loadAccount(alice.node, bob), "writer");
   alice.setTime(21_000);
   const child = alice.node.createGroup();
   alice.setTime(22_000);
   child.extend(parent);
   alice.setTime(23_000);
-  parent.addMember(await load(alice.node, carol), "admin");
+  parent.addMember(await loadAccount(alice.node, carol), "admin");
   alice.setTime(24_000);
   const mapped = alice.node.createGroup();
   mapped.extend(parent, "reader");
@@ -205,7 +183,7 @@ test("parents made by cojson: inherited and mapped roles over time, keys through
   child.revokeExtend(parent);
 
   const ids = [parent.id, child.id, mapped.id, other.id, carols.id];
-  const { lookup } = cosyncViewOf(alice.node, actors, ids);
+  const { lookup } = cosyncViewOf(crypto, alice.node, actors, ids);
   for (const id of ids) expectSameVerdicts(alice.node, lookup.group(id as CoId) as GroupState);
   for (const id of ids) {
     const theirs = groupOn(alice.node, id);
@@ -241,10 +219,8 @@ test("parents made by cojson: inherited and mapped roles over time, keys through
 });
 
 test("invites made by cojson: the invite agent's session grants the role and keys cosync sees", async () => {
-  const alice = await createActor(crypto, "Alice");
-  const bob = await createActor(crypto, "Bob");
-  const carol = await createActor(crypto, "Carol");
-  const actors = [alice, bob, carol];
+  const actors = await createActors(crypto, ["Alice", "Bob", "Carol"]);
+  const [alice, bob, carol] = actors;
   introduce(actors);
   const group = alice.node.createGroup();
   const readerInvite = group.createInvite("reader");
@@ -256,7 +232,7 @@ test("invites made by cojson: the invite agent's session grants the role and key
   for (const actor of [bob, carol]) share(actor.node, alice.node, group.id);
   for (const actor of [bob, carol]) share(alice.node, actor.node, group.id);
 
-  const { lookup } = cosyncViewOf(alice.node, actors, [group.id]);
+  const { lookup } = cosyncViewOf(crypto, alice.node, actors, [group.id]);
   const state = lookup.group(group.id as CoId) as GroupState;
   expectSameVerdicts(alice.node, state);
   expect(state.verdicts.every((verdict) => verdict.valid)).toBe(true);
@@ -270,14 +246,13 @@ test("invites made by cojson: the invite agent's session grants the role and key
 });
 
 test("deletion made by cojson: an admin's delete session is accepted by cosync's ingest check, a writer's forged one by neither", async () => {
-  const alice = await createActor(crypto, "Alice");
-  const bob = await createActor(crypto, "Bob");
+  const [alice, bob] = await createActors(crypto, ["Alice", "Bob"]);
   introduce([alice, bob]);
   const group = alice.node.createGroup();
-  group.addMember((await alice.node.load(bob.accountId as never)) as never, "writer");
+  group.addMember(await loadAccount(alice.node, bob), "writer");
   const map = group.createMap({ a: 1 });
   map.core.deleteCoValue();
-  const { view, lookup } = cosyncViewOf(alice.node, [alice, bob], [group.id]);
+  const { view, lookup } = cosyncViewOf(crypto, alice.node, [alice, bob], [group.id]);
   const [message] = contentOf(alice.node, map.id);
   const owner = lookup.group(group.id as CoId);
   const verdicts = Object.entries(message?.new ?? {}).map(([sessionId, piece]) =>
@@ -295,8 +270,7 @@ test("deletion made by cojson: an admin's delete session is accepted by cosync's
   const sessionId = `${bob.accountId}_session_d${crypto.ours.newDeleteSessionRandomPart()}$` as SessionId;
   view.write(other.id as CoId, sessionId, signerSecretOfAgent(bob.agentSecret), [makeTrustingTransaction([], Date.now(), { deleted: other.id })]);
   const forged = view.content(other.id as CoId);
-  const observer = createObserver(crypto);
-  for (const actor of [alice, bob]) share(actor.node, observer, actor.accountId);
+  const observer = createObserver(crypto, [alice, bob]);
   share(alice.node, observer, group.id);
   share(alice.node, observer, other.id);
   importInto(observer, forged);
@@ -327,20 +301,17 @@ function cosyncWriter(view: CosyncView, actor: { readonly accountId: CoId; reado
 }
 
 test("groups built by cosync are understood by cojson: roles, keys, parents, rotation, and invites cojson accepts", async () => {
-  const actors = await Promise.all(["Alice", "Bob", "Carol", "Dave", "Eve"].map((name) => createActor(crypto, name)));
-  const [alice, bob, carol, dave, eve] = actors as [Actor, Actor, Actor, Actor, Actor];
+  const actors = await createActors(crypto, ["Alice", "Bob", "Carol", "Dave", "Eve"]);
+  const [alice, bob, carol, dave, eve] = actors;
   introduce(actors);
   const view = new CosyncView(crypto.ours);
-  for (const actor of actors) {
-    view.addAccount(actor.accountId, actor.agentId);
-    view.add(contentOf(actor.node, actor.accountId));
-  }
+  view.addAccountsOf(actors);
   const member = (actor: Actor) => ({ id: actor.accountId, agent: actor.agentId });
   const state = (id: CoId) => view.resolver().group(id) as GroupState;
 
   // A parent made by cojson, where Alice is admin and Dave a reader.
   const parent = alice.node.createGroup();
-  parent.addMember((await alice.node.load(dave.accountId as never)) as never, "reader");
+  parent.addMember(await loadAccount(alice.node, dave), "reader");
   view.add(contentOf(alice.node, parent.id));
 
   const asAlice = cosyncWriter(view, alice as Actor);
@@ -420,23 +391,22 @@ test("an account built by cosync is understood by cojson: its agent is admin and
 });
 
 test("two admins edit concurrently with skewed clocks: cojson and cosync order by madeAt and agree that the late removal of a new admin is invalid", async () => {
-  const [alice, bob, carol] = (await Promise.all(["Alice", "Bob", "Carol"].map((name) => createActor(crypto, name)))) as [Actor, Actor, Actor];
+  const [alice, bob, carol] = await createActors(crypto, ["Alice", "Bob", "Carol"]);
   introduce([alice, bob, carol]);
-  const load = async (node: LocalNode, actor: Actor) => (await node.load(actor.accountId as never)) as never;
   alice.setTime(60_000);
   const group = alice.node.createGroup();
-  group.addMember(await load(alice.node, bob), "admin");
-  group.addMember(await load(alice.node, carol), "writer");
+  group.addMember(await loadAccount(alice.node, bob), "admin");
+  group.addMember(await loadAccount(alice.node, carol), "writer");
   share(alice.node, bob.node, group.id);
   // Neither has seen the other's edit. Bob's clock runs 50 ms behind: his promotion is "earlier".
   alice.setTime(61_000);
-  group.removeMember(await load(alice.node, carol));
+  group.removeMember(await loadAccount(alice.node, carol));
   bob.setTime(60_950);
-  groupOn(bob.node, group.id).addMember(await load(bob.node, carol), "admin");
+  groupOn(bob.node, group.id).addMember(await loadAccount(bob.node, carol), "admin");
   share(bob.node, alice.node, group.id);
   share(alice.node, bob.node, group.id);
 
-  const { lookup } = cosyncViewOf(alice.node, [alice, bob, carol], [group.id]);
+  const { lookup } = cosyncViewOf(crypto, alice.node, [alice, bob, carol], [group.id]);
   const state = lookup.group(group.id as CoId) as GroupState;
   expectSameVerdicts(alice.node, state);
   expectSameVerdicts(bob.node, state);
@@ -444,8 +414,7 @@ test("two admins edit concurrently with skewed clocks: cojson and cosync order b
   expect(state.verdicts.find((verdict) => verdict.madeAt === 61_000 && verdict.author === alice.accountId && !verdict.valid)).toBeDefined();
   // (Right after an import, cojson's own group object is stale until a queued microtask rebuilds
   // it; a fresh node evaluates from scratch.)
-  const observer = createObserver(crypto);
-  for (const actor of [alice, bob, carol]) share(actor.node, observer, actor.accountId);
+  const observer = createObserver(crypto, [alice, bob, carol]);
   share(alice.node, observer, group.id);
   const fresh = groupOn(observer, group.id);
   for (const time of [60_900, 60_950, 61_000, undefined]) {
@@ -456,20 +425,17 @@ test("two admins edit concurrently with skewed clocks: cojson and cosync order b
 });
 
 test("cosync accepts a cojson invite, opens a group to everyone and unlinks a parent; cojson agrees on roles and keys", async () => {
-  const actors = await Promise.all(["Alice", "Bob", "Carol"].map((name) => createActor(crypto, name)));
-  const [alice, bob, carol] = actors as [Actor, Actor, Actor];
+  const actors = await createActors(crypto, ["Alice", "Bob", "Carol"]);
+  const [alice, bob, carol] = actors;
   introduce(actors);
   const view = new CosyncView(crypto.ours);
-  for (const actor of actors) {
-    view.addAccount(actor.accountId, actor.agentId);
-    view.add(contentOf(actor.node, actor.accountId));
-  }
+  view.addAccountsOf(actors);
   const state = (id: string) => view.resolver().group(id as CoId) as GroupState;
 
   // cojson: a group with a writer invite, and a parent where Carol is a writer, extended by the group.
   const group = alice.node.createGroup();
   const parent = alice.node.createGroup();
-  parent.addMember((await alice.node.load(carol.accountId as never)) as never, "writer");
+  parent.addMember(await loadAccount(alice.node, carol), "writer");
   group.extend(parent);
   const inviteSecret = group.createInvite("writer");
   for (const id of [parent.id, group.id]) view.add(contentOf(alice.node, id));
@@ -490,8 +456,7 @@ test("cosync accepts a cojson invite, opens a group to everyone and unlinks a pa
     share(alice.node, actor.node, parent.id);
     importInto(actor.node, view.content(group.id as CoId));
   }
-  const observer = createObserver(crypto);
-  for (const actor of actors) share(actor.node, observer, actor.accountId);
+  const observer = createObserver(crypto, actors);
   share(alice.node, observer, parent.id);
   importInto(observer, view.content(group.id as CoId));
   expectSameVerdicts(observer, ours);

@@ -82,48 +82,62 @@ function cosyncAccepts(f: Fixture, batches: ReadonlyArray<{ txs: unknown[]; sign
 const arbChanges = fc.array(fc.jsonValue({ maxDepth: 2 }), { minLength: 1, maxLength: 3 });
 const arbBatchSizes = fc.array(fc.integer({ min: 1, max: 5 }), { minLength: 1, maxLength: 4 });
 
-/** Builds batches with cosync: every tx signed, each batch carrying its last signature. */
-function buildWithCosync(f: Fixture, sizes: number[], changes: unknown[][]): Array<{ txs: Transaction[]; signature: Signature }> {
-  const log = new SessionLog(f.sessionId, ours.provider.createHashChain());
-  const batches: Array<{ txs: Transaction[]; signature: Signature }> = [];
+type Batch = { txs: Transaction[]; signature: Signature };
+
+/** What transaction `index` of a built session carries: every third private, meta on odd trusting ones. */
+interface TxPlan {
+  index: number;
+  changes: unknown[];
+  madeAt: number;
+  private: boolean;
+  meta: { i: number } | undefined;
+}
+
+/** Cuts the session `make` builds transaction by transaction into batches of `sizes`, each carrying its last signature. */
+function buildBatches(sizes: number[], changes: unknown[][], make: (plan: TxPlan) => { tx: Transaction; signature: Signature }): Batch[] {
+  const batches: Batch[] = [];
   let index = 0;
   for (const size of sizes) {
     const txs: Transaction[] = [];
     let signature = "" as Signature;
     for (let i = 0; i < size; i++, index++) {
-      const change = (changes[index % changes.length] ?? [null]) as never[];
-      const tx =
-        index % 3 === 2
-          ? makePrivateTransaction(change, 1_700_000_000_000 + index, f.key, { coId: f.coId, sessionId: f.sessionId, txIndex: index }, ours)
-          : makeTrustingTransaction(change, 1_700_000_000_000 + index, index % 2 ? { i: index } : undefined);
-      txs.push(tx);
-      signature = log.appendOwn(tx, f.signer, ours).signature;
+      const made = make({
+        index,
+        changes: changes[index % changes.length] ?? [null],
+        madeAt: 1_700_000_000_000 + index,
+        private: index % 3 === 2,
+        meta: index % 2 ? { i: index } : undefined,
+      });
+      txs.push(made.tx);
+      signature = made.signature;
     }
     batches.push({ txs, signature });
   }
   return batches;
 }
 
-function buildWithCojson(f: Fixture, sizes: number[], changes: unknown[][]): Array<{ txs: Transaction[]; signature: Signature }> {
+/** Builds batches with cosync: every tx signed, each batch carrying its last signature. */
+function buildWithCosync(f: Fixture, sizes: number[], changes: unknown[][]): Batch[] {
+  const log = new SessionLog(f.sessionId, ours.provider.createHashChain());
+  return buildBatches(sizes, changes, (plan) => {
+    const tx = plan.private
+      ? makePrivateTransaction(plan.changes as never[], plan.madeAt, f.key, { coId: f.coId, sessionId: f.sessionId, txIndex: plan.index }, ours)
+      : makeTrustingTransaction(plan.changes as never[], plan.madeAt, plan.meta);
+    return { tx, signature: log.appendOwn(tx, f.signer, ours).signature };
+  });
+}
+
+function buildWithCojson(f: Fixture, sizes: number[], changes: unknown[][]): Batch[] {
   const map = oracle.createSessionMap(f.coId as never, f.headerJson);
-  const batches: Array<{ txs: Transaction[]; signature: Signature }> = [];
-  let index = 0;
-  for (const size of sizes) {
-    const txs: Transaction[] = [];
-    let signature = "" as Signature;
-    for (let i = 0; i < size; i++, index++) {
-      const change = JSON.stringify(changes[index % changes.length] ?? [null]);
-      const made = JSON.parse(
-        index % 3 === 2
-          ? map.makeNewPrivateTransaction(f.sessionId, f.signer, change, f.key.id, f.key.secret, undefined, 1_700_000_000_000 + index)
-          : map.makeNewTrustingTransaction(f.sessionId, f.signer, change, index % 2 ? JSON.stringify({ i: index }) : undefined, 1_700_000_000_000 + index),
-      );
-      txs.push(made.transaction);
-      signature = made.signature;
-    }
-    batches.push({ txs, signature });
-  }
-  return batches;
+  return buildBatches(sizes, changes, (plan) => {
+    const change = JSON.stringify(plan.changes);
+    const made = JSON.parse(
+      plan.private
+        ? map.makeNewPrivateTransaction(f.sessionId, f.signer, change, f.key.id, f.key.secret, undefined, plan.madeAt)
+        : map.makeNewTrustingTransaction(f.sessionId, f.signer, change, plan.meta === undefined ? undefined : JSON.stringify(plan.meta), plan.madeAt),
+    );
+    return { tx: made.transaction, signature: made.signature };
+  });
 }
 
 test.prop([arbBatchSizes, fc.array(arbChanges, { minLength: 1, maxLength: 5 })], { numRuns: 200 })(
@@ -163,7 +177,7 @@ test.prop([arbBatchSizes, fc.array(arbChanges, { minLength: 1, maxLength: 4 }), 
   (sizes, changes, builtByCojson, tamper) => {
     const f = fixture();
     const batches = builtByCojson ? buildWithCojson(f, sizes, changes) : buildWithCosync(f, sizes, changes);
-    const last = batches[batches.length - 1] as { txs: Transaction[]; signature: Signature };
+    const last = batches[batches.length - 1] as Batch;
     let tampered: Array<{ txs: unknown[]; signature: string; after?: number }> = batches;
     let signerId = f.signerId;
     switch (tamper.kind) {

@@ -1,8 +1,8 @@
 // The sync protocol, behaviour by behaviour, as exact message sequences.
-import type { ContentMessage, LocalNode } from "@cosync/core";
+import type { CoValueHandle, CoValueHeader, ContentMessage, LocalNode } from "@cosync/core";
 import { expect, test, vi } from "vitest";
 import { createAccountNode, createTestNode, link, plainHeader, testCrypto } from "../helpers/nodes.js";
-import { createMessageTrace } from "../helpers/trace.js";
+import { createMessageTrace, type MessageTrace } from "../helpers/trace.js";
 
 async function settle(...nodes: LocalNode[]) {
   // Wait until every node's storage writes and acks have drained.
@@ -12,19 +12,38 @@ async function settle(...nodes: LocalNode[]) {
   }
 }
 
-test("trace: a client loading a value it has never seen gets the author's account, then the value, then done", async () => {
-  const trace = createMessageTrace();
+/**
+ * A server, and alice (a fresh node unless `createAlice` says otherwise) linked to it, traced by
+ * `trace` if given: alice creates a value of `type`, `write`s it and waits until it is synced.
+ */
+async function aliceSyncsAValue(
+  write: (value: CoValueHandle) => void,
+  { createAlice = createTestNode, trace, type }: { createAlice?: () => Promise<LocalNode>; trace?: MessageTrace; type?: CoValueHeader["type"] } = {},
+) {
   const server = await createTestNode();
-  const alice = await createAccountNode();
-  link(alice, server, { names: { client: "alice", server: "server" } });
-  const value = alice.createCoValue(plainHeader(await testCrypto()));
-  value.writeTrusting(["hello"]);
+  const alice = await createAlice();
+  const names = { client: "alice", server: "server" };
+  const { serverPeer } = link(alice, server, trace ? { trace, names } : { names });
+  const value = alice.createCoValue(plainHeader(await testCrypto(), type));
+  write(value);
   await value.waitForSync();
+  return { server, alice, serverPeer, value };
+}
 
+/** bob, a fresh node linked to `server` with its messages recorded in `trace`, loads `id`; both settle. */
+async function bobLoads(server: LocalNode, id: CoValueHandle["id"], trace: MessageTrace): Promise<LocalNode> {
   const bob = await createTestNode();
   link(bob, server, { trace, names: { client: "bob", server: "server" } });
-  await bob.load(value.id);
+  await bob.load(id);
   await settle(bob, server);
+  return bob;
+}
+
+test("trace: a client loading a value it has never seen gets the author's account, then the value, then done", async () => {
+  const trace = createMessageTrace();
+  const { server, alice, value } = await aliceSyncsAValue((value) => value.writeTrusting(["hello"]), { createAlice: createAccountNode });
+
+  await bobLoads(server, value.id, trace);
   expect(trace.lines({ [value.id]: "Value", [alice.accountId as string]: "Account" })).toEqual([
     "bob -> server | load    Value no header none",
     "server -> bob | content Account header 0+1 p0",
@@ -51,12 +70,7 @@ test("trace: loading a value nobody has is answered with known header:false", as
 
 test("trace: a client that already has everything gets a known reply, no content", async () => {
   const trace = createMessageTrace();
-  const server = await createTestNode();
-  const alice = await createTestNode();
-  const { serverPeer } = link(alice, server, { names: { client: "alice", server: "server" } });
-  const value = alice.createCoValue(plainHeader(await testCrypto()));
-  value.writeTrusting([1]);
-  await value.waitForSync();
+  const { server, alice, serverPeer, value } = await aliceSyncsAValue((value) => value.writeTrusting([1]));
   serverPeer.channel.close();
   link(alice, server, { trace, names: { client: "alice", server: "server" } });
   await vi.waitFor(() => expect(trace.lines({ [value.id]: "Value" }).length).toBeGreaterThanOrEqual(2));
@@ -69,13 +83,10 @@ test("trace: a client that already has everything gets a known reply, no content
 
 test("trace: content with `after` beyond what the server holds gets a correction naming what it has", async () => {
   const trace = createMessageTrace();
-  const server = await createTestNode();
-  const alice = await createTestNode();
-  const { serverPeer } = link(alice, server, { names: { client: "alice", server: "server" } });
-  const value = alice.createCoValue(plainHeader(await testCrypto()));
-  value.writeTrusting([1]);
-  value.writeTrusting([2]);
-  await value.waitForSync();
+  const { server, alice, serverPeer, value } = await aliceSyncsAValue((value) => {
+    value.writeTrusting([1]);
+    value.writeTrusting([2]);
+  });
   serverPeer.channel.close();
   value.writeTrusting([3]);
   const session = [...(alice.peekEntry(value.id)?.log?.sessions.values() ?? [])][0];
@@ -123,19 +134,16 @@ test("trace: a tampered signature gets an error notice and nothing is stored", a
 
 test("trace: a large value streams in pieces cut at signatures, header and target on the first", async () => {
   const trace = createMessageTrace();
-  const server = await createTestNode();
-  const alice = await createTestNode();
-  link(alice, server, { trace, names: { client: "alice", server: "server" } });
-  const value = alice.createCoValue(plainHeader(await testCrypto(), "costream"));
-  trace.clear();
-  const big = "y".repeat(1000);
-  for (let i = 0; i < 300; i++) value.writeTrusting([big]);
-  await value.waitForSync();
-  const bob = await createTestNode();
+  const { server, value } = await aliceSyncsAValue(
+    (value) => {
+      trace.clear();
+      const big = "y".repeat(1000);
+      for (let i = 0; i < 300; i++) value.writeTrusting([big]);
+    },
+    { trace, type: "costream" },
+  );
   const bobTrace = createMessageTrace();
-  link(bob, server, { trace: bobTrace, names: { client: "bob", server: "server" } });
-  await bob.load(value.id);
-  await settle(bob, server);
+  const bob = await bobLoads(server, value.id, bobTrace);
   const contents = bobTrace.lines({ [value.id]: "Stream" }).filter((line) => line.includes("content"));
   expect(contents.length).toBeGreaterThan(1);
   expect(contents[0]).toMatch(/^server -> bob \| content Stream header 0\+\d+ p3 until 300$/);
@@ -144,13 +152,13 @@ test("trace: a large value streams in pieces cut at signatures, header and targe
 });
 
 test("streaming: a receiver knows a value is still streaming until the announced target arrived", async () => {
-  const server = await createTestNode();
-  const alice = await createTestNode();
-  link(alice, server, { names: { client: "alice", server: "server" } });
-  const value = alice.createCoValue(plainHeader(await testCrypto(), "costream"));
-  const big = "s".repeat(1000);
-  for (let i = 0; i < 300; i++) value.writeTrusting([big]);
-  await value.waitForSync();
+  const { server, value } = await aliceSyncsAValue(
+    (value) => {
+      const big = "s".repeat(1000);
+      for (let i = 0; i < 300; i++) value.writeTrusting([big]);
+    },
+    { type: "costream" },
+  );
 
   const bob = await createTestNode();
   const { toClient } = link(bob, server, { names: { client: "bob", server: "server" } });
