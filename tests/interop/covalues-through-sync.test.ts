@@ -36,6 +36,14 @@ async function setup() {
   return { alice, bob, carol, group };
 }
 
+/** Returns once the wall clock has moved to the next millisecond (a spin of at most ~1 ms). */
+function nextMillisecond(): void {
+  const now = Date.now();
+  while (Date.now() === now) {
+    // spin: the condition is the clock itself
+  }
+}
+
 async function loadIn<T>(node: CojsonNode, id: string): Promise<T> {
   const value = await node.load(id as never);
   if (value === "unavailable") throw new Error(`${id} unavailable`);
@@ -62,18 +70,27 @@ test("interop: maps, lists, streams, binary streams and texts edited by cojson a
   const bobList = await loadIn<RawCoList>(bob.node, list.id);
   const bobText = await loadIn<RawCoPlainText>(bob.node, text.id);
 
-  // Concurrent edits: same key, same list position, text with emoji and combining marks, deletes.
-  map.set("k", "alice");
-  bobMap.set("k", "bob");
-  carol.getMap(map.id as never)?.set("k", "carol");
-  carol.getMap(map.id as never)?.set("only-carol", true);
-  bobMap.delete("a");
-  list.append("from alice", 0);
-  bobList.append("from bob", 0);
-  carol.getList(list.id as never)?.insert(1, "from carol");
-  text.insertAfter(4, " wörld 👩‍👩‍👧");
-  bobText.insertAfter(0, "e\u0301");
-  carol.getPlainText(text.id as never)?.insertAfter(2, "🇫🇷");
+  // Concurrent edits (nobody syncs in between): same key, same list position, text with emoji and
+  // combining marks, deletes. Each edit gets its own millisecond: cojson orders edits made in the
+  // same millisecond by different sessions in arrival order, so its own replicas can disagree
+  // there (cosync breaks such ties by session id); distinct times make the expected state exact.
+  const edits = [
+    () => map.set("k", "alice"),
+    () => bobMap.set("k", "bob"),
+    () => carol.getMap(map.id as never)?.set("k", "carol"),
+    () => carol.getMap(map.id as never)?.set("only-carol", true),
+    () => bobMap.delete("a"),
+    () => list.append("from alice", 0),
+    () => bobList.append("from bob", 0),
+    () => carol.getList(list.id as never)?.insert(1, "from carol"),
+    () => text.insertAfter(4, " wörld 👩‍👩‍👧"),
+    () => bobText.insertAfter(0, "e\u0301"),
+    () => carol.getPlainText(text.id as never)?.insertAfter(2, "🇫🇷"),
+  ];
+  for (const edit of edits) {
+    edit();
+    nextMillisecond();
+  }
   carol.getStream(stream.id as never)?.push({ from: "carol" });
   binary.pushBinaryStreamChunk(new Uint8Array([4, 5, 6]));
   binary.endBinaryStream();
