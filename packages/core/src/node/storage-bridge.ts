@@ -1,4 +1,5 @@
 import type { CoCrypto } from "../crypto/co-crypto.js";
+import type { HashChain } from "../crypto/crypto-provider.js";
 import type { SessionId } from "../ids/session-id.js";
 import type { Transaction } from "../log/transaction.js";
 import { VerifiedLog } from "../log/verified-log.js";
@@ -17,17 +18,25 @@ export async function readLogFromStorage(
   const summary = await storage.summary(entry.id);
   if (summary === undefined) return undefined;
   const log = new VerifiedLog(entry.id, summary.header, crypto);
+  // Resume each session's hash chain from its saved state when this provider can read it (the
+  // state is tied to the BLAKE3 build); otherwise re-hash the session while loading it.
+  const chains = new Map<SessionId, HashChain>();
+  for (const [sessionId, stored] of Object.entries(summary.sessions) as [SessionId, { hashState?: Uint8Array }][]) {
+    if (stored.hashState === undefined) continue;
+    try {
+      chains.set(sessionId, crypto.provider.createHashChain(stored.hashState));
+    } catch {
+      // unreadable saved state: fall back to hashing
+    }
+  }
   for await (const piece of storage.load(entry.id)) {
     for (const [sessionId, stored] of Object.entries(piece.sessions) as [SessionId, AppendSessionPiece][]) {
       const session = log.session(sessionId);
       const transactions = stored.transactions.map((text) => JSON.parse(text) as Transaction);
-      const hashState = summary.sessions[sessionId]?.hashState;
-      session.addTrusted(transactions, stored.transactions, stored.lastSignature, { hash: hashState === undefined });
+      session.addTrusted(transactions, stored.transactions, stored.lastSignature, { hash: !chains.has(sessionId) });
     }
   }
-  for (const [sessionId, stored] of Object.entries(summary.sessions) as [SessionId, { hashState?: Uint8Array }][]) {
-    if (stored.hashState !== undefined) log.sessions.get(sessionId)?.restoreChain(crypto.provider.createHashChain(stored.hashState));
-  }
+  for (const [sessionId, chain] of chains) log.sessions.get(sessionId)?.restoreChain(chain);
   return log;
 }
 
