@@ -17,6 +17,7 @@ import {
   loadCojson as load,
   readCojsonFile,
   untilCojson as until,
+  until as untilSignalled,
   writeCojsonFile as writeFile,
 } from "../helpers/cojson-sync-server.js";
 import { loadOracle } from "./oracle.js";
@@ -175,14 +176,14 @@ test("cojson clients through cosync over WebSocket: a Jazz client with cojson's 
       WebSocketConstructor: WebSocket as never,
     });
     const connected = (state: boolean) =>
-      new Promise<void>((resolve) => {
-        const listener = (now: boolean) => {
-          if (now !== state) return;
-          connection.unsubscribe(listener);
-          resolve();
-        };
-        connection.subscribe(listener);
-      });
+      untilSignalled(
+        (listener) => {
+          connection.subscribe(listener);
+          return () => connection.unsubscribe(listener);
+        },
+        () => !connection.closed === state,
+        state ? "alice's connection to open" : "alice's connection to drop",
+      );
     try {
       connection.enable();
       await connected(true);

@@ -234,7 +234,7 @@ test("cosync clients through a cojson server over WebSocket: a reconnecting cosy
     const carol = await connectNewCojsonAccount(server.url, "carol");
     const alice = createAccountNode({ crypto: await cosyncCrypto(), storage: createMemoryStorage(), gc: false, name: "alice" });
     const channels: WebSocketChannel[] = [];
-    let onChannel = () => {};
+    const channelListeners = new Set<() => void>();
     const connection = createReconnectingConnection({
       url: server.url,
       WebSocket: WebSocket as never,
@@ -242,14 +242,18 @@ test("cosync clients through a cojson server over WebSocket: a reconnecting cosy
       onChannel: (channel) => {
         channels.push(channel);
         alice.syncManager.addPeer(channel);
-        onChannel();
+        for (const listener of channelListeners) listener();
       },
     });
     const nextChannel = (count: number) =>
-      new Promise<void>((resolve) => {
-        onChannel = () => channels.length >= count && resolve();
-        onChannel();
-      });
+      until(
+        (listener) => {
+          channelListeners.add(listener);
+          return () => channelListeners.delete(listener);
+        },
+        () => channels.length >= count,
+        `connection ${count} of alice`,
+      );
     try {
       await nextChannel(1);
       await alice.syncManager.waitForAllSynced();
