@@ -542,7 +542,7 @@ export async function run() {
   const summary = report(results);
   console.log(
     `machine load average (1 min): ${loadAverage.before.toFixed(2)} before, ${loadAverage.after.toFixed(2)} after, on ${availableParallelism()} CPUs; ` +
-      "other work on the machine skews single rounds: trust a quiet run.",
+      "the run itself adds about 2; other work on the machine skews single rounds, so trust a run that started quiet.",
   );
   return { ...summary, loadAverage };
 }
