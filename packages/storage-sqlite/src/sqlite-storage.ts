@@ -51,6 +51,11 @@ interface SessionRow {
 /** A StorageAdapter over a SqliteDriver whose schema is migrated (see `openSqliteStorage`). */
 export class SqliteStorage implements StorageAdapter {
   #closed = false;
+  readonly #pending: Array<{
+    readonly chunk: AppendChunk;
+    readonly resolve: (outcome: AppendOutcome) => void;
+    readonly reject: (error: unknown) => void;
+  }> = [];
 
   constructor(private readonly driver: SqliteDriver) {}
 
@@ -101,9 +106,52 @@ export class SqliteStorage implements StorageAdapter {
     yield* packStoredPieces(id, plan.header, plan.segments, read);
   }
 
-  async append(chunk: AppendChunk): Promise<AppendOutcome> {
-    const outcome = this.#io("append", chunk.id, () => this.driver.transaction(() => appendInTransaction(this.driver, chunk)));
-    return outcome.gap ? { type: "Gap", knownState: outcome.knownState } : { type: "Stored", knownState: outcome.knownState };
+  /**
+   * Appends are group-committed: every append requested before the next turn of the event loop
+   * shares one SQLite transaction (so one fsync in "full" mode), each inside its own savepoint so
+   * a failing chunk rolls back alone. Every promise resolves only after that commit.
+   */
+  append(chunk: AppendChunk): Promise<AppendOutcome> {
+    if (this.#closed) return Promise.reject(new StorageError("sqlite storage: append after close", { coId: chunk.id }));
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ chunk, resolve, reject });
+      if (this.#pending.length === 1) setImmediate(() => this.#commitPending());
+    });
+  }
+
+  #commitPending(): void {
+    const batch = this.#pending.splice(0);
+    if (batch.length === 0) return;
+    const results: Array<{ outcome?: AppendOutcome; error?: unknown }> = [];
+    try {
+      this.#io("append", batch.length === 1 ? batch[0]?.chunk.id : undefined, () =>
+        this.driver.transaction(() => {
+          for (const { chunk } of batch) results.push(this.#appendInSavepoint(chunk));
+        }),
+      );
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+      return;
+    }
+    batch.forEach(({ resolve, reject }, index) => {
+      const result = results[index];
+      if (result?.outcome !== undefined) resolve(result.outcome);
+      else reject(result?.error);
+    });
+  }
+
+  #appendInSavepoint(chunk: AppendChunk): { outcome?: AppendOutcome; error?: unknown } {
+    this.driver.run("SAVEPOINT cosync_append");
+    try {
+      const { gap, knownState } = appendInTransaction(this.driver, chunk);
+      this.driver.run("RELEASE cosync_append");
+      return { outcome: gap ? { type: "Gap", knownState } : { type: "Stored", knownState } };
+    } catch (error) {
+      this.driver.run("ROLLBACK TO cosync_append");
+      this.driver.run("RELEASE cosync_append");
+      const message = error instanceof Error ? error.message : String(error);
+      return { error: new StorageError(`sqlite storage: append failed: ${message}`, { cause: error, coId: chunk.id }) };
+    }
   }
 
   async markUnsynced(entries: readonly UnsyncedEntry[]): Promise<void> {
@@ -147,6 +195,7 @@ export class SqliteStorage implements StorageAdapter {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#commitPending();
     this.#closed = true;
     this.#io("close", undefined, () => this.driver.close(), true);
   }
