@@ -94,4 +94,17 @@ test("parent groups: members of a parent read values of the child", async () => 
   await loaded(dave, text.id);
   expect(dave.getPlainText(text.id)?.toString()).toBe("héllo 👩‍👩‍👧 wörld");
   expect(dave.getGroup(child.id)?.roleOf(dave.accountId as never)).toBe("reader");
+
+  // Removing dave from the parent rotates the parent's key and, recursively, the child's.
+  const childKeyBefore = child.state.entries.get("readKey")?.at(-1)?.value;
+  parent.removeMember(dave.accountId as never);
+  expect(child.state.entries.get("readKey")?.at(-1)?.value).not.toBe(childKeyBefore);
+  const secret = alice.getPlainText(text.id);
+  secret?.insertAfter(0, "!");
+  await alice.syncManager.waitForAllSynced();
+  await vi.waitFor(() => expect(dave.getGroup(child.id)?.state.entries.get("readKey")?.at(-1)?.value).not.toBe(childKeyBefore));
+  await vi.waitFor(() => expect([...(dave.get(text.id)?.transactions() ?? [])].length).toBe([...(text.transactions() ?? [])].length));
+  expect(dave.getGroup(child.id)?.roleOf(dave.accountId as never)).toBeUndefined();
+  expect(dave.getPlainText(text.id)?.toString()).toBe("héllo 👩‍👩‍👧 wörld");
+  expect(alice.getPlainText(text.id)?.toString()).toBe("h!éllo 👩‍👩‍👧 wörld");
 });

@@ -85,13 +85,42 @@ export class GroupView extends CoValueHandle {
     return agent;
   }
 
-  /** Removes a member: rotates the read key (so it can't read what follows), then revokes it. */
+  /**
+   * Removes a member: rotates the read key (so it can't read what follows) — here and, as cojson
+   * does, in every loaded child group that extends this one — then revokes it.
+   */
   removeMember(member: CoId | AgentId | typeof EVERYONE): void {
+    const rotates = this.#canRotate();
     this.#apply(unwrap(removeMemberChanges(this.#ownContext(), this.state, this.node.permissions, member)));
+    if (rotates) this.#rotateChildren(member, new Set([this.id]));
   }
 
-  rotateReadKey(): void {
-    this.#apply(unwrap(rotateReadKeyChanges(this.#ownContext(), this.state, this.node.permissions)));
+  rotateReadKey(removed?: CoId | AgentId | typeof EVERYONE): void {
+    this.#rotate(removed, new Set([this.id]));
+  }
+
+  #canRotate(): boolean {
+    const role = this.roleOf(this.node.accountId ?? this.node.agentId);
+    return role === "admin" || role === "manager";
+  }
+
+  #rotate(removed: string | undefined, visited: Set<CoId>): void {
+    this.#apply(unwrap(rotateReadKeyChanges(this.#ownContext(), this.state, this.node.permissions, removed)));
+    this.#rotateChildren(removed, visited);
+  }
+
+  // Loaded groups whose active `parent_<this>` link makes them inherit our members rotate too;
+  // unloaded ones catch up when their key is next revealed (as in cojson).
+  #rotateChildren(removed: string | undefined, visited: Set<CoId>): void {
+    for (const entry of this.node.allEntries()) {
+      if (visited.has(entry.id) || entry.log?.header.ruleset.type !== "group" || entry.log.header.meta?.type === "account") continue;
+      const child = new GroupView(this.node, entry);
+      const link = child.state.entries.get(`parent_${this.id}`)?.at(-1)?.value;
+      if (link === undefined || link === "revoked") continue;
+      visited.add(entry.id);
+      if (!child.#canRotate() || this.node.permissions.writeKeyFor(child.id) === undefined) continue;
+      child.#rotate(removed, visited);
+    }
   }
 
   /** Makes this group inherit from `parent` (cojson `extend`). */
