@@ -13,7 +13,7 @@ import {
   type PeerRole,
   isCoId,
 } from "@cosync/core";
-import { approximateJsonBytes } from "./message-size.js";
+import { approximateJsonBytes, messageBytes } from "./message-size.js";
 import { type OwnerRateLimiter, type QuotaLedger, RateBudget, type RateLimits, type RateVerdict } from "./owner-limits.js";
 import { TokenBucket } from "./token-bucket.js";
 
@@ -123,10 +123,10 @@ export class GuardedChannel implements PeerChannel {
   send(message: OutgoingMessage): void {
     this.inner.send(message);
     if ("action" in message) {
-      this.#ctx.observer?.message("out", message.action, approximateJsonBytes(message));
+      this.#ctx.observer?.message("out", message.action, messageBytes(message));
       if (message.action === "known" && this.#pending.size > 0) this.#settleKnown(message);
     } else {
-      this.#ctx.observer?.message("out", "error", approximateJsonBytes(message));
+      this.#ctx.observer?.message("out", "error", messageBytes(message));
       if (this.#pending.size > 0) this.#settleRefused(message.error);
     }
   }

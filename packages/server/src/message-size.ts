@@ -41,3 +41,16 @@ function digits(value: number): number {
   for (let rest = value; rest >= 10; rest = Math.floor(rest / 10)) count++;
   return count;
 }
+
+// Relayed messages are shared between subscribers' channels: measure each object once.
+const measured = new WeakMap<object, number>();
+
+/** `approximateJsonBytes` of a message object, remembered per object (sent messages are never mutated). */
+export function messageBytes(message: object): number {
+  let bytes = measured.get(message);
+  if (bytes === undefined) {
+    bytes = approximateJsonBytes(message);
+    measured.set(message, bytes);
+  }
+  return bytes;
+}

@@ -69,6 +69,19 @@ export interface SocketChannelConfig {
 
 type Timer = ReturnType<typeof setTimeout>;
 
+// A message relayed to many subscribers is one object sent on many channels (the sync manager
+// shares identical content between peers): serialise it once. Sent messages are never mutated.
+const serialized = new WeakMap<object, string>();
+
+function serializeOnce(message: object): string {
+  let text = serialized.get(message);
+  if (text === undefined) {
+    text = JSON.stringify(message);
+    serialized.set(message, text);
+  }
+  return text;
+}
+
 const MAX_REASON_BYTES = 123;
 
 export class SocketChannel implements WebSocketChannel {
@@ -134,7 +147,7 @@ export class SocketChannel implements WebSocketChannel {
       this.#stats.dropped += 1;
       return;
     }
-    this.#queue.push(JSON.stringify(message), priorityOfMessage(message));
+    this.#queue.push(serializeOnce(message), priorityOfMessage(message));
     this.#scheduleFlush();
   }
 
