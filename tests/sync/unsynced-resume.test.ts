@@ -77,3 +77,29 @@ test("priorities: a congested link delivers accounts and groups before data befo
   await Promise.all(loads);
   expect(received).toEqual(["group p0", "data p3", "binary p6"]);
 });
+
+test("dependencies: content whose signer never arrives is refused after the park timeout, and nothing of it is stored", async () => {
+  const { createAccountNode } = await import("../helpers/nodes.js");
+  const { createLinkedChannels, createTestClock } = await import("@cosync/core");
+  const clock = createTestClock();
+  const alice = await createAccountNode();
+  const value = alice.createCoValue(plainHeader(await testCrypto()));
+  value.writeTrusting(["signed in an account the server will never see"]);
+  alice.sealLocalWrites();
+  const server = await createTestNode({ clock, sync: { parkTimeoutMs: 30_000 } });
+  // A bare client channel that never answers the server's request for the account.
+  const [toServer, toClient] = createLinkedChannels({ aId: "silent", bId: "server", aRole: "client", bRole: "server" });
+  server.syncManager.addPeer(toClient);
+  const notices: Array<{ error: { code: string; message: string } }> = [];
+  toServer.onNotice((notice) => notices.push(notice as never));
+  const requests: unknown[] = [];
+  toServer.onMessage((message) => requests.push(message));
+  for (const message of alice.peekEntry(value.id)?.log?.contentSince(undefined) ?? []) toServer.send(message);
+  await vi.waitFor(() => expect(requests).toContainEqual({ action: "load", id: alice.accountId, header: false, sessions: {} }));
+  expect(notices).toEqual([]);
+  clock.advance(30_000);
+  await vi.waitFor(() => expect(notices).toHaveLength(1));
+  expect(notices[0]?.error.code).toBe("UnknownSigner");
+  expect(notices[0]?.error.message).toMatch(/did not arrive within 30000 ms/);
+  expect(await server.storage?.knownState(value.id)).toEqual({ id: value.id, header: true, sessions: {} });
+});

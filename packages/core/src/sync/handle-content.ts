@@ -62,7 +62,11 @@ export async function handleContent(sync: SyncManager, peer: PeerState, message:
   for (const account of missing) await node.loadFromStorage(node.entry(account));
   const stillMissing = missing.filter((account) => node.peekEntry(account)?.log === undefined);
   if (stillMissing.length > 0) {
-    if (headerIsNew) sync.entryBecameAvailable(entry);
+    if (headerIsNew) {
+      // The header is verified (it hashes to the id): keep memory and storage in step.
+      if (node.storage !== undefined) void node.persist(entry, { id: entry.id, header: message.header as NonNullable<ContentMessage["header"]>, sessions: {} });
+      sync.entryBecameAvailable(entry);
+    }
     sync.park(entry, peer, message, stillMissing);
     return;
   }

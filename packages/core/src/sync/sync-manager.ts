@@ -3,6 +3,7 @@ import type { CoValueEntry } from "../node/co-value-entry.js";
 import { dependenciesOf } from "../node/dependencies.js";
 import type { ContentMessage, ErrorNotice, SyncMessage } from "../protocol/messages.js";
 import { validateSyncMessage } from "../protocol/validate.js";
+import type { Cancel } from "../time/clock.js";
 import type { PeerChannel } from "../transport/peer-channel.js";
 import { handleContent } from "./handle-content.js";
 import { handleKnown } from "./handle-known.js";
@@ -17,6 +18,10 @@ import { UnsyncedTracker } from "./unsynced-tracker.js";
 
 export interface SyncOptions extends Partial<LoadLimits> {
   readonly events?: SyncEvents;
+  /** How long content may wait for its signer accounts before it is refused (default 60 s). */
+  readonly parkTimeoutMs?: number;
+  /** How many messages may wait per CoValue; more are refused at once (default 1,000). */
+  readonly maxParkedPerValue?: number;
 }
 
 /**
@@ -35,6 +40,9 @@ export class SyncManager {
   readonly #persistentStates = new Map<string, PeerState["confirmed"]>();
   readonly #parkedWaitingOn = new Map<CoId, Set<CoValueEntry>>();
   readonly #localChanges = new Set<CoValueEntry>();
+  readonly #parkTimers = new Map<CoValueEntry, Cancel>();
+  readonly #parkTimeoutMs: number;
+  readonly #maxParkedPerValue: number;
   #localFlushScheduled = false;
 
   constructor(node: SyncNode, options: SyncOptions = {}) {
@@ -42,6 +50,8 @@ export class SyncManager {
     this.events = options.events ?? {};
     this.loads = new LoadTracker(this, { ...defaultLoadLimits, ...options });
     this.unsynced = new UnsyncedTracker(this);
+    this.#parkTimeoutMs = options.parkTimeoutMs ?? 60_000;
+    this.#maxParkedPerValue = options.maxParkedPerValue ?? 1_000;
   }
 
   /** Connects a peer; returns its state. A peer with an id already connected replaces it. */
@@ -161,7 +171,13 @@ export class SyncManager {
 
   /** Content whose signer accounts are missing waits here until they arrive. */
   park(entry: CoValueEntry, peer: PeerState, message: ContentMessage, accounts: CoId[]): void {
+    // Parked content costs memory on the peer's word alone: bound it in count and in time.
+    if (entry.parked.length >= this.#maxParkedPerValue) {
+      this.refuse(peer, { code: "RateLimited", id: entry.id, message: `more than ${this.#maxParkedPerValue} messages are waiting for this value's signers` });
+      return;
+    }
     entry.parked.push({ peerId: peer.id, message });
+    if (entry.parked.length === 1) this.#parkTimers.set(entry, this.node.clock.setTimeout(() => this.#expireParked(entry, accounts), this.#parkTimeoutMs));
     for (const account of accounts) {
       let waiting = this.#parkedWaitingOn.get(account);
       if (waiting === undefined) {
@@ -185,7 +201,21 @@ export class SyncManager {
     for (const parkedEntry of waiting) void this.#replayParked(parkedEntry);
   }
 
+  #expireParked(entry: CoValueEntry, accounts: CoId[]): void {
+    this.#parkTimers.delete(entry);
+    const expired = entry.parked.splice(0);
+    for (const waiting of this.#parkedWaitingOn.values()) waiting.delete(entry);
+    for (const { peerId } of expired) {
+      const peer = this.peers.get(peerId);
+      if (peer === undefined) continue;
+      const message = `signer accounts ${accounts.join(", ")} did not arrive within ${this.#parkTimeoutMs} ms; content not applied`;
+      this.refuse(peer, { code: "UnknownSigner", id: entry.id, message });
+    }
+  }
+
   async #replayParked(entry: CoValueEntry): Promise<void> {
+    this.#parkTimers.get(entry)?.();
+    this.#parkTimers.delete(entry);
     const parked = entry.parked.splice(0);
     for (const { peerId, message } of parked) {
       const peer = this.peers.get(peerId);
