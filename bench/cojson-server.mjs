@@ -2,7 +2,8 @@
 // does (spec/cojson-oracle-recipes.md; same as tests/helpers/cojson-sync-server.ts): a LocalNode
 // with a random agent, cojson's SQLite storage over better-sqlite3 (WAL), the garbage collector on,
 // one cojson-transport-ws peer per connection, a ping every 1.5 s, and /health.
-// Used by bench/server.mjs, which runs it in a child process. Not a suite of its own.
+// Used by bench/server.mjs (in a child process) and by the interop tests (tests/helpers/cojson-sync-server.ts).
+// Not a suite of its own: bench/run.mjs skips it.
 import { createServer } from "node:http";
 import Database from "better-sqlite3";
 import { getSqliteStorage, LocalNode, LogLevel, logger } from "cojson";
@@ -101,9 +102,4 @@ export async function startCojsonSyncServer({ file, port = 0, pingIntervalMs = 1
     return closing;
   };
   return { url: `ws://127.0.0.1:${actualPort}`, port: actualPort, node, close };
-}
-
-/** bench/run.mjs lists every module here as a suite; this one is a helper of `server`. */
-export async function run() {
-  throw new Error("cojson-server is a helper of the `server` suite, not a suite: run `npm run bench -- server`");
 }

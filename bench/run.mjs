@@ -6,7 +6,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const suites = (await readdir(here)).filter((f) => f.endsWith(".mjs") && !["run.mjs", "harness.mjs"].includes(f));
+// Modules that support suites rather than being one.
+const helpers = ["run.mjs", "harness.mjs", "cojson-server.mjs"];
+const suites = (await readdir(here)).filter((f) => f.endsWith(".mjs") && !helpers.includes(f));
 const names = suites.map((f) => f.replace(/\.mjs$/, ""));
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 if (wanted.length === 0) {

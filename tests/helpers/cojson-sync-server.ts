@@ -1,13 +1,10 @@
-// A real cojson 0.20.19 sync server for tests, built from cojson's own APIs exactly as jazz-run's
-// `sync` command does (spec/cojson-oracle-recipes.md): a LocalNode with a random agent and no
-// account, cojson's SQLite storage over better-sqlite3, the garbage collector on, one
-// cojson-transport-ws peer per connection, a ping every 1.5 s, and /health. Also: real cojson
-// clients connected to any sync server over WebSocket, and condition waits for tests.
-import { createServer, type Server } from "node:http";
-import Database from "better-sqlite3";
+// A real cojson 0.20.19 sync server for tests — the one in bench/cojson-server.mjs, built from
+// cojson's own APIs as jazz-run's `sync` command does (spec/cojson-oracle-recipes.md): a LocalNode
+// with a random agent and no account, cojson's SQLite storage over better-sqlite3, the garbage
+// collector on, one cojson-transport-ws peer per connection, a ping every 1.5 s, and /health. Also:
+// real cojson clients connected to any sync server over WebSocket, and condition waits for tests.
 import {
   type AgentSecret,
-  getSqliteStorage,
   LocalNode,
   LogLevel,
   logger,
@@ -17,7 +14,8 @@ import {
 } from "cojson";
 import { WasmCrypto } from "cojson/crypto/WasmCrypto";
 import { createWebSocketPeer } from "cojson-transport-ws";
-import { WebSocket, WebSocketServer } from "ws";
+import { WebSocket } from "ws";
+import { startCojsonSyncServer as startBenchCojsonServer } from "../../bench/cojson-server.mjs";
 
 logger.setLevel(LogLevel.ERROR);
 
@@ -39,95 +37,13 @@ export interface CojsonSyncServer extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-type Params = readonly unknown[] | undefined;
-
-/** cojson's five-method SQLite seam over better-sqlite3, with prepared statements cached. */
-function sqliteDriver(db: Database.Database) {
-  const statements = new Map<string, Database.Statement>();
-  const prepared = (sql: string) => {
-    let statement = statements.get(sql);
-    if (statement === undefined) {
-      statement = db.prepare(sql);
-      statements.set(sql, statement);
-    }
-    return statement;
-  };
-  return {
-    run: (sql: string, params: Params) => {
-      prepared(sql).run(...(params ?? []));
-    },
-    get: <T>(sql: string, params: Params) => prepared(sql).get(...(params ?? [])) as T | undefined,
-    query: <T>(sql: string, params: Params) => prepared(sql).all(...(params ?? [])) as T[],
-    transaction: (callback: () => unknown) => {
-      db.transaction(callback)();
-    },
-    closeDb: () => db.close(),
-  };
-}
-
-/** Starts a cojson sync server on 127.0.0.1. */
+/**
+ * Starts a cojson sync server on 127.0.0.1: the very server `bench/server.mjs` measures (built in
+ * bench/cojson-server.mjs from cojson's public APIs, as the oracle recipe shows).
+ */
 export async function startCojsonSyncServer(options: CojsonSyncServerOptions): Promise<CojsonSyncServer> {
-  const crypto = await WasmCrypto.create();
-  const agentSecret = crypto.newRandomAgentSecret();
-  const node = new LocalNode(agentSecret, crypto.newRandomSessionID(crypto.getAgentID(agentSecret)), crypto);
-  const db = new Database(options.file);
-  db.pragma("journal_mode = WAL");
-  node.setStorage(getSqliteStorage(sqliteDriver(db)));
-  node.enableGarbageCollector();
-
-  const sockets = new Set<WebSocket>();
-  const http: Server = createServer((request, response) => {
-    response.writeHead(request.url === "/health" ? 200 : 404);
-    response.end();
-  });
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-  let connection = 0;
-  http.on("upgrade", (request, socket, head) => {
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      sockets.add(ws);
-      const ping = setInterval(
-        () => ws.send(JSON.stringify({ type: "ping", time: Date.now(), dc: "unknown" })),
-        options.pingIntervalMs ?? 1500,
-      );
-      ws.on("close", () => {
-        clearInterval(ping);
-        sockets.delete(ws);
-      });
-      node.syncManager.addPeer(
-        createWebSocketPeer({
-          id: `${request.socket.remoteAddress ?? "unknown"}@${new Date().toISOString()}#${++connection}`,
-          role: "client",
-          websocket: ws as never,
-          expectPings: false,
-          batchingByDefault: false,
-          deletePeerStateOnClose: true,
-        }),
-      );
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(options.port ?? 0, "127.0.0.1", () => {
-      http.off("error", reject);
-      resolve();
-    });
-  });
-  const address = http.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
-
-  let closing: Promise<void> | undefined;
-  const close = () => {
-    closing ??= (async () => {
-      for (const ws of sockets) ws.terminate();
-      await node.gracefulShutdown();
-      db.close();
-      wss.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    })();
-    return closing;
-  };
-  return { url: `ws://127.0.0.1:${port}`, port, node, close, [Symbol.asyncDispose]: close };
+  const server = (await startBenchCojsonServer(options)) as Omit<CojsonSyncServer, typeof Symbol.asyncDispose>;
+  return { ...server, [Symbol.asyncDispose]: server.close };
 }
 
 // ---- real cojson clients over WebSocket (for either server) ----------------------------------
