@@ -32,6 +32,7 @@ export async function loadHashWasmBlake3(): Promise<Blake3> {
 }
 
 const EMPTY = new Uint8Array(0);
+const textEncoder = new TextEncoder();
 
 /**
  * Above this many pending bytes a digest also moves the checkpoint forward, so a chain that
@@ -87,6 +88,20 @@ class HashWasmChain implements HashChain {
     if (length > this.#pending.length) this.#grow(length);
     this.#pending.set(data, this.#pendingLength);
     this.#pendingLength = length;
+  }
+
+  updateText(text: string): void {
+    if (typeof text !== "string") throw new TypeError(`text: expected a string, got ${typeof text}`);
+    // Encode straight into the pending buffer (no intermediate array): UTF-8 takes at most three
+    // bytes per UTF-16 unit, so reserve that; past the bound, fall back to the byte path.
+    const worst = this.#pendingLength + text.length * 3;
+    if (worst > MAX_PENDING_BYTES) {
+      this.update(textEncoder.encode(text));
+      return;
+    }
+    if (worst > this.#pending.length) this.#grow(worst);
+    const { written } = textEncoder.encodeInto(text, this.#pending.subarray(this.#pendingLength));
+    this.#pendingLength += written;
   }
 
   digest(): Uint8Array {

@@ -187,6 +187,24 @@ function hashChainCases(crypto: Provider): void {
     },
   );
 
+  test.prop([fc.array(fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: "grapheme", maxLength: 3000 }), bytes(600)), { maxLength: 16 })], RUNS)(
+    "HashChain: updateText(s) is update(utf8(s)), mixed with byte updates and digests",
+    (inputs) => {
+      const chain = crypto().createHashChain();
+      const fed: Uint8Array[] = [];
+      for (const input of inputs) {
+        if (typeof input === "string") {
+          chain.updateText(input);
+          fed.push(new TextEncoder().encode(input));
+        } else {
+          chain.update(input);
+          fed.push(input);
+        }
+        expect(toHex(chain.digest())).toBe(toHex(crypto().blake3(concat(fed))));
+      }
+    },
+  );
+
   test.prop([fc.array(fc.tuple(fc.nat(2), bytes(200)), { maxLength: 30 })], RUNS)(
     "HashChain: chains fed in any interleaving each equal the one-shot hash of their own input",
     (steps) => {

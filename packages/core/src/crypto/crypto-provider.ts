@@ -56,6 +56,8 @@ export interface CryptoProvider {
  */
 export interface HashChain {
   update(data: Uint8Array): void;
+  /** `update(utf8(text))`, without allocating the bytes (this runs for every transaction). */
+  updateText(text: string): void;
   digest(): Uint8Array;
   saveState(): Uint8Array;
   clone(): HashChain;

@@ -1,5 +1,4 @@
 import { base58Encode } from "../encoding/base58.js";
-import { utf8Encode } from "../encoding/utf8.js";
 import type { CoCrypto } from "../crypto/co-crypto.js";
 import type { HashChain } from "../crypto/crypto-provider.js";
 import type { SignerId, SignerSecret } from "../ids/agent-id.js";
@@ -77,7 +76,7 @@ export class SessionLog {
     if (fresh.length === 0) return ok({ from: have, transactions: [], serialized: [] });
     const chain = this.#chain.clone();
     const serialized = fresh.map(serializeTransaction);
-    for (const text of serialized) chain.update(utf8Encode(text));
+    for (const text of serialized) chain.updateText(text);
     const hash = hashOf(chain.digest());
     if (!crypto.verify(piece.lastSignature, hash, signer)) {
       return err({ type: "InvalidSignature", sessionId: this.sessionId, after: piece.after });
@@ -98,7 +97,7 @@ export class SessionLog {
     lastSignature: Signature,
     options: { readonly hash: boolean },
   ): void {
-    if (options.hash) for (const text of serialized) this.#chain.update(utf8Encode(text));
+    if (options.hash) for (const text of serialized) this.#chain.updateText(text);
     this.#append(transactions, serialized, lastSignature);
     if (this.count > 0) this.checkpoints.set(this.count - 1, lastSignature);
   }
@@ -121,7 +120,7 @@ export class SessionLog {
    */
   appendOwnUnsigned(tx: Transaction, signer: SignerSecret, crypto: CoCrypto): string {
     const serialized = serializeTransaction(tx);
-    this.#chain.update(utf8Encode(serialized));
+    this.#chain.updateText(serialized);
     this.transactions.push(tx);
     this.serialized.push(serialized);
     this.#bytesSinceCheckpoint += transactionPayloadSize(tx);

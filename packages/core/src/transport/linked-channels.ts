@@ -22,6 +22,13 @@ export interface LinkedChannelsOptions {
    * overtake queued lower-priority ones, as on a slow socket.
    */
   readonly capacity?: number;
+  /**
+   * Copy each message through JSON, as a wire would (default true): the receiver never shares
+   * objects with the sender, and a non-JSON value fails at the sender. `false` hands the objects
+   * over as they are, like cojson's in-process `connectedPeers` — for benchmarks that compare
+   * against it; both ends must then treat messages as immutable (cosync's sync code does).
+   */
+  readonly copy?: boolean;
 }
 
 /** One end of an in-memory link: a {@link PeerChannel} plus the controls a test needs. */
@@ -58,8 +65,9 @@ export function createLinkedChannels(options: LinkedChannelsOptions): [LinkedCha
   if (typeof aId !== "string" || typeof bId !== "string") throw new TypeError("aId, bId: expected strings");
   if (!(capacity >= 1)) throw new RangeError(`capacity: expected at least 1, got ${String(capacity)}`);
   const notices = options.acceptsErrorNotices ?? true;
-  const a = new LinkEnd({ peerId: bId, role: bRole, persistent: options.persistent ?? bRole === "server", notices, capacity });
-  const b = new LinkEnd({ peerId: aId, role: aRole, persistent: options.persistent ?? aRole === "server", notices, capacity });
+  const copy = options.copy ?? true;
+  const a = new LinkEnd({ peerId: bId, role: bRole, persistent: options.persistent ?? bRole === "server", notices, capacity, copy });
+  const b = new LinkEnd({ peerId: aId, role: aRole, persistent: options.persistent ?? aRole === "server", notices, capacity, copy });
   a.connect(b);
   b.connect(a);
   return [a, b];
@@ -71,10 +79,12 @@ interface LinkEndOptions {
   readonly persistent: boolean;
   readonly notices: boolean;
   readonly capacity: number;
+  readonly copy: boolean;
 }
 
 interface Queued {
-  readonly json: string;
+  /** The message as JSON text (copying), or the object itself (not copying). */
+  readonly payload: string | object;
   readonly notice: boolean;
 }
 
@@ -88,6 +98,7 @@ class LinkEnd implements LinkedChannel {
   readonly closed: Promise<CloseReason>;
 
   readonly #capacity: number;
+  readonly #copy: boolean;
   readonly #outbox = new PriorityQueue<Queued>();
   readonly #messageListeners = new Set<(message: unknown) => void>();
   readonly #noticeListeners = new Set<(notice: unknown) => void>();
@@ -108,6 +119,7 @@ class LinkEnd implements LinkedChannel {
     this.persistent = options.persistent;
     this.acceptsErrorNotices = options.notices;
     this.#capacity = options.capacity;
+    this.#copy = options.copy;
     this.closed = new Promise((resolve) => {
       this.#settle = resolve;
     });
@@ -126,8 +138,8 @@ class LinkEnd implements LinkedChannel {
       this.#dropped += 1;
       return;
     }
-    const json = JSON.stringify(message);
-    this.#outbox.push({ json, notice: !("action" in message) }, priorityOfMessage(message));
+    const payload = this.#copy ? JSON.stringify(message) : message;
+    this.#outbox.push({ payload, notice: !("action" in message) }, priorityOfMessage(message));
     this.#scheduleFlush();
   }
 
@@ -220,7 +232,7 @@ class LinkEnd implements LinkedChannel {
   }
 
   #receive(entry: Queued): void {
-    const value: unknown = JSON.parse(entry.json);
+    const value: unknown = typeof entry.payload === "string" ? JSON.parse(entry.payload) : entry.payload;
     if (entry.notice) {
       for (const listener of [...this.#noticeListeners]) callListener(listener, value);
       return;
