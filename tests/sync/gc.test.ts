@@ -1,5 +1,5 @@
 import { createTestClock, type CoId } from "@cosync/core";
-import { expect, test } from "vitest";
+import { expect, test, vi } from "vitest";
 import { connect, createTestNode, plainHeader, testCrypto } from "../helpers/nodes.js";
 
 test("gc: 10,000 idle values leave memory after the idle time; values with listeners stay; load brings them back", async () => {
@@ -65,4 +65,54 @@ test("gc: values with unsynced changes are never unloaded", async () => {
   await node.peekEntry(value.id)?.storageTail;
   clock.advance(10_000);
   expect(node.peekEntry(value.id)?.log).toBeDefined();
+});
+
+test("gc: groups and accounts a value in use depends on (transitively) stay loaded, so it stays readable and private", async () => {
+  const { createAccountNode, createMemoryStorage } = await import("@cosync/core");
+  const { link } = await import("../helpers/nodes.js");
+  const crypto = await testCrypto();
+  const clock = createTestClock(Date.now());
+  const server = await createTestNode();
+  const alice = createAccountNode({ crypto, storage: createMemoryStorage(), gc: false, name: "Alice" });
+  const bob = createAccountNode({ crypto, storage: createMemoryStorage(), gc: { intervalMs: 1e9, idleMs: 1_000 }, clock, name: "Bob" });
+  link(alice, server, { names: { client: "alice", server: "server" } });
+  link(bob, server, { names: { client: "bob", server: "server" } });
+  await Promise.all([alice, bob].map((node) => node.syncManager.waitForAllSynced()));
+  const parent = alice.createGroup();
+  expect((await alice.load(bob.accountId as CoId)).status).toBe("loaded");
+  parent.addMember(bob.accountId as never, "writer");
+  const child = alice.createGroup();
+  child.extend(parent);
+  const map = child.createMap({ secret: "s3cret" });
+  await alice.syncManager.waitForAllSynced();
+  expect((await bob.load(map.id)).status).toBe("loaded");
+  bob.getMap(map.id)?.subscribe(() => {}); // the app watches the map
+  await bob.syncManager.waitForAllSynced();
+
+  clock.advance(10_000);
+  bob.collectGarbage();
+  expect(bob.peekEntry(parent.id)?.log).toBeDefined(); // needed through child → parent
+  bob.createGroup(); // any group change re-evaluates permissions
+  expect(bob.getMap(map.id)?.get("secret")).toBe("s3cret");
+  bob.getMap(map.id)?.set("after", "gc");
+  const privacy = [...(bob.get(map.id)?.transactions() ?? [])].map((t) => t.tx.privacy);
+  expect(privacy.every((p) => p === "private")).toBe(true);
+});
+
+test("subscribers: a listener that throws does not stop fan-out or acks", async () => {
+  const server = await createTestNode();
+  const writer = await createTestNode();
+  const reader = await createTestNode();
+  connect(writer, server, { server: "server", client: "writer" });
+  connect(reader, server, { server: "server", client: "reader" });
+  const value = writer.createCoValue(plainHeader(await testCrypto()));
+  value.writeTrusting(["first"]);
+  await value.waitForSync();
+  expect((await reader.load(value.id)).status).toBe("loaded");
+  server.get(value.id)?.subscribe(() => {
+    throw new Error("a broken subscriber");
+  });
+  value.writeTrusting(["second"]);
+  await value.waitForSync();
+  await vi.waitFor(() => expect([...(reader.get(value.id)?.transactions() ?? [])]).toHaveLength(2));
 });

@@ -61,7 +61,14 @@ export class CoValueEntry {
     return false;
   }
 
-  notify(): void {
-    for (const listener of [...this.listeners]) listener();
+  /** Calls every listener; one that throws is reported and never stops sync or the others. */
+  notify(onError?: (error: unknown) => void): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener();
+      } catch (error) {
+        onError?.(error);
+      }
+    }
   }
 }

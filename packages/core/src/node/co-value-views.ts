@@ -55,15 +55,19 @@ export abstract class CoValueView<C extends Content> extends CoValueHandle {
     return ruleset.type === "ownedByGroup" ? ruleset.group : undefined;
   }
 
-  /** Writes changes in one transaction; `privacy` defaults to private when we hold the key. */
+  /**
+   * Writes changes in one transaction. Values owned by a group are private unless `trusting` is
+   * asked for, and a private write without the group's key is refused — never silently sent in
+   * plain text (as cojson). Values without an owner group can only be written in plain text.
+   */
   protected write(changes: readonly JsonValue[], privacy?: Privacy): void {
     const owner = this.ownerId;
-    const key = owner === undefined || privacy === "trusting" ? undefined : this.node.permissions.writeKeyFor(owner);
-    const wanted = privacy ?? (key === undefined ? "trusting" : "private");
+    const wanted = privacy ?? (owner === undefined ? "trusting" : "private");
     if (wanted === "trusting") {
       this.writeTrusting(changes);
       return;
     }
+    const key = owner === undefined ? undefined : this.node.permissions.writeKeyFor(owner);
     if (key === undefined) throw new Error(`no read key of ${owner ?? "an owner group"} is available to write privately to ${this.id}`);
     this.writePrivate(changes, key);
   }

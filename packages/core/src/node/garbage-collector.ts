@@ -1,5 +1,6 @@
 import type { CoId } from "../ids/co-id.js";
 import type { Cancel } from "../time/clock.js";
+import type { CoValueEntry } from "./co-value-entry.js";
 import { dependenciesOf } from "./dependencies.js";
 import type { LocalNode } from "./local-node.js";
 
@@ -45,28 +46,44 @@ export class GarbageCollector {
     const node = this.#node;
     if (node.storage === undefined) return 0;
     const cutoff = node.clock.now() - this.#idleMs;
-    const dependedOn = new Set<CoId>();
-    const idle = [];
+    const busy: CoValueEntry[] = [];
+    const idle: CoValueEntry[] = [];
     for (const entry of node.allEntries()) {
       if (entry.log === undefined) continue;
-      const busy =
+      const inUse =
         entry.lastAccessed > cutoff ||
         entry.listeners.size > 0 ||
         entry.pendingStorageWrites > 0 ||
         entry.parked.length > 0 ||
         entry.loading !== undefined ||
         node.syncManager.unsynced.has(entry.id);
-      if (busy) for (const dependency of dependenciesOf(entry.log)) dependedOn.add(dependency);
-      else idle.push(entry);
+      (inUse ? busy : idle).push(entry);
+    }
+    // Everything a value in use depends on, transitively (owner group, its parents, the accounts
+    // whose reveals give the keys): reading or writing it needs them all in memory.
+    const needed = new Set<CoId>();
+    const queue = [...busy];
+    for (let entry = queue.pop(); entry !== undefined; entry = queue.pop()) {
+      for (const dependency of dependenciesOf(entry.log as NonNullable<CoValueEntry["log"]>)) {
+        if (needed.has(dependency)) continue;
+        needed.add(dependency);
+        const dependencyEntry = node.peekEntry(dependency);
+        if (dependencyEntry?.log !== undefined) queue.push(dependencyEntry);
+      }
     }
     let unloaded = 0;
+    let groupUnloaded = false;
     for (const entry of idle) {
-      if (dependedOn.has(entry.id) || entry.log === undefined) continue;
+      if (needed.has(entry.id) || entry.log === undefined) continue;
+      groupUnloaded ||= entry.log.header.ruleset.type === "group";
       entry.lastKnown = entry.log.knownState();
       entry.log = undefined;
+      entry.contentCache = undefined;
       entry.state = "unloaded";
       unloaded++;
     }
+    // Which groups are in memory is an input of every permission verdict.
+    if (groupUnloaded) node.groupsVersion++;
     if (unloaded > 0) node.syncManager.events.unloaded?.(unloaded);
     return unloaded;
   }

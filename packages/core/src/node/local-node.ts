@@ -262,6 +262,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     if (log === undefined || entry.log !== undefined) return;
     entry.deleted = await storage.isDeleted(entry.id);
     entry.log = log;
+    if (log.header.ruleset.type === "group") this.groupsVersion++;
     entry.state = "available";
     entry.lastKnown = undefined;
     entry.lastAccessed = this.clock.now();
@@ -358,7 +359,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   entryChanged(entry: CoValueEntry): void {
     entry.version++;
     if (entry.log?.header.ruleset.type === "group") this.groupsVersion++;
-    entry.notify();
+    entry.notify((error) => this.logger.error({ err: error, id: entry.id }, "a subscriber threw; sync goes on"));
   }
 
   // ---- lifecycle ----------------------------------------------------------------------------
