@@ -50,3 +50,25 @@ test("restart: an unreadable stored chain state falls back to re-hashing the ses
   const { value, secondServer } = await restartScenario(corrupt);
   expect(secondServer.get(value.id as CoId)?.knownState()).toEqual(value.knownState());
 });
+
+test("restart: a value a restarted client loads from its own storage is subscribed at the server again", async () => {
+  const crypto = await testCrypto();
+  const server = await createTestNode();
+  const store = createMemoryStore();
+  const first = await createTestNode({ storage: createMemoryStorage({ store }) });
+  connect(first, server, { server: "server", client: "first" });
+  const value = first.createCoValue(plainHeader(crypto));
+  value.writeTrusting(["v1"]);
+  await value.waitForSync();
+  await first.close();
+
+  const again = await createTestNode({ storage: createMemoryStorage({ store }) });
+  connect(again, server, { server: "server", client: "again" });
+  expect((await again.load(value.id)).status).toBe("loaded");
+  const other = await createTestNode();
+  connect(other, server, { server: "server", client: "other" });
+  expect((await other.load(value.id)).status).toBe("loaded");
+  other.get(value.id)?.writeTrusting(["v2"]);
+  await other.syncManager.waitForAllSynced();
+  await vi.waitFor(() => expect([...(again.get(value.id)?.transactions() ?? [])]).toHaveLength(2));
+});

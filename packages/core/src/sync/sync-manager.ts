@@ -161,12 +161,26 @@ export class SyncManager {
     });
   }
 
-  /** Makes `entry` available: from storage, else (for a client's request or our own) from servers. */
+  /**
+   * Makes `entry` available: from storage, else (for a client's request or our own) from servers.
+   * A value found in local storage is still subscribed at our servers (a `load` with what we hold),
+   * so changes made elsewhere reach us — the spec's "storage, then server peers".
+   */
   async makeAvailable(entry: CoValueEntry, requester?: PeerState): Promise<void> {
     if (entry.log !== undefined) return;
     await this.node.loadFromStorage(entry);
-    if (entry.log !== undefined) return;
+    if (entry.log !== undefined) {
+      if (requester === undefined || !requester.isServer) this.#subscribeAtServers(entry, requester);
+      return;
+    }
     if (requester === undefined || !requester.isServer) await this.loads.request(entry, requester);
+  }
+
+  #subscribeAtServers(entry: CoValueEntry, except?: PeerState): void {
+    for (const peer of this.peers.values()) {
+      if (!peer.isServer || peer.closed || peer === except || peer.isSubscribed(entry.id)) continue;
+      peer.send({ action: "load", ...entry.knownState() });
+    }
   }
 
   /** Content whose signer accounts are missing waits here until they arrive. */
@@ -246,7 +260,14 @@ export class SyncManager {
       }
       peer.send({ action: "load", ...entry.log.knownState() });
     };
-    for (const entry of this.node.allEntries()) sendLoad(entry);
+    for (const entry of this.node.allEntries()) {
+      if (entry.log !== undefined) sendLoad(entry);
+      // Unloaded values are still ours: subscribe from their last known state.
+      else if (entry.state === "unloaded" && entry.lastKnown !== undefined && !sent.has(entry.id)) {
+        sent.add(entry.id);
+        peer.send({ action: "load", ...entry.lastKnown });
+      }
+    }
   }
 
   /** Resolves when server peers acknowledged everything of `id` we hold. */
