@@ -38,6 +38,11 @@ export class CoValueEntry {
   readonly parked: ParkedContent[] = [];
   /** Storage appends run in order per CoValue; this is the tail of that chain. */
   storageTail: Promise<unknown> = Promise.resolve();
+  /**
+   * Whether everything held in memory is committed: the result of the last append (false once one
+   * failed, until the value is reloaded). Acks and `known` replies wait for it.
+   */
+  durable: Promise<boolean> = Promise.resolve(true);
   pendingStorageWrites = 0;
   loading: Promise<void> | undefined;
 

@@ -56,10 +56,13 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   readonly agentSecret: AgentSecret;
   readonly agentId: AgentId;
   readonly accountId: CoId | undefined;
-  /** This node's session; values other than its own account are written here. */
-  readonly sessionId: SessionId;
+  /**
+   * This node's session; values other than its own account are written here. Replaced by a fresh
+   * one if storage lost writes that had already left the node (never fork a session).
+   */
+  sessionId: SessionId;
   /** The session used inside the account CoValue itself (cojson writes it as the agent). */
-  readonly agentSessionId: SessionId;
+  agentSessionId: SessionId;
   readonly syncManager: SyncManager;
   /** Bumped whenever any group or account changes: permission verdicts may depend on any of them. */
   groupsVersion = 0;
@@ -261,6 +264,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     const log = await readLogFromStorage(entry, storage, this.crypto);
     if (log === undefined || entry.log !== undefined) return;
     entry.deleted = await storage.isDeleted(entry.id);
+    entry.durable = Promise.resolve(true);
     entry.log = log;
     if (log.header.ruleset.type === "group") this.groupsVersion++;
     entry.state = "available";
@@ -301,6 +305,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
       this.#evict(entry);
       return false;
     });
+    entry.durable = result;
     entry.storageTail = result.finally(() => {
       entry.pendingStorageWrites--;
     });
@@ -309,6 +314,11 @@ export class LocalNode implements SyncNode, AsyncDisposable {
 
   // Memory must never claim what storage lacks: drop the value so it is reloaded from storage.
   #evict(entry: CoValueEntry): void {
+    // Peers may believe we (or they) hold what was just dropped: forget our optimistic view.
+    for (const peer of this.syncManager.peers.values()) peer.optimistic.delete(entry.id);
+    // Our own writes may already have reached peers: continuing this session after a reload would
+    // write different transactions at the same indices (a fork nobody can verify). Start anew.
+    if ((entry.log?.sessions.get(this.sessionFor(entry.id))?.count ?? 0) > 0) this.#newSession();
     entry.log = undefined;
     entry.lastKnown = undefined;
     entry.state = "unknown";
@@ -354,6 +364,13 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     if (check.type !== "Delete") throw new PermissionError(`cannot delete ${id}: ${check.type === "Rejected" ? check.message : "not a deletion"}`);
     this.appendTransactionsAs(entry, sessionId, this.agentSecret, [tx]);
     this.markDeleted(entry);
+  }
+
+  #newSession(): void {
+    const suffix = this.crypto.newSessionRandomPart();
+    this.agentSessionId = `${this.agentId}_session_z${suffix}`;
+    this.sessionId = this.accountId === undefined ? this.agentSessionId : `${this.accountId}_session_z${suffix}`;
+    this.logger.warn({ sessionId: this.sessionId }, "storage lost local writes; continuing in a new session");
   }
 
   entryChanged(entry: CoValueEntry): void {

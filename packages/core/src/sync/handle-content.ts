@@ -106,7 +106,9 @@ export function applyContent(
   if (peer.isServer && message.expectContentUntil !== undefined) entry.streamingTarget = message.expectContentUntil;
   peer.mergeKnown({ id: message.id, header: true, sessions: { ...sentByPeer, ...deletion.skipped } });
   const changed = headerIsNew || fromBySession.size > 0;
-  let durable: Promise<boolean> = entry.storageTail.then(() => true);
+  // Nothing new: the ack still waits until what we hold is committed (a duplicate of content whose
+  // append is in flight, or failed, must not be acknowledged early).
+  let durable: Promise<boolean> = entry.durable;
   if (changed) {
     if (node.storage !== undefined) durable = node.persist(entry, chunkForStorage(log, fromBySession, true));
     if (deletion.deletes && fromBySession.size > 0) node.markDeleted(entry);

@@ -27,6 +27,13 @@ export async function handleLoad(sync: SyncManager, peer: PeerState, message: Lo
     peer.send({ action: "known", id: message.id, header: false, sessions: {} });
     return;
   }
+  // A `known` reply names only committed state: a peer that sees its content in it stops
+  // resending, so wait for pending appends (and answer from storage if one failed).
+  if (!(await entry.durable) || entry.log === undefined) {
+    const stored = node.storage === undefined ? undefined : await node.storage.knownState(message.id);
+    peer.send({ action: "known", ...(stored ?? { id: message.id, header: false, sessions: {} }) });
+    return;
+  }
   const ours = entry.log.knownState();
   const sent = sendNewContent(node, peer, entry);
   // Tell the peer what we hold when we sent nothing, or when it already holds something: content
