@@ -103,3 +103,29 @@ test("dependencies: content whose signer never arrives is refused after the park
   expect(notices[0]?.error.message).toMatch(/did not arrive within 30000 ms/);
   expect(await server.storage?.knownState(value.id)).toEqual({ id: value.id, header: true, sessions: {} });
 });
+
+test("dependencies: at most maxParkedPerValue messages wait for a value's signers; more are refused at once", async () => {
+  const { createAccountNode } = await import("../helpers/nodes.js");
+  const { createLinkedChannels } = await import("@cosync/core");
+  const alice = await createAccountNode();
+  const value = alice.createCoValue(plainHeader(await testCrypto()));
+  for (let i = 0; i < 10; i++) {
+    value.writeTrusting([i]);
+    alice.sealLocalWrites(); // one signed piece per write
+  }
+  const server = await createTestNode({ sync: { maxParkedPerValue: 3 } });
+  const [toServer, toClient] = createLinkedChannels({ aId: "silent", bId: "server", aRole: "client", bRole: "server" });
+  server.syncManager.addPeer(toClient);
+  const notices: Array<{ error: { code: string } }> = [];
+  toServer.onNotice((notice) => notices.push(notice as never));
+  const log = alice.peekEntry(value.id)?.log;
+  const session = [...(log?.sessions.values() ?? [])][0];
+  if (log === undefined || session === undefined) throw new Error("no log");
+  // Ten one-transaction pieces, all signed in an account the server does not know.
+  for (let i = 0; i < 10; i++) {
+    const piece = { after: i, newTransactions: [session.transactions[i] as never], lastSignature: session.checkpoints.get(i) ?? (session.lastSignature as never) };
+    toServer.send({ action: "content", id: value.id, ...(i === 0 ? { header: log.header } : {}), priority: 3, new: { [session.sessionId]: piece } });
+  }
+  await vi.waitFor(() => expect(notices.filter((n) => n.error.code === "RateLimited")).toHaveLength(7));
+  expect(server.peekEntry(value.id)?.parked).toHaveLength(3);
+});

@@ -366,6 +366,17 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     this.markDeleted(entry);
   }
 
+  forgetIfUnused(entry: CoValueEntry): void {
+    const unused =
+      entry.log === undefined &&
+      entry.lastKnown === undefined &&
+      entry.listeners.size === 0 &&
+      entry.parked.length === 0 &&
+      entry.loading === undefined &&
+      entry.pendingStorageWrites === 0;
+    if (unused && this.#entries.get(entry.id) === entry) this.#entries.delete(entry.id);
+  }
+
   #newSession(): void {
     const suffix = this.crypto.newSessionRandomPart();
     this.agentSessionId = `${this.agentId}_session_z${suffix}`;

@@ -39,8 +39,8 @@ export async function handleContent(sync: SyncManager, peer: PeerState, message:
   const entry = node.entry(message.id);
   entry.lastAccessed = node.clock.now();
   if (entry.parked.length > 0) {
-    // Earlier content of this value waits for its signers; keep this one behind it.
-    entry.parked.push({ peerId: peer.id, message });
+    // Earlier content of this value waits for its signers; keep this one behind it (bounded).
+    sync.parkBehind(entry, peer, message);
     return;
   }
   if (entry.log === undefined) await node.loadFromStorage(entry);

@@ -25,6 +25,8 @@ export async function handleLoad(sync: SyncManager, peer: PeerState, message: Lo
   if (entry.state !== "available") await sync.makeAvailable(entry, peer);
   if (entry.log === undefined) {
     peer.send({ action: "known", id: message.id, header: false, sessions: {} });
+    // Nobody has it: keep no entry for an id a peer merely named (hostile loads must not grow memory).
+    node.forgetIfUnused(entry);
     return;
   }
   // A `known` reply names only committed state: a peer that sees its content in it stops

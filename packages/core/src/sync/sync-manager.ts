@@ -184,13 +184,19 @@ export class SyncManager {
   }
 
   /** Content whose signer accounts are missing waits here until they arrive. */
-  park(entry: CoValueEntry, peer: PeerState, message: ContentMessage, accounts: CoId[]): void {
+  /** Queues content behind content of the same value that already waits; false if refused. */
+  parkBehind(entry: CoValueEntry, peer: PeerState, message: ContentMessage): boolean {
     // Parked content costs memory on the peer's word alone: bound it in count and in time.
     if (entry.parked.length >= this.#maxParkedPerValue) {
       this.refuse(peer, { code: "RateLimited", id: entry.id, message: `more than ${this.#maxParkedPerValue} messages are waiting for this value's signers` });
-      return;
+      return false;
     }
     entry.parked.push({ peerId: peer.id, message });
+    return true;
+  }
+
+  park(entry: CoValueEntry, peer: PeerState, message: ContentMessage, accounts: CoId[]): void {
+    if (!this.parkBehind(entry, peer, message)) return;
     if (entry.parked.length === 1) this.#parkTimers.set(entry, this.node.clock.setTimeout(() => this.#expireParked(entry, accounts), this.#parkTimeoutMs));
     for (const account of accounts) {
       let waiting = this.#parkedWaitingOn.get(account);
@@ -218,7 +224,10 @@ export class SyncManager {
   #expireParked(entry: CoValueEntry, accounts: CoId[]): void {
     this.#parkTimers.delete(entry);
     const expired = entry.parked.splice(0);
-    for (const waiting of this.#parkedWaitingOn.values()) waiting.delete(entry);
+    for (const [account, waiting] of this.#parkedWaitingOn) {
+      waiting.delete(entry);
+      if (waiting.size === 0) this.#parkedWaitingOn.delete(account);
+    }
     for (const { peerId } of expired) {
       const peer = this.peers.get(peerId);
       if (peer === undefined) continue;

@@ -36,6 +36,8 @@ export interface SyncNode {
   checkDeletion(entry: CoValueEntry, sessionId: SessionId, piece: SessionPiece): DeleteCheck;
   /** The value was deleted: drop all but delete sessions, here and (after pending writes) in storage. */
   markDeleted(entry: CoValueEntry): void;
+  /** Drops an entry that holds nothing and that nobody waits on or listens to. */
+  forgetIfUnused(entry: CoValueEntry): void;
   /** Called after an entry changed (new content, now available): notifies listeners. */
   entryChanged(entry: CoValueEntry): void;
 }
