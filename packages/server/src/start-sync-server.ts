@@ -109,8 +109,23 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     }
     if (draining) return refuse(socket, 503, "the server is shutting down", "draining");
     if (socket.destroyed) return;
+    // The slot is held only while ws completes the upgrade: ws answers malformed upgrades (no key,
+    // wrong version, a half-closed socket) itself and never calls back, so release it on close.
     connectionCount++;
-    wss.handleUpgrade(request, socket, head, (ws) => connect(ws, request, socket as Socket, verdict.ok ? verdict.accountId : undefined));
+    let upgraded = false;
+    socket.once("close", () => {
+      if (!upgraded) connectionCount--;
+    });
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      upgraded = true;
+      try {
+        connect(ws, request, socket as Socket, verdict.ok ? verdict.accountId : undefined);
+      } catch (error) {
+        connectionCount--;
+        logger.error({ err: error }, "could not set up the connection");
+        ws.terminate();
+      }
+    });
   };
 
   let connectionNumber = 0;
