@@ -206,7 +206,9 @@ export class GuardedChannel implements PeerChannel {
       }
       const after = piece.after;
       const end = after + piece.newTransactions.length;
-      const start = Math.max(after, this.#storedCount(id, session), this.#pendingEnd(id, session));
+      // Charged on its own terms: another pending message (possibly a gap core will refuse) must
+      // not make this one look free. Overlapping pipelined content is charged twice: the safe way.
+      const start = Math.max(after, this.#storedCount(id, session));
       let bytes = 0;
       for (let index = start - after; index < piece.newTransactions.length; index++) bytes += approximateJsonBytes(piece.newTransactions[index]);
       sessions.push({ session, owner, after, end, bytes });
@@ -298,12 +300,6 @@ export class GuardedChannel implements PeerChannel {
     return (entry.lastKnown?.sessions as Record<string, number> | undefined)?.[session] ?? 0;
   }
 
-  #pendingEnd(id: CoId, session: string): number {
-    let end = 0;
-    for (const pending of this.#pending.get(id) ?? []) if (pending.session === session && pending.end > end) end = pending.end;
-    return end;
-  }
-
   // --- settling charges ----------------------------------------------------------------------
 
   #settleKnown(known: KnownMessage): void {
@@ -313,15 +309,15 @@ export class GuardedChannel implements PeerChannel {
     for (const pending of list) {
       const count = Math.max((known.sessions as Record<string, number>)[pending.session] ?? 0, this.#storedCount(known.id, pending.session));
       if (count >= pending.end) continue; // stored: the charge stands
-      if (known.isCorrection === true) {
-        if (count < pending.after) {
-          this.refuse(
-            "Gap",
-            `content starts after transaction ${pending.after} but the server holds ${count} of this session; resend from ${count}`,
-            known.id,
-            pending.session,
-          );
-        }
+      // A correction concerns the content that started past what the server holds (a gap); the
+      // rest of what is pending is still being stored and keeps its charge until acknowledged.
+      if (known.isCorrection === true && count < pending.after) {
+        this.refuse(
+          "Gap",
+          `content starts after transaction ${pending.after} but the server holds ${count} of this session; resend from ${count}`,
+          known.id,
+          pending.session,
+        );
         this.#refund(pending);
       } else keep.push(pending);
     }
@@ -334,10 +330,15 @@ export class GuardedChannel implements PeerChannel {
     const list = this.#pending.get(id);
     if (list === undefined) return;
     const keep: Pending[] = [];
+    // Core handles one peer's messages in order, so a refusal that names no session concerns the
+    // oldest pending message of the value; one naming a session, that session's oldest.
+    let refunded = false;
     for (const pending of list) {
-      const concerned = error.session === undefined || error.session === pending.session;
-      if (concerned && this.#storedCount(id, pending.session) < pending.end) this.#refund(pending);
-      else keep.push(pending);
+      const concerned = !refunded && (error.session === undefined || error.session === pending.session);
+      if (concerned && this.#storedCount(id, pending.session) < pending.end) {
+        this.#refund(pending);
+        refunded = true;
+      } else keep.push(pending);
     }
     this.#replace(id, keep);
   }

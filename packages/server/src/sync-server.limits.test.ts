@@ -168,3 +168,30 @@ test("quota: forged content is refunded, so it cannot use up someone else's quot
   honest.send(genuine.message);
   await acked(honest, genuine.id);
 });
+
+test("limits: a gapped decoy sent just ahead does not make over-quota content free (regression)", async () => {
+  const { createTestClock } = await import("@cosync/core");
+  const { RawClient } = await import("./test-fixtures/raw-client.js");
+  const { createTestNode, plainHeader, testCrypto } = await import("../../../tests/helpers/nodes.js");
+  await using server = await startSyncServer({
+    port: 0,
+    inMemory: true,
+    clock: createTestClock(),
+    log: { level: "silent" },
+    processMetrics: false,
+    limits: { storageQuotaBytes: 1000 },
+  });
+  const author = await createTestNode();
+  const value = author.createCoValue(plainHeader(await testCrypto()));
+  value.writeTrusting([{ op: "set", key: "k", value: "a".repeat(5000) }]);
+  author.sealLocalWrites();
+  const message = author.peekEntry(value.id)?.log?.contentSince(undefined)[0];
+  if (message === undefined) throw new Error("no content");
+  const [session, piece] = Object.entries(message.new)[0] as [string, (typeof message.new)[never]];
+  const decoy = { ...message, new: { [session]: { ...piece, after: 1_000_000, newTransactions: [{ ...(piece.newTransactions[0] as object), changes: "[]" }] } } };
+  await using client = await RawClient.connect(server.url);
+  client.send(decoy, message);
+  await client.waitFor((entry) => (entry as { error?: { code: string } }).error?.code === "QuotaExceeded", "a QuotaExceeded notice", 5000);
+  // At most the (verified) header of the decoy is stored: no transaction of the over-quota content.
+  expect((await server.node.storage?.knownState(value.id))?.sessions ?? {}).toEqual({});
+});
