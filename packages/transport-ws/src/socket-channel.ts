@@ -56,6 +56,8 @@ export interface SocketChannelConfig {
   readonly role: PeerRole;
   readonly persistent: boolean;
   readonly maxFrameBytes: number;
+  /** Server side: close a peer whose queued + buffered bytes exceed this (slow consumer). */
+  readonly maxQueuedBytes?: number | undefined;
   /** Server side: send a ping this often (ms). */
   readonly pingIntervalMs?: number | undefined;
   readonly dc?: string | undefined;
@@ -68,6 +70,9 @@ export interface SocketChannelConfig {
 }
 
 type Timer = ReturnType<typeof setTimeout>;
+
+/** Default budget of bytes waiting for one peer before it is closed as a slow consumer. */
+export const DEFAULT_MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 
 // A message relayed to many subscribers is one object sent on many channels (the sync manager
 // shares identical content between peers): serialise it once. Sent messages are never mutated.
@@ -110,6 +115,8 @@ export class SocketChannel implements WebSocketChannel {
   #livenessTimer: Timer | undefined;
   #lastActivity: number;
   #stats = { framesSent: 0, messagesSent: 0, framesReceived: 0, messagesReceived: 0, dropped: 0 };
+  /** Characters of the messages in #queue (counted only when maxQueuedBytes is set). */
+  #queuedChars = 0;
 
   constructor(config: SocketChannelConfig) {
     this.#config = config;
@@ -147,7 +154,17 @@ export class SocketChannel implements WebSocketChannel {
       this.#stats.dropped += 1;
       return;
     }
-    this.#queue.push(serializeOnce(message), priorityOfMessage(message));
+    const text = serializeOnce(message);
+    const limit = this.#config.maxQueuedBytes;
+    if (limit !== undefined) {
+      this.#queuedChars += text.length;
+      if (this.#queuedChars + this.#socket.bufferedAmount > limit) {
+        this.#stats.dropped += 1;
+        this.close({ code: CloseCode.SlowConsumer, reason: "slow consumer: too much waiting to be sent" });
+        return;
+      }
+    }
+    this.#queue.push(text, priorityOfMessage(message));
     this.#scheduleFlush();
   }
 
@@ -224,6 +241,7 @@ export class SocketChannel implements WebSocketChannel {
       count += 1;
     }
     this.#stats.messagesSent += count;
+    this.#queuedChars = Math.max(0, this.#queuedChars - (frame.length - (count - 1)));
     return frame;
   }
 
@@ -334,6 +352,7 @@ export class SocketChannel implements WebSocketChannel {
     if (this.#closeReason !== undefined) return;
     this.#closeReason = reason;
     this.#stats.dropped += this.#queue.clear();
+    this.#queuedChars = 0;
     if (this.#pingTimer !== undefined) clearInterval(this.#pingTimer);
     if (this.#livenessTimer !== undefined) clearTimeout(this.#livenessTimer);
     if (this.#drainTimer !== undefined) clearTimeout(this.#drainTimer);

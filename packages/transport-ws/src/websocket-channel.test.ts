@@ -1,4 +1,4 @@
-import type { CoId, OutgoingMessage } from "@cosync/core";
+import { CloseCode, type CoId, type OutgoingMessage } from "@cosync/core";
 import { runChannelConformance } from "@cosync/testing";
 import { expect, test, vi } from "vitest";
 import { WebSocket } from "ws";
@@ -247,4 +247,15 @@ test("channels: sending to a closed socket counts the drops", async () => {
   } finally {
     await t.server.close();
   }
+});
+
+test("accepted channel: a client that stops reading is closed as a slow consumer once too much waits for it", async () => {
+  await using server = await startTestServer();
+  await using raw = await openRawClient(server.url);
+  const channel = acceptWebSocket(await server.nextConnection(), { peerId: "p", pingIntervalMs: 0, maxQueuedBytes: 2_000_000 });
+  raw.pause();
+  for (let i = 0; i < 200 && channel.stats.dropped === 0; i++) channel.send(bigContent(i, 6, 50_000));
+  const reason = await channel.closed;
+  expect(reason.code).toBe(CloseCode.SlowConsumer);
+  expect(channel.stats.dropped).toBeGreaterThan(0);
 });

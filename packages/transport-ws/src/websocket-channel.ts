@@ -1,6 +1,6 @@
 import type { PeerRole } from "@cosync/core";
 import { DEFAULT_MAX_FRAME_BYTES } from "./frame.js";
-import { assertPositive, type FrameError, SocketChannel, type WebSocketChannel } from "./socket-channel.js";
+import { assertPositive, DEFAULT_MAX_QUEUED_BYTES, type FrameError, SocketChannel, type WebSocketChannel } from "./socket-channel.js";
 import type { ServerWebSocketLike } from "./web-socket-like.js";
 
 /** Options of {@link acceptWebSocket}. */
@@ -13,6 +13,11 @@ export interface AcceptWebSocketOptions {
   readonly persistent?: boolean;
   /** Largest frame accepted; larger ones close the socket with 1009. Default 8 MiB. */
   readonly maxFrameBytes?: number;
+  /**
+   * Most bytes that may wait for this peer (queued + the socket's buffer); a peer that stops
+   * reading is closed with SlowConsumer (4413) instead of growing the server's memory. Default 64 MiB.
+   */
+  readonly maxQueuedBytes?: number;
   /** Ping period. Default 1500 ms, like jazz-run; cojson clients give up after 10 s of silence. 0 disables. */
   readonly pingIntervalMs?: number;
   /** The `dc` field of pings. Default `"unknown"`. */
@@ -39,7 +44,10 @@ export function acceptWebSocket(socket: ServerWebSocketLike, options: AcceptWebS
   if (typeof peerId !== "string" || peerId === "") throw new TypeError("peerId: expected a non-empty string");
   assertPositive(maxFrameBytes, "maxFrameBytes");
   assertPositive(pingIntervalMs, "pingIntervalMs", { allowZero: true });
+  const maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
+  assertPositive(maxQueuedBytes, "maxQueuedBytes");
   return new SocketChannel({
+    maxQueuedBytes,
     socket,
     peerId,
     role,

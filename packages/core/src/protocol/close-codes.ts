@@ -18,6 +18,8 @@ export const CloseCode = {
   Forbidden: 4403,
   /** Nothing (not even a ping) arrived within the liveness timeout. */
   PingTimeout: 4408,
+  /** The peer reads so slowly that what waits to be sent to it exceeded the endpoint's budget. */
+  SlowConsumer: 4413,
   /** The peer speaks a protocol version this endpoint does not support. */
   ProtocolVersionUnsupported: 4426,
   /** The peer exceeded its message or byte budget. */
