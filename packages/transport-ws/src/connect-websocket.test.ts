@@ -208,3 +208,9 @@ test("reconnecting connection: options are checked at the boundary", () => {
   expect(() => createReconnectingConnection({ url: "ws://x", WebSocket, onChannel: () => {}, backoff: { baseMs: 0 } })).toThrow(/backoff.baseMs/);
   expect(() => createReconnectingConnection({ url: "https://x", WebSocket, onChannel: () => {} })).toThrow(/url/);
 });
+
+test("client options: durations must be finite and fit a timer (Node would fire longer ones after 1 ms)", () => {
+  // Refused up front (synchronously), before any socket is opened.
+  expect(() => connectWebSocket({ url: "ws://127.0.0.1:1", WebSocket, pingTimeoutMs: Number.POSITIVE_INFINITY })).toThrow(/pingTimeoutMs: expected a finite/);
+  expect(() => connectWebSocket({ url: "ws://127.0.0.1:1", WebSocket, connectTimeoutMs: 1e10 })).toThrow(/connectTimeoutMs: at most 2147483647 ms/);
+});

@@ -1,6 +1,6 @@
 import type { PeerRole } from "@cosync/core";
 import { DEFAULT_MAX_FRAME_BYTES } from "./frame.js";
-import { assertPositive, type FrameError, SocketChannel, type WebSocketChannel } from "./socket-channel.js";
+import { assertDelay, assertPositive, type FrameError, SocketChannel, type WebSocketChannel } from "./socket-channel.js";
 import type { WebSocketConstructorLike, WebSocketEventMapLike, WebSocketLike } from "./web-socket-like.js";
 
 /** Options of {@link connectWebSocket}. */
@@ -59,8 +59,8 @@ export function connectWebSocket(options: ConnectWebSocketOptions): Promise<WebS
   }
   const peerId = options.peerId ?? url;
   if (typeof peerId !== "string" || peerId === "") throw new TypeError("peerId: expected a non-empty string");
-  assertPositive(pingTimeoutMs, "pingTimeoutMs", { allowZero: true });
-  assertPositive(connectTimeoutMs, "connectTimeoutMs");
+  assertDelay(pingTimeoutMs, "pingTimeoutMs", { allowZero: true });
+  assertDelay(connectTimeoutMs, "connectTimeoutMs");
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   assertPositive(maxFrameBytes, "maxFrameBytes");
   const { signal } = options;

@@ -1,6 +1,6 @@
 import { CloseCode } from "@cosync/core";
 import { assertWebSocketUrl, ConnectionError, type ConnectWebSocketOptions, connectWebSocket } from "./connect-websocket.js";
-import { assertPositive, type WebSocketChannel } from "./socket-channel.js";
+import { assertDelay, type WebSocketChannel } from "./socket-channel.js";
 
 /** Linear backoff between connection attempts: `baseMs × attempt`, at most `maxMs`. */
 export interface BackoffOptions {
@@ -41,8 +41,8 @@ export function createReconnectingConnection(options: ReconnectingConnectionOpti
   assertWebSocketUrl(options.url);
   const baseMs = backoff?.baseMs ?? 500;
   const maxMs = backoff?.maxMs ?? 10_000;
-  assertPositive(baseMs, "backoff.baseMs");
-  assertPositive(maxMs, "backoff.maxMs");
+  assertDelay(baseMs, "backoff.baseMs");
+  assertDelay(maxMs, "backoff.maxMs");
   const peerId = options.peerId ?? options.url;
   const aborter = new AbortController();
   let current: WebSocketChannel | undefined;

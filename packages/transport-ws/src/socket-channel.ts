@@ -367,8 +367,17 @@ export class SocketChannel implements WebSocketChannel {
 
 /** Boundary check of a numeric option (noble style: names the argument). */
 export function assertPositive(value: number, argument: string, options: { readonly allowZero?: boolean } = {}): void {
-  const ok = typeof value === "number" && !Number.isNaN(value) && (options.allowZero ? value >= 0 : value > 0);
-  if (!ok) throw new RangeError(`${argument}: expected a ${options.allowZero ? "non-negative" : "positive"} number, got ${String(value)}`);
+  const ok = typeof value === "number" && Number.isFinite(value) && (options.allowZero ? value >= 0 : value > 0);
+  if (!ok) throw new RangeError(`${argument}: expected a finite ${options.allowZero ? "non-negative" : "positive"} number, got ${String(value)}`);
+}
+
+/** Largest delay timers honour: Node turns anything longer into 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** `assertPositive` for a duration handed to a timer. */
+export function assertDelay(value: number, argument: string, options: { readonly allowZero?: boolean } = {}): void {
+  assertPositive(value, argument, options);
+  if (value > MAX_TIMER_MS) throw new RangeError(`${argument}: at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${value}`);
 }
 
 /** Closes a socket with the reason if the runtime allows that code, else with 1000. */

@@ -1,6 +1,6 @@
 import type { PeerRole } from "@cosync/core";
 import { DEFAULT_MAX_FRAME_BYTES } from "./frame.js";
-import { assertPositive, DEFAULT_MAX_QUEUED_BYTES, type FrameError, SocketChannel, type WebSocketChannel } from "./socket-channel.js";
+import { assertDelay, assertPositive, DEFAULT_MAX_QUEUED_BYTES, type FrameError, SocketChannel, type WebSocketChannel } from "./socket-channel.js";
 import type { ServerWebSocketLike } from "./web-socket-like.js";
 
 /** Options of {@link acceptWebSocket}. */
@@ -43,7 +43,7 @@ export function acceptWebSocket(socket: ServerWebSocketLike, options: AcceptWebS
   const { peerId, role = "client", persistent = false, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES, pingIntervalMs = 1500 } = options;
   if (typeof peerId !== "string" || peerId === "") throw new TypeError("peerId: expected a non-empty string");
   assertPositive(maxFrameBytes, "maxFrameBytes");
-  assertPositive(pingIntervalMs, "pingIntervalMs", { allowZero: true });
+  assertDelay(pingIntervalMs, "pingIntervalMs", { allowZero: true });
   const maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
   assertPositive(maxQueuedBytes, "maxQueuedBytes");
   return new SocketChannel({
