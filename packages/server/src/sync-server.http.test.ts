@@ -83,6 +83,7 @@ test("http: /metrics reports connections, messages and bytes, refusals, latencie
   expect(sample(text, "cosync_storage_latency_seconds_count")).toBeGreaterThanOrEqual(1);
   expect(sample(text, "cosync_values_in_memory")).toBeGreaterThanOrEqual(2);
   expect(sample(text, "cosync_send_buffer_bytes")).toBe(0);
+  for (const priority of ["0", "3", "6"]) expect(sample(text, `cosync_outgoing_queue_depth{priority="${priority}"}`)).toBe(0);
   expect(sample(text, "cosync_outgoing_dropped_total")).toBe(0);
   expect(text).toContain("cosync_process_resident_memory_bytes");
 

@@ -48,6 +48,8 @@ export interface WebSocketChannel extends PeerChannel, AsyncDisposable {
   onNotice(listener: (notice: unknown) => void): () => void;
   onPing(listener: (ping: ReceivedPing) => void): () => void;
   readonly stats: ChannelStats;
+  /** Messages waiting to be sent, per priority. */
+  readonly queued: Readonly<Record<0 | 3 | 6, number>>;
 }
 
 export interface SocketChannelConfig {
@@ -147,6 +149,11 @@ export class SocketChannel implements WebSocketChannel {
 
   get stats(): ChannelStats {
     return { ...this.#stats };
+  }
+
+  /** Messages waiting to be sent, per priority (0, 3, 6): the server's queue-depth metric. */
+  get queued(): Readonly<Record<0 | 3 | 6, number>> {
+    return this.#queue.sizes;
   }
 
   send(message: OutgoingMessage): void {

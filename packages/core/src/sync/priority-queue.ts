@@ -50,6 +50,11 @@ export class PriorityQueue<T> {
   readonly #lanes: readonly [Lane<T>, Lane<T>, Lane<T>] = [new Lane(), new Lane(), new Lane()];
 
   /** How many items are queued, over all priorities. */
+  /** Items waiting per priority (for metrics). */
+  get sizes(): Readonly<Record<Priority, number>> {
+    return { 0: this.#lanes[0].size, 3: this.#lanes[1].size, 6: this.#lanes[2].size };
+  }
+
   get size(): number {
     return this.#lanes[0].size + this.#lanes[1].size + this.#lanes[2].size;
   }
