@@ -121,14 +121,21 @@ export class GuardedChannel implements PeerChannel {
   }
 
   send(message: OutgoingMessage): void {
-    this.inner.send(message);
     if ("action" in message) {
+      this.inner.send(message);
       this.#ctx.observer?.message("out", message.action, messageBytes(message));
       if (message.action === "known" && this.#pending.size > 0) this.#settleKnown(message);
-    } else {
-      this.#ctx.observer?.message("out", "error", messageBytes(message));
-      if (this.#pending.size > 0) this.#settleRefused(message.error);
+      return;
     }
+    // Core's own error notices share the connection's notice budget with the guard's (a flood of
+    // bad input must not turn into a flood of notices); suppressed ones are summarised later.
+    if (this.#pending.size > 0) this.#settleRefused(message.error);
+    if (!this.#notices.take(1)) {
+      this.#suppressedNotices++;
+      return;
+    }
+    this.#ctx.observer?.message("out", "error", messageBytes(message));
+    this.inner.send(message);
   }
 
   onMessage(listener: (message: unknown) => void): () => void {
