@@ -95,18 +95,3 @@ export function serializeTransaction(tx: Transaction): string {
 export function transactionPayloadSize(tx: Transaction): number {
   return tx.privacy === "trusting" ? tx.changes.length : tx.encryptedChanges.length;
 }
-
-/** Drops unknown fields and a null meta, giving the transaction as cojson stores it. */
-export function normalizeTransaction(tx: Transaction): Transaction {
-  if (tx.privacy === "trusting") {
-    const base = { privacy: "trusting" as const, madeAt: tx.madeAt, changes: tx.changes };
-    return tx.meta == null ? base : { ...base, meta: tx.meta };
-  }
-  const base = {
-    privacy: "private" as const,
-    madeAt: tx.madeAt,
-    keyUsed: tx.keyUsed,
-    encryptedChanges: tx.encryptedChanges,
-  };
-  return tx.meta == null ? base : { ...base, meta: tx.meta };
-}

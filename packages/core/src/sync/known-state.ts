@@ -35,20 +35,3 @@ export function knownStateCovers(have: KnownState, want: KnownState): boolean {
   }
   return true;
 }
-
-/** Sessions where `ours` has more than `theirs`, with their counts on each side. */
-export function sessionsAhead(
-  ours: KnownSessions,
-  theirs: KnownSessions,
-): Array<{ readonly sessionId: SessionId; readonly theirs: number; readonly ours: number }> {
-  const ahead = [];
-  for (const [sessionId, count] of Object.entries(ours) as [SessionId, number][]) {
-    const theirCount = theirs[sessionId] ?? 0;
-    if (count > theirCount) ahead.push({ sessionId, theirs: theirCount, ours: count });
-  }
-  return ahead;
-}
-
-export function knownStatesEqual(a: KnownState, b: KnownState): boolean {
-  return knownStateCovers(a, b) && knownStateCovers(b, a);
-}
