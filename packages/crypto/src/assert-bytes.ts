@@ -24,6 +24,21 @@ export function assertByteCount(value: number, argument: string): void {
   }
 }
 
+/**
+ * Whether Ed25519 verification inputs have the shapes the native libraries require (32-byte key,
+ * 64-byte signature, byte message). Both libraries throw or misbehave otherwise, and
+ * `ed25519Verify` must answer false, never throw.
+ */
+export function isVerifiable(publicKey: unknown, message: unknown, signature: unknown): boolean {
+  return (
+    publicKey instanceof Uint8Array &&
+    publicKey.length === 32 &&
+    signature instanceof Uint8Array &&
+    signature.length === 64 &&
+    message instanceof Uint8Array
+  );
+}
+
 function describe(value: unknown): string {
   if (value instanceof Uint8Array) return `${value.length} bytes`;
   if (value === null) return "null";

@@ -1,6 +1,6 @@
 import type { CryptoProvider } from "@cosync/core";
 import sodium from "sodium-native";
-import { assertByteCount, assertBytes, assertLength } from "./assert-bytes.js";
+import { assertByteCount, assertBytes, assertLength, isVerifiable } from "./assert-bytes.js";
 import { loadHashWasmBlake3 } from "./hash-wasm-blake3.js";
 
 /**
@@ -53,11 +53,8 @@ function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
 }
 
 function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  // sodium-native asserts on lengths (and accepts over-long signatures), so check exactly here
-  // to honour "false, never a throw".
-  if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false;
-  if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
-  if (!(message instanceof Uint8Array)) return false;
+  // sodium-native asserts on lengths (and accepts over-long signatures): check shapes first.
+  if (!isVerifiable(publicKey, message, signature)) return false;
   return sodium.crypto_sign_verify_detached(signature, message, publicKey);
 }
 

@@ -1,7 +1,7 @@
 import type { CryptoProvider } from "@cosync/core";
 import { xsalsa20 } from "@noble/ciphers/salsa.js";
 import sodium from "libsodium-wrappers-sumo";
-import { assertByteCount, assertBytes, assertLength } from "./assert-bytes.js";
+import { assertByteCount, assertBytes, assertLength, isVerifiable } from "./assert-bytes.js";
 import { loadHashWasmBlake3 } from "./hash-wasm-blake3.js";
 
 /**
@@ -64,11 +64,8 @@ function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
 }
 
 function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  // libsodium.js throws on wrong lengths (and would take a string message), so check here to
-  // honour "false, never a throw".
-  if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) return false;
-  if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
-  if (!(message instanceof Uint8Array)) return false;
+  // libsodium.js throws on wrong lengths (and would take a string message): check shapes first.
+  if (!isVerifiable(publicKey, message, signature)) return false;
   return sodium.crypto_sign_verify_detached(signature, message, publicKey);
 }
 
