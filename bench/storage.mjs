@@ -122,25 +122,18 @@ async function openRawPostgresWriter({ pg, open }) {
   await opened.storage.close();
   const pool = new pg.Pool({ connectionString: opened.url, max: 1 });
   await pool.query("CREATE TABLE raw_transactions (session BIGINT, idx INTEGER, tx TEXT, PRIMARY KEY (session, idx))");
-  let nextSession = 0;
+  const insert = async (session, from, salt) => {
+    const { transactions } = piece(from, MESSAGE_TXS, salt);
+    const values = [];
+    const params = [];
+    for (let index = 0; index < MESSAGE_TXS; index++) {
+      values.push(`($${index * 3 + 1}, $${index * 3 + 2}, $${index * 3 + 3})`);
+      params.push(session, from + index, transactions[index]);
+    }
+    await pool.query(`INSERT INTO raw_transactions (session, idx, tx) VALUES ${values.join(", ")}`, params);
+  };
   return {
-    async round() {
-      const sessions = Array.from({ length: 200 }, () => ({ row: nextSession++, count: 0 }));
-      const start = performance.now();
-      for (let message = 0; message < ROUND_MESSAGES; message++) {
-        const session = sessions[message % sessions.length];
-        const { transactions } = piece(session.count, MESSAGE_TXS, message);
-        const values = [];
-        const params = [];
-        for (let index = 0; index < MESSAGE_TXS; index++) {
-          values.push(`($${index * 3 + 1}, $${index * 3 + 2}, $${index * 3 + 3})`);
-          params.push(session.row, session.count + index, transactions[index]);
-        }
-        await pool.query(`INSERT INTO raw_transactions (session, idx, tx) VALUES ${values.join(", ")}`, params);
-        session.count += MESSAGE_TXS;
-      }
-      return (ROUND_MESSAGES * MESSAGE_TXS) / ((performance.now() - start) / 1000);
-    },
+    round: rawRounds(insert),
     async close() {
       await pool.end();
       await opened.cleanup();
@@ -191,6 +184,25 @@ const APPEND_ROUNDS = 5;
 const ROUND_MESSAGES = 1_200;
 
 /**
+ * A raw ceiling's round: 50-transaction messages round-robin over 200 fresh sessions, written
+ * with `write(session, from, salt)` (synchronous or not); resolves with rows/s.
+ */
+function rawRounds(write) {
+  let nextSession = 0;
+  return async () => {
+    const sessions = Array.from({ length: 200 }, () => ({ row: nextSession++, count: 0 }));
+    const start = performance.now();
+    for (let message = 0; message < ROUND_MESSAGES; message++) {
+      const session = sessions[message % sessions.length];
+      const pending = write(session.row, session.count, message);
+      if (pending !== undefined) await pending;
+      session.count += MESSAGE_TXS;
+    }
+    return (ROUND_MESSAGES * MESSAGE_TXS) / ((performance.now() - start) / 1000);
+  };
+}
+
+/**
  * The same-run ceiling for SQLite: PERF.md §6's shape (50 transaction rows + a session upsert per
  * DB transaction, WAL) on raw better-sqlite3. Its rounds alternate with the adapter's, so noise on
  * a shared VM (fsync latency above all) hits adapter and ceiling alike.
@@ -211,18 +223,8 @@ async function openRawSqliteWriter(synchronous) {
     for (let index = 0; index < MESSAGE_TXS; index++) insert.run(session, from + index, transactions[index]);
     upsert.run(session, from + MESSAGE_TXS, lastSignature);
   });
-  let nextSession = 0;
   return {
-    async round() {
-      const sessions = Array.from({ length: 200 }, () => ({ row: nextSession++, count: 0 }));
-      const start = performance.now();
-      for (let message = 0; message < ROUND_MESSAGES; message++) {
-        const session = sessions[message % sessions.length];
-        write(session.row, session.count, message);
-        session.count += MESSAGE_TXS;
-      }
-      return (ROUND_MESSAGES * MESSAGE_TXS) / ((performance.now() - start) / 1000);
-    },
+    round: rawRounds(write),
     async close() {
       db.close();
       await rm(dir, { recursive: true, force: true });
