@@ -78,13 +78,14 @@ function x25519SharedSecret(secret: Uint8Array, publicKey: Uint8Array): Uint8Arr
   return shared;
 }
 
-function xsalsa20Xor(key: Uint8Array, nonce: Uint8Array, data: Uint8Array): Uint8Array {
+function xsalsa20Xor(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, output?: Uint8Array): Uint8Array {
   assertLength(key, 32, "key");
   assertLength(nonce, 24, "nonce");
   assertBytes(data, "data");
-  const output = new Uint8Array(data.length);
-  sodium.crypto_stream_xor(output, data, nonce, key);
-  return output;
+  const out = output ?? new Uint8Array(data.length);
+  if (output !== undefined) assertLength(output, data.length, "output");
+  sodium.crypto_stream_xor(out, data, nonce, key);
+  return out;
 }
 
 function secretboxSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {

@@ -85,11 +85,12 @@ function x25519SharedSecret(secret: Uint8Array, publicKey: Uint8Array): Uint8Arr
   }
 }
 
-function xsalsa20Xor(key: Uint8Array, nonce: Uint8Array, data: Uint8Array): Uint8Array {
+function xsalsa20Xor(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, output?: Uint8Array): Uint8Array {
   assertLength(key, 32, "key");
   assertLength(nonce, 24, "nonce");
   assertBytes(data, "data");
-  return xsalsa20(key, nonce, data);
+  if (output !== undefined) assertLength(output, data.length, "output");
+  return xsalsa20(key, nonce, data, output);
 }
 
 function secretboxSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {

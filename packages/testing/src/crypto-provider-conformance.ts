@@ -339,6 +339,16 @@ function symmetricCases(crypto: Provider): void {
     expect(toHex(data)).toBe(toHex(before));
   });
 
+  test.prop([key32, nonce24, bytes()], RUNS)("xsalsa20: into a given output, also in place, the same bytes", (k, nonce, data) => {
+    const expected = toHex(crypto().xsalsa20Xor(k, nonce, data));
+    const output = new Uint8Array(data.length);
+    expect(crypto().xsalsa20Xor(k, nonce, data, output)).toBe(output);
+    expect(toHex(output)).toBe(expected);
+    const inPlace = data.slice();
+    expect(crypto().xsalsa20Xor(k, nonce, inPlace, inPlace)).toBe(inPlace);
+    expect(toHex(inPlace)).toBe(expected);
+  });
+
   test("secretbox: seals a key revelation exactly as cojson-core-wasm's seal()", () => {
     // seal() = secretbox keyed with the raw X25519 secret (no HSalsa20), tag‖ciphertext.
     const sender = pattern(32, 1);
@@ -408,6 +418,7 @@ function boundaryCases(crypto: Provider): void {
       [() => c.x25519SharedSecret(pattern(32), pattern(31)), "publicKey"],
       [() => c.xsalsa20Xor(pattern(31), pattern(24), data), "key"],
       [() => c.xsalsa20Xor(pattern(32), pattern(23), data), "nonce"],
+      [() => c.xsalsa20Xor(pattern(32), pattern(24), data, new Uint8Array(data.length + 1)), "output"],
       [() => c.secretboxSeal(pattern(16), pattern(24), data), "key"],
       [() => c.secretboxSeal(pattern(32), pattern(12), data), "nonce"],
       [() => c.secretboxOpen(pattern(33), pattern(24), data), "key"],

@@ -2,6 +2,7 @@ import type { JsonValue } from "../encoding/canonical-json.js";
 import type { SessionId, SessionOwner } from "../ids/session-id.js";
 import type { DecodedTransaction } from "./decoded-transaction.js";
 import { assertIndex, assertJsonValue } from "./json-check.js";
+import { OpIdMap } from "./op-id-map.js";
 import { compareOrder, SeenTransactions, sortedInsertIndex, takeNewSorted } from "./tx-order.js";
 
 /** Names one change: the `changeIdx`-th change of transaction `txIndex` in `sessionID`. */
@@ -30,7 +31,8 @@ export interface CoListDeletion {
 }
 
 interface Insertion extends CoListEntry {
-  readonly key: string;
+  /** The session part of the op's key: the session id, or a branch op's own name for it. */
+  readonly session: string;
   /** Inserted with `pre` before this one, ascending op order. */
   predecessors: Insertion[] | undefined;
   /** Inserted with `app` after this one, ascending op order. */
@@ -42,10 +44,16 @@ interface Waiter {
   readonly op: "app" | "pre";
 }
 
-/** A stable string key for an OpId (cojson keys branch ops apart; so do we, so they never match). */
-export function opIdKey(opId: OpId & { readonly branch?: string }): string {
-  const session = typeof opId.branch === "string" ? `${opId.sessionID}_branch_${opId.branch}` : opId.sessionID;
-  return `${session}:${opId.txIndex}:${opId.changeIdx}`;
+/** The session part of an op's key (cojson keys branch ops apart; so do we, so they never match). */
+function sessionKey(opId: OpId & { readonly branch?: string }): string {
+  return typeof opId.branch === "string" ? `${opId.sessionID}_branch_${opId.branch}` : opId.sessionID;
+}
+
+/** Where an op points: its key parts. */
+interface OpTarget {
+  readonly session: string;
+  readonly txIndex: number;
+  readonly changeIdx: number;
 }
 
 function isIndex(value: unknown): value is number {
@@ -59,7 +67,7 @@ function parseOpId(value: JsonValue | undefined): (OpId & { readonly branch?: st
 }
 
 type ParsedChange =
-  | { readonly op: "app" | "pre"; readonly value: JsonValue; readonly target: string }
+  | { readonly op: "app" | "pre"; readonly value: JsonValue; readonly target: OpTarget | "start" | "end" }
   | { readonly op: "del"; readonly insertion: OpId };
 
 function parseChange(change: JsonValue): ParsedChange | undefined {
@@ -73,7 +81,9 @@ function parseChange(change: JsonValue): ParsedChange | undefined {
   const anchor = change[anchorName];
   if (anchor === (change.op === "app" ? "start" : "end")) return { op: change.op, value: change.value, target: anchor };
   const opId = parseOpId(anchor);
-  return opId === undefined ? undefined : { op: change.op, value: change.value, target: opIdKey(opId) };
+  return opId === undefined
+    ? undefined
+    : { op: change.op, value: change.value, target: { session: sessionKey(opId), txIndex: opId.txIndex, changeIdx: opId.changeIdx } };
 }
 
 function compareInsertions(
@@ -115,9 +125,9 @@ function insertSorted(list: Insertion[], item: Insertion): void {
 export class CoListContent {
   readonly #seen = new SeenTransactions();
   readonly #transactions: DecodedTransaction[] = [];
-  readonly #insertions = new Map<string, Insertion>();
-  readonly #waitingFor = new Map<string, Waiter[]>();
-  readonly #deletionsOf = new Map<string, CoListDeletion[]>();
+  readonly #insertions = new OpIdMap<Insertion>();
+  readonly #waitingFor = new OpIdMap<Waiter[]>();
+  readonly #deletionsOf = new OpIdMap<CoListDeletion[]>();
   readonly #afterStart: Insertion[] = [];
   readonly #beforeEnd: Insertion[] = [];
   #entries: readonly CoListEntry[] | undefined;
@@ -136,7 +146,7 @@ export class CoListContent {
           this.#addDeletion({ insertion: change.insertion, opId, madeAt: tx.madeAt, author: tx.author });
         } else {
           const insertion: Insertion = {
-            key: opIdKey(opId),
+            session: sessionID,
             value: change.value,
             opId,
             madeAt: tx.madeAt,
@@ -195,31 +205,36 @@ export class CoListContent {
   }
 
   #addDeletion(deletion: CoListDeletion): void {
-    const key = opIdKey(deletion.insertion);
-    const list = this.#deletionsOf.get(key);
-    if (list === undefined) this.#deletionsOf.set(key, [deletion]);
+    const { txIndex, changeIdx } = deletion.insertion;
+    const session = sessionKey(deletion.insertion);
+    const list = this.#deletionsOf.get(session, txIndex, changeIdx);
+    if (list === undefined) this.#deletionsOf.set(session, txIndex, changeIdx, [deletion]);
     else list.push(deletion);
   }
 
-  #addInsertion(insertion: Insertion, op: "app" | "pre", target: string): void {
-    if (this.#insertions.has(insertion.key)) return;
-    this.#insertions.set(insertion.key, insertion);
+  #isDeleted(insertion: Insertion): boolean {
+    return this.#deletionsOf.size > 0 && this.#deletionsOf.has(insertion.session, insertion.opId.txIndex, insertion.opId.changeIdx);
+  }
+
+  #addInsertion(insertion: Insertion, op: "app" | "pre", target: OpTarget | "start" | "end"): void {
+    const { session } = insertion;
+    const { txIndex, changeIdx } = insertion.opId;
+    if (this.#insertions.has(session, txIndex, changeIdx)) return;
+    this.#insertions.set(session, txIndex, changeIdx, insertion);
     if (target === "start") insertSorted(this.#afterStart, insertion);
     else if (target === "end") insertSorted(this.#beforeEnd, insertion);
     else {
-      const anchor = this.#insertions.get(target);
+      const anchor = this.#insertions.get(target.session, target.txIndex, target.changeIdx);
       if (anchor !== undefined) this.#link(anchor, insertion, op);
       else {
-        const waiters = this.#waitingFor.get(target);
-        if (waiters === undefined) this.#waitingFor.set(target, [{ insertion, op }]);
+        const waiters = this.#waitingFor.get(target.session, target.txIndex, target.changeIdx);
+        if (waiters === undefined) this.#waitingFor.set(target.session, target.txIndex, target.changeIdx, [{ insertion, op }]);
         else waiters.push({ insertion, op });
       }
     }
-    const waiters = this.#waitingFor.get(insertion.key);
-    if (waiters !== undefined) {
-      this.#waitingFor.delete(insertion.key);
-      for (const waiter of waiters) this.#link(insertion, waiter.insertion, waiter.op);
-    }
+    if (this.#waitingFor.size === 0) return;
+    const waiters = this.#waitingFor.take(session, txIndex, changeIdx);
+    if (waiters !== undefined) for (const waiter of waiters) this.#link(insertion, waiter.insertion, waiter.op);
   }
 
   // cojson links an insertion only if its anchor was processed first, i.e. comes earlier in op order.
@@ -250,7 +265,7 @@ export class CoListContent {
     while (stack.length > 0) {
       const insertion = stack.pop() as Insertion;
       if (emitNow.pop() === true) {
-        if (!this.#deletionsOf.has(insertion.key)) {
+        if (!this.#isDeleted(insertion)) {
           out.push({ value: insertion.value, opId: insertion.opId, madeAt: insertion.madeAt, author: insertion.author });
         }
         continue;

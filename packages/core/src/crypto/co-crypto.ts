@@ -15,6 +15,8 @@ import type { Encrypted, Hash, KeyId, KeySecret, ShortHash, Signature } from "..
 import type { CryptoProvider } from "./crypto-provider.js";
 
 const NONCE_LENGTH = 24;
+const MAX_INDEX_DIGITS = 16;
+const CLOSE_BRACE = 0x7d;
 
 // Decoding base58 costs about as much as a hash (PERF.md §2), and the same few signers and
 // sealers recur constantly, so decoded keys are cached per string.
@@ -46,6 +48,7 @@ export class CoCrypto {
   readonly #signingKeys = new KeyCache<Uint8Array>(10_000);
   readonly #publicKeys = new KeyCache<Uint8Array>(100_000);
   readonly #readKeys = new KeyCache<Uint8Array>(10_000);
+  #noncePrefix: { readonly coId: string; readonly sessionId: string; readonly bytes: Uint8Array; readonly length: number } | undefined;
   readonly #agentIds = new KeyCache<string>(1_000);
 
   constructor(provider: CryptoProvider) {
@@ -167,14 +170,32 @@ export class CoCrypto {
    * built with a fixed template (this runs for every private transaction read or written).
    */
   transactionNonce(coId: string, sessionId: string, txIndex: number): Uint8Array {
-    const material = `{"in":${JSON.stringify(coId)},"tx":{"sessionID":${JSON.stringify(sessionId)},"txIndex":${txIndex}}}`;
-    return this.provider.blake3(utf8Encode(material)).subarray(0, NONCE_LENGTH);
+    // Every transaction of a session shares the material up to `txIndex`: reading or writing a
+    // session nonces its transactions one after another, so the encoded prefix is kept for the
+    // last (coId, session) and only the index digits are written per transaction.
+    let prefix = this.#noncePrefix;
+    if (prefix === undefined || prefix.coId !== coId || prefix.sessionId !== sessionId) {
+      const head = utf8Encode(`{"in":${JSON.stringify(coId)},"tx":{"sessionID":${JSON.stringify(sessionId)},"txIndex":`);
+      const bytes = new Uint8Array(head.length + MAX_INDEX_DIGITS + 2);
+      bytes.set(head);
+      prefix = { coId, sessionId, bytes, length: head.length };
+      this.#noncePrefix = prefix;
+    }
+    const digits = String(txIndex);
+    if (!Number.isSafeInteger(txIndex) || txIndex < 0) throw new TypeError(`txIndex: expected a non-negative integer, got ${digits}`);
+    const { bytes } = prefix;
+    let end = prefix.length;
+    for (let index = 0; index < digits.length; index++) bytes[end++] = digits.charCodeAt(index);
+    bytes[end++] = CLOSE_BRACE;
+    bytes[end++] = CLOSE_BRACE;
+    return this.provider.blake3(bytes.subarray(0, end)).subarray(0, NONCE_LENGTH);
   }
 
   /** XSalsa20 of UTF-8 `plaintext` with a read key and the nonce of `nonceMaterial` (or a nonce). */
   encryptText(plaintext: string, key: KeySecret, nonceMaterial: JsonValue | Uint8Array): Encrypted {
     const nonce = nonceMaterial instanceof Uint8Array ? nonceMaterial : this.nonceFor(nonceMaterial);
-    const bytes = this.provider.xsalsa20Xor(this.#readKey(key), nonce, utf8Encode(plaintext));
+    const plain = utf8Encode(plaintext);
+    const bytes = this.provider.xsalsa20Xor(this.#readKey(key), nonce, plain, plain);
     return `encrypted_U${base64urlEncode(bytes)}`;
   }
 
@@ -184,7 +205,8 @@ export class CoCrypto {
     const bytes = tryBase64urlDecode(encrypted.slice("encrypted_U".length));
     if (bytes === undefined) return undefined;
     const nonce = nonceMaterial instanceof Uint8Array ? nonceMaterial : this.nonceFor(nonceMaterial);
-    return utf8Decode(this.provider.xsalsa20Xor(this.#readKey(key), nonce, bytes));
+    // In place: the decoded ciphertext is ours and not needed afterwards.
+    return utf8Decode(this.provider.xsalsa20Xor(this.#readKey(key), nonce, bytes, bytes));
   }
 
   /** Encrypts the canonical JSON of a value (how cojson encrypts key secrets). */

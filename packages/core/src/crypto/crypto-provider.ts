@@ -37,8 +37,12 @@ export interface CryptoProvider {
   /** Raw X25519 shared secret (no hashing), as cojson keys its secretbox with it. */
   x25519SharedSecret(secret: Uint8Array, publicKey: Uint8Array): Uint8Array;
 
-  /** XSalsa20 keystream XOR (no MAC): encrypts and decrypts. 32-byte key, 24-byte nonce. */
-  xsalsa20Xor(key: Uint8Array, nonce: Uint8Array, data: Uint8Array): Uint8Array;
+  /**
+   * XSalsa20 keystream XOR (no MAC): encrypts and decrypts. 32-byte key, 24-byte nonce. Writes
+   * into `output` when given (as long as `data`; may be `data` itself) and returns it, so hot
+   * paths can reuse one buffer; otherwise returns a new array.
+   */
+  xsalsa20Xor(key: Uint8Array, nonce: Uint8Array, data: Uint8Array, output?: Uint8Array): Uint8Array;
 
   /** XSalsa20-Poly1305 secretbox: returns tag‖ciphertext. */
   secretboxSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array;

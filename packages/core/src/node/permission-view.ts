@@ -3,13 +3,13 @@ import type { JsonObject, JsonValue } from "../encoding/canonical-json.js";
 import { type AgentId, isAgentId } from "../ids/agent-id.js";
 import type { CoId } from "../ids/co-id.js";
 import type { KeyId, KeySecret } from "../ids/crypto-strings.js";
-import { type SessionId, sessionOwner } from "../ids/session-id.js";
+import { type SessionId, type SessionOwner, sessionOwner } from "../ids/session-id.js";
 import { decryptChanges, decryptMeta } from "../log/make-transaction.js";
 import type { Transaction } from "../log/transaction.js";
 import { evaluateGroup } from "../permissions/evaluate.js";
 import type { GroupState } from "../permissions/group-state.js";
 import { currentReadKey, type Identity, type KeyLookup, readKeySecret } from "../permissions/key-access.js";
-import { checkOwnedTransaction } from "../permissions/owned.js";
+import { ownedTransactionChecker } from "../permissions/owned.js";
 import type { CoValueEntry } from "./co-value-entry.js";
 import type { LocalNode } from "./local-node.js";
 
@@ -124,8 +124,10 @@ export class PermissionView implements KeyLookup {
     if (accept !== undefined) {
       for (const [sessionId, session] of log.sessions) {
         const from = cached.decodedCounts.get(sessionId) ?? 0;
+        const author = sessionOwner(sessionId);
         for (let txIndex = from; txIndex < session.transactions.length; txIndex++) {
-          const decoded = this.#decodeOne(entry.id, sessionId, txIndex, session.transactions[txIndex] as Transaction, accept.keyFor);
+          const tx = session.transactions[txIndex] as Transaction;
+          const decoded = this.#decodeOne(entry.id, sessionId, author, txIndex, tx, accept.keyFor);
           if (decoded !== undefined && accept.valid(decoded)) cached.list.push(decoded);
         }
         cached.decodedCounts.set(sessionId, session.transactions.length);
@@ -143,9 +145,17 @@ export class PermissionView implements KeyLookup {
     const ruleset = (entry.log as NonNullable<CoValueEntry["log"]>).header.ruleset;
     const me = this.identity;
     const crypto = this.#node.crypto;
-    const memoKey = (state: GroupState) => (keyId: KeyId) => {
-      if (!keys.has(keyId)) keys.set(keyId, readKeySecret(state, keyId, me, this, crypto));
-      return keys.get(keyId);
+    const memoKey = (state: GroupState) => {
+      // Consecutive transactions almost always use the same key: skip the map for a repeat.
+      let lastId: KeyId | undefined;
+      let lastSecret: KeySecret | undefined;
+      return (keyId: KeyId) => {
+        if (keyId === lastId) return lastSecret;
+        if (!keys.has(keyId)) keys.set(keyId, readKeySecret(state, keyId, me, this, crypto));
+        lastId = keyId;
+        lastSecret = keys.get(keyId);
+        return lastSecret;
+      };
     };
     if (ruleset.type === "group") {
       const state = this.group(entry.id);
@@ -156,7 +166,8 @@ export class PermissionView implements KeyLookup {
     if (ruleset.type === "ownedByGroup") {
       const owner = this.group(ruleset.group);
       if (owner === undefined) return undefined;
-      return { keyFor: memoKey(owner), valid: (tx) => checkOwnedTransaction(owner, tx, this).valid };
+      const check = ownedTransactionChecker(owner, this);
+      return { keyFor: memoKey(owner), valid: (tx) => check(tx).valid };
     }
     return { keyFor: () => undefined, valid: () => true };
   }
@@ -164,8 +175,9 @@ export class PermissionView implements KeyLookup {
   #decodeAll(entry: CoValueEntry, keyFor: (keyId: KeyId) => KeySecret | undefined): DecodedTransaction[] {
     const out: DecodedTransaction[] = [];
     for (const [sessionId, session] of entry.log?.sessions ?? []) {
+      const author = sessionOwner(sessionId);
       session.transactions.forEach((tx, txIndex) => {
-        const decoded = this.#decodeOne(entry.id, sessionId, txIndex, tx, keyFor);
+        const decoded = this.#decodeOne(entry.id, sessionId, author, txIndex, tx, keyFor);
         if (decoded !== undefined) out.push(decoded);
       });
     }
@@ -175,6 +187,7 @@ export class PermissionView implements KeyLookup {
   #decodeOne(
     coId: CoId,
     sessionId: SessionId,
+    author: SessionOwner,
     txIndex: number,
     tx: Transaction,
     keyFor: (keyId: KeyId) => KeySecret | undefined,
@@ -196,7 +209,6 @@ export class PermissionView implements KeyLookup {
     }
     // One object shape for every decoded transaction keeps the materialisers' loops monomorphic.
     const txId = { sessionID: sessionId, txIndex };
-    const author = sessionOwner(sessionId);
     return meta === undefined
       ? { txId, author, madeAt: tx.madeAt, changes, privacy: tx.privacy }
       : { txId, author, madeAt: tx.madeAt, changes, meta, privacy: tx.privacy };

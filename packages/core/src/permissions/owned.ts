@@ -8,7 +8,7 @@ import type { CoId } from "../ids/co-id.js";
 import { isDeleteSessionId, type SessionId, sessionOwner } from "../ids/session-id.js";
 import type { Transaction } from "../log/transaction.js";
 import { type GroupLookup, type GroupState, roleOf } from "./group-state.js";
-import { canWriteOwned } from "./roles.js";
+import { canWriteOwned, type Role } from "./roles.js";
 
 /** What the evaluator needs of one transaction of an ownedByGroup value. */
 export type OwnedTransaction = Pick<DecodedTransaction, "author" | "madeAt" | "privacy" | "meta">;
@@ -32,15 +32,79 @@ export type OwnedVerdict =
  * transaction used is not checked (cojson does not either: it only limits who can decrypt).
  */
 export function checkOwnedTransaction(owner: GroupState, tx: OwnedTransaction, lookup: GroupLookup): OwnedVerdict {
-  const transactor = owner.isAccount && tx.author === owner.id ? owner.initialAdmin : tx.author;
-  const role = roleOf(owner, transactor, lookup, tx.madeAt);
+  return verdictForRole(roleOf(owner, transactorOf(owner, tx), lookup, tx.madeAt), tx);
+}
+
+function transactorOf(owner: GroupState, tx: OwnedTransaction): string {
+  return owner.isAccount && tx.author === owner.id ? owner.initialAdmin : tx.author;
+}
+
+function verdictForRole(role: Role | undefined, tx: OwnedTransaction): OwnedVerdict {
   if (role === undefined) return { valid: false, reason: "transactor not found in group" };
   const meta = tx.privacy === "trusting" ? tx.meta : undefined;
   if (role === "reader" && meta?.branch && meta.ownerId) {
     return { valid: true, branchPointerOnly: { branch: meta.branch, ownerId: meta.ownerId } };
   }
   if (!canWriteOwned(role)) return { valid: false, reason: `transactor has no write permissions (role ${role})` };
-  return { valid: true };
+  return VALID;
+}
+
+const VALID: OwnedVerdict = { valid: true };
+
+/**
+ * `checkOwnedTransaction` for many transactions against one owner state, computing each
+ * author's role once per stretch of time in which the owner (and its parents) did not change:
+ * a role at time t depends only on entries made at or before t, so it is the same for every
+ * `madeAt` between two consecutive entry times. Reading a long value costs one role lookup per
+ * author instead of one per transaction.
+ */
+export function ownedTransactionChecker(owner: GroupState, lookup: GroupLookup): (tx: OwnedTransaction) => OwnedVerdict {
+  const changeTimes = entryTimes(owner, lookup);
+  const roles = new Map<string, Map<number, Role | undefined>>();
+  return (tx) => {
+    const transactor = transactorOf(owner, tx);
+    const stretch = countAtOrBefore(changeTimes, tx.madeAt);
+    let byStretch = roles.get(transactor);
+    if (byStretch === undefined) {
+      byStretch = new Map();
+      roles.set(transactor, byStretch);
+    }
+    let role = byStretch.get(stretch);
+    if (role === undefined && !byStretch.has(stretch)) {
+      role = roleOf(owner, transactor, lookup, tx.madeAt);
+      byStretch.set(stretch, role);
+    }
+    return verdictForRole(role, tx);
+  };
+}
+
+/** Sorted `madeAt` of every valid entry of `state` and of every group it may inherit from. */
+function entryTimes(state: GroupState, lookup: GroupLookup): number[] {
+  const times: number[] = [];
+  const seen = new Set<CoId>();
+  const visit = (group: GroupState): void => {
+    if (seen.has(group.id)) return;
+    seen.add(group.id);
+    for (const entries of group.entries.values()) for (const entry of entries) times.push(entry.madeAt);
+    for (const parentId of group.parentIds) {
+      const parent = lookup.group(parentId);
+      if (parent !== undefined) visit(parent);
+    }
+  };
+  visit(state);
+  return times.sort((a, b) => a - b);
+}
+
+/** How many of the sorted `times` are ≤ `time` (binary search). */
+function countAtOrBefore(times: readonly number[], time: number): number {
+  let low = 0;
+  let high = times.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((times[mid] as number) <= time) low = mid + 1;
+    else high = mid;
+  }
+  return low;
 }
 
 /** `checkOwnedTransaction` for each transaction, in the order given. */
