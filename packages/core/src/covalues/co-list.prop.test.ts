@@ -15,6 +15,7 @@ import {
 } from "./co-list.js";
 import {
   arbDelivery,
+  deliver,
   arbMadeAt,
   arbSession,
   arbWriterCommand,
@@ -95,6 +96,35 @@ test.prop([fc.array(arbCommand, { maxLength: 30 })], { numRuns: 200 })(
       const expected = [...before];
       expected.splice(index, 0, "NEW");
       expect(view.asArray()).toEqual(expected);
+    }
+  },
+);
+
+// The layout is kept up to date in place for plain edits (appends after a visible item, deletes)
+// and rebuilt otherwise; read after every batch, it must always equal a from-scratch layout.
+const arbLiveEdit = fc.record({
+  kind: fc.constantFrom("append", "appendMany", "insert", "delete", "replace"),
+  session: arbSession,
+  madeAt: fc.constant(0),
+  index: fc.nat({ max: 50 }),
+  value: fc.oneof(fc.string({ maxLength: 3 }), fc.integer()),
+});
+
+test.prop([fc.array(fc.oneof(arbCommand, arbLiveEdit, arbLiveEdit), { maxLength: 50 }), arbDelivery, fc.boolean()], { numRuns: 300 })(
+  "co-list: read after every batch (in order or delivered any way), the layout equals the from-scratch one",
+  (commands, delivery, inOrder) => {
+    // Live edits get the latest madeAt (typing), so most of them take the in-place path.
+    let clock = 10;
+    const timed = commands.map((command) => ("kind" in command && command.kind !== "sync" && command.madeAt === 0 ? { ...command, madeAt: clock++ } : command));
+    const { txs } = simulate(timed as typeof commands);
+    const batches = inOrder ? txs.map((one) => [one]) : deliver(txs, delivery);
+    const live = new CoListContent();
+    const applied: typeof txs = [];
+    for (const batch of batches) {
+      live.apply(batch);
+      applied.push(...batch);
+      expect(live.entries()).toEqual(materializeCoList(applied).entries());
+      expect(live.length).toBe(live.asArray().length);
     }
   },
 );

@@ -37,6 +37,8 @@ interface Insertion extends CoListEntry {
   predecessors: Insertion[] | undefined;
   /** Inserted with `app` after this one, ascending op order. */
   successors: Insertion[] | undefined;
+  /** Its item in the current layout while visible, else undefined. */
+  shown: CoListEntry | undefined;
 }
 
 interface Waiter {
@@ -130,9 +132,18 @@ export class CoListContent {
   readonly #deletionsOf = new OpIdMap<CoListDeletion[]>();
   readonly #afterStart: Insertion[] = [];
   readonly #beforeEnd: Insertion[] = [];
-  #entries: readonly CoListEntry[] | undefined;
+  /** The visible items in order; undefined until laid out again. */
+  #entries: CoListEntry[] | undefined;
+  /** `#entries` was handed out by `entries()`: copy before changing it in place. */
+  #entriesShared = false;
+  /** Where the last in-place insertion went: the next one is usually right behind it. */
+  #hint = 0;
 
-  /** Applies the transactions not applied before; returns how many were new. */
+  /**
+   * Applies the transactions not applied before; returns how many were new. The common edits
+   * (an item appended after a visible one as its newest successor, a visible item deleted)
+   * update the current layout in place; anything else lays the list out again on next read.
+   */
   apply(txs: Iterable<DecodedTransaction>): number {
     const fresh = takeNewSorted(this.#seen, txs);
     for (const tx of fresh) {
@@ -144,6 +155,7 @@ export class CoListContent {
         const opId: OpId = { sessionID, txIndex, changeIdx };
         if (change.op === "del") {
           this.#addDeletion({ insertion: change.insertion, opId, madeAt: tx.madeAt, author: tx.author });
+          this.#hideDeleted(change.insertion);
         } else {
           const insertion: Insertion = {
             session: sessionID,
@@ -153,23 +165,29 @@ export class CoListContent {
             author: tx.author,
             predecessors: undefined,
             successors: undefined,
+            shown: undefined,
           };
           this.#addInsertion(insertion, change.op, change.target);
+          this.#showInserted(insertion, change.op, change.target);
         }
       });
     }
-    if (fresh.length > 0) this.#entries = undefined;
     return fresh.length;
   }
 
   /** The visible items with the insertions that made them, in list order. */
   entries(): readonly CoListEntry[] {
-    this.#entries ??= this.#layout();
-    return this.#entries;
+    this.#entriesShared = true;
+    return this.#current();
+  }
+
+  /** The visible item at `index`, or undefined. */
+  entryAt(index: number): CoListEntry | undefined {
+    return this.#current()[index];
   }
 
   asArray(): JsonValue[] {
-    return this.entries().map((entry) => entry.value);
+    return this.#current().map((entry) => entry.value);
   }
 
   /** The items as an array (what cojson's `toJSON()` returns). */
@@ -178,11 +196,11 @@ export class CoListContent {
   }
 
   get(index: number): JsonValue | undefined {
-    return this.entries()[index]?.value;
+    return this.#current()[index]?.value;
   }
 
   get length(): number {
-    return this.entries().length;
+    return this.#current().length;
   }
 
   /** Every `del` change applied, in op order. */
@@ -202,6 +220,79 @@ export class CoListContent {
   /** How many distinct transactions were applied. */
   get transactionCount(): number {
     return this.#seen.size;
+  }
+
+  #current(): CoListEntry[] {
+    if (this.#entries === undefined) {
+      this.#entries = this.#layout();
+      this.#entriesShared = false;
+    }
+    return this.#entries;
+  }
+
+  /** The current layout, to be changed in place (undefined if it must be laid out again anyway). */
+  #editableEntries(): CoListEntry[] | undefined {
+    if (this.#entries !== undefined && this.#entriesShared) {
+      this.#entries = this.#entries.slice();
+      this.#entriesShared = false;
+    }
+    return this.#entries;
+  }
+
+  #indexOf(entry: CoListEntry, entries: readonly CoListEntry[]): number {
+    if (entries[this.#hint] === entry) return this.#hint;
+    return entries.lastIndexOf(entry);
+  }
+
+  #hideDeleted(target: OpId): void {
+    const insertion = this.#insertions.get(sessionKey(target), target.txIndex, target.changeIdx);
+    const shown = insertion?.shown;
+    if (shown === undefined) return; // not visible: the layout does not change
+    (insertion as Insertion).shown = undefined;
+    const entries = this.#editableEntries();
+    if (entries === undefined) return;
+    const index = this.#indexOf(shown, entries);
+    if (index >= 0) entries.splice(index, 1);
+    else this.#entries = undefined;
+  }
+
+  /**
+   * Puts a new insertion into the current layout when its place is plain: it is the newest
+   * successor of a visible item (so it goes right after that item), or the newest top-level item
+   * of a list with no `pre … "end"` items (so it goes last). Else the list is laid out again.
+   */
+  #showInserted(insertion: Insertion, op: "app" | "pre", target: OpTarget | "start" | "end"): void {
+    if (this.#entries === undefined) return;
+    const plain = insertion.predecessors === undefined && insertion.successors === undefined && !this.#isDeleted(insertion);
+    if (plain && op === "app" && target === "start") {
+      if (this.#beforeEnd.length === 0 && this.#afterStart[this.#afterStart.length - 1] === insertion) {
+        const entries = this.#editableEntries() as CoListEntry[];
+        insertion.shown = entryOf(insertion);
+        entries.push(insertion.shown);
+        return;
+      }
+    } else if (plain && op === "app" && typeof target === "object") {
+      const anchor = this.#insertions.get(target.session, target.txIndex, target.changeIdx);
+      const successors = anchor?.successors;
+      if (anchor?.shown !== undefined && successors !== undefined && successors[successors.length - 1] === insertion) {
+        const entries = this.#editableEntries() as CoListEntry[];
+        const index = this.#indexOf(anchor.shown, entries);
+        if (index >= 0) {
+          insertion.shown = entryOf(insertion);
+          entries.splice(index + 1, 0, insertion.shown);
+          this.#hint = index + 1;
+          return;
+        }
+      }
+    }
+    // An insertion that links nowhere (its anchor is missing, or came later) changes nothing.
+    const linked = typeof target !== "object" || this.#isLinked(insertion, target);
+    if (linked || insertion.successors !== undefined || insertion.predecessors !== undefined) this.#entries = undefined;
+  }
+
+  #isLinked(insertion: Insertion, target: OpTarget): boolean {
+    const anchor = this.#insertions.get(target.session, target.txIndex, target.changeIdx);
+    return anchor !== undefined && ((anchor.successors?.includes(insertion) ?? false) || (anchor.predecessors?.includes(insertion) ?? false));
   }
 
   #addDeletion(deletion: CoListDeletion): void {
@@ -265,9 +356,8 @@ export class CoListContent {
     while (stack.length > 0) {
       const insertion = stack.pop() as Insertion;
       if (emitNow.pop() === true) {
-        if (!this.#isDeleted(insertion)) {
-          out.push({ value: insertion.value, opId: insertion.opId, madeAt: insertion.madeAt, author: insertion.author });
-        }
+        insertion.shown = this.#isDeleted(insertion) ? undefined : entryOf(insertion);
+        if (insertion.shown !== undefined) out.push(insertion.shown);
         continue;
       }
       // Popped in reverse: latest predecessor first, …, the item, latest successor first, ….
@@ -280,6 +370,10 @@ export class CoListContent {
   }
 }
 
+function entryOf(insertion: Insertion): CoListEntry {
+  return { value: insertion.value, opId: insertion.opId, madeAt: insertion.madeAt, author: insertion.author };
+}
+
 /** A CoList's content from its valid transactions, in any order. */
 export function materializeCoList(txs: Iterable<DecodedTransaction>): CoListContent {
   const content = new CoListContent();
@@ -288,9 +382,8 @@ export function materializeCoList(txs: Iterable<DecodedTransaction>): CoListCont
 }
 
 function entryAt(list: CoListContent, index: number, argument: string): CoListEntry {
-  const entries = list.entries();
-  assertIndex(index, argument, 0, entries.length - 1);
-  return entries[index] as CoListEntry;
+  assertIndex(index, argument, 0, list.length - 1);
+  return list.entryAt(index) as CoListEntry;
 }
 
 /**
@@ -320,7 +413,7 @@ export function listAppendChange(list: CoListContent, value: JsonValue, afterInd
 export function listPrependChange(list: CoListContent, value: JsonValue, beforeIndex = 0): CoListChange {
   assertJsonValue(value, "value");
   assertIndex(beforeIndex, "beforeIndex", 0, list.length);
-  const entry = list.entries()[beforeIndex];
+  const entry = list.entryAt(beforeIndex);
   return { op: "pre", value, before: entry === undefined ? "end" : entry.opId };
 }
 

@@ -55,10 +55,27 @@ export function makePrivateTransaction(
   meta?: JsonObject,
 ): PrivateTransaction {
   const nonce = nonceOf(place, crypto);
-  const encryptedChanges = crypto.encryptText(JSON.stringify(changes), key.secret, nonce);
+  const changesText = JSON.stringify(changes);
+  const encryptedChanges = crypto.encryptText(changesText, key.secret, nonce);
   checkSize(encryptedChanges);
   const base = { privacy: "private" as const, madeAt, keyUsed: key.id, encryptedChanges };
-  return meta === undefined ? base : { ...base, meta: crypto.encryptText(JSON.stringify(meta), key.secret, nonce) };
+  const tx = meta === undefined ? base : { ...base, meta: crypto.encryptText(JSON.stringify(meta), key.secret, nonce) };
+  ownPlaintexts.set(tx, { keySecret: key.secret, changes: changesText });
+  return tx;
+}
+
+/**
+ * The plaintext of private transactions this process just made, until first read: the writer
+ * reads its own writes back right away (views re-materialise), and decrypting what it has just
+ * encrypted is wasted work. Keyed weakly by the transaction object; the key secret must match.
+ */
+const ownPlaintexts = new WeakMap<PrivateTransaction, { readonly keySecret: KeySecret; readonly changes: string }>();
+
+function ownPlaintext(tx: PrivateTransaction, keySecret: KeySecret): string | undefined {
+  const own = ownPlaintexts.get(tx);
+  if (own === undefined) return undefined;
+  ownPlaintexts.delete(tx);
+  return own.keySecret === keySecret ? own.changes : undefined;
 }
 
 /** The changes of a private transaction, or undefined if they do not decrypt to a JSON array. */
@@ -68,7 +85,7 @@ export function decryptChanges(
   place: TransactionPlace,
   crypto: CoCrypto,
 ): JsonValue[] | undefined {
-  const text = crypto.decryptText(tx.encryptedChanges, keySecret, nonceOf(place, crypto));
+  const text = ownPlaintext(tx, keySecret) ?? crypto.decryptText(tx.encryptedChanges, keySecret, nonceOf(place, crypto));
   if (text === undefined) return undefined;
   try {
     const changes = JSON.parse(text) as unknown;
