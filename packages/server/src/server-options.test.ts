@@ -23,10 +23,34 @@ test("options: invalid values are refused naming the option", () => {
   expect(() => resolveServerOptions({ port: 1.5 })).toThrow("port:");
   expect(() => resolveServerOptions({ host: "" })).toThrow("host: expected a non-empty string");
   expect(() => resolveServerOptions({ inMemory: true, db: "x.db" })).toThrow("db and inMemory: choose one");
-  expect(() => resolveServerOptions({ limits: { maxConnections: 0 } })).toThrow("limits.maxConnections: expected a number ≥ 1, got 0");
+  expect(() => resolveServerOptions({ limits: { maxConnections: 0 } })).toThrow("limits.maxConnections: expected an integer from 1 to 9007199254740991, got 0");
   expect(() => resolveServerOptions({ limits: { connection: { messages: { perSecond: -1 } } } })).toThrow("limits.connection.messages.perSecond");
   expect(() => resolveServerOptions({ limits: { account: { bytes: { perSecond: 10, burst: 0 } } } })).toThrow("limits.account.bytes.burst");
   expect(() => resolveServerOptions({ limits: { storageQuotaBytes: -5 } })).toThrow("limits.storageQuotaBytes");
+});
+
+test("options: Infinity, NaN, fractions and negatives are refused naming the option (omit a rate or quota for no limit)", () => {
+  const bad: Array<[Parameters<typeof resolveServerOptions>[0], string]> = [
+    [{ limits: { maxConnections: Number.POSITIVE_INFINITY } }, "limits.maxConnections: expected an integer from 1 to"],
+    [{ limits: { maxConnections: 2.5 } }, "limits.maxConnections: expected an integer from 1 to"],
+    [{ limits: { maxFrameBytes: Number.NaN } }, "limits.maxFrameBytes: expected an integer from 1 to"],
+    [{ limits: { maxMessageBytes: Number.POSITIVE_INFINITY } }, "limits.maxMessageBytes: expected an integer from 1 to"],
+    [{ limits: { maxFrameBytes: 1024, maxMessageBytes: 2048 } }, "limits.maxMessageBytes (2048) cannot exceed limits.maxFrameBytes (1024)"],
+    [{ limits: { noticesPerSecond: Number.POSITIVE_INFINITY } }, "limits.noticesPerSecond: expected a finite number > 0, got Infinity"],
+    [{ limits: { noticesPerSecond: 0 } }, "limits.noticesPerSecond: expected a finite number > 0, got 0"],
+    [{ limits: { storageQuotaBytes: Number.POSITIVE_INFINITY } }, "limits.storageQuotaBytes: expected an integer from 0 to"],
+    [{ limits: { storageQuotaBytes: Number.NaN } }, "limits.storageQuotaBytes: expected an integer from 0 to"],
+    [{ limits: { connection: { bytes: { perSecond: Number.POSITIVE_INFINITY } } } }, "limits.connection.bytes.perSecond: expected a positive number, got Infinity"],
+    [{ limits: { account: { messages: { perSecond: 5, burst: Number.NaN } } } }, "limits.account.messages.burst: expected a positive number, got NaN"],
+    [{ limits: { bans: ["co_zA", ""] } }, 'limits.bans: expected account or agent ids (non-empty strings), got ""'],
+    [{ limits: { closeBanned: "no" as never } }, "limits.closeBanned: expected a boolean, got no"],
+    [{ limits: "strict" as never }, "limits: expected an object"],
+    [{ pingIntervalMs: Number.POSITIVE_INFINITY }, "pingIntervalMs: expected a number from 0 to 2147483647 (0: no pings), got Infinity"],
+    [{ pingIntervalMs: -1 }, "pingIntervalMs: expected a number from 0 to 2147483647 (0: no pings), got -1"],
+    [{ drainTimeoutMs: Number.NaN }, "drainTimeoutMs: expected a number from 0 to 2147483647, got NaN"],
+    [{ authenticate: "yes" as never }, "authenticate: expected a function"],
+  ];
+  for (const [options, message] of bad) expect(() => resolveServerOptions(options), JSON.stringify(options)).toThrow(message);
 });
 
 test("options: a ban array becomes a set; a caller's set is kept as is (it may change live)", () => {

@@ -14,7 +14,10 @@ export type AuthVerdict = { readonly ok: true; readonly accountId?: string } | {
  */
 export type AuthenticateHook = (request: IncomingMessage) => AuthVerdict | Promise<AuthVerdict>;
 
-/** Limits of a server. Absent rates are unlimited. */
+/**
+ * Limits of a server. Every number must be finite: "no limit" is written by leaving a rate or
+ * the quota out (they are unlimited when absent); Infinity, NaN and negatives are refused.
+ */
 export interface ServerLimits {
   /** Open connections at most; upgrades beyond get HTTP 503. Default 20,000. */
   readonly maxConnections?: number;
@@ -59,8 +62,13 @@ export interface SyncServerOptions {
   readonly clock?: Clock;
   /** Default: the native Node provider of `@cosync/crypto`. */
   readonly crypto?: CryptoProvider;
-  /** Ping period of each connection (ms). Default 1500, as jazz-run. */
+  /** Ping period of each connection (ms); 0 sends no pings. Default 1500, as jazz-run. */
   readonly pingIntervalMs?: number;
+  /**
+   * On close, how long to wait for content received before the close to be committed and
+   * acknowledged before the connections are closed anyway (ms). Default 5000.
+   */
+  readonly drainTimeoutMs?: number;
   /** Include Node process metrics in /metrics. Default true. */
   readonly processMetrics?: boolean;
 }
@@ -79,6 +87,7 @@ export const serverDefaults = {
   noticesPerSecond: 20,
   pendingTimeoutMs: 60_000,
   pingIntervalMs: 1500,
+  drainTimeoutMs: 5000,
   readyTimeoutMs: 2000,
 } as const;
 
@@ -109,8 +118,13 @@ export function resolveServerOptions(options: SyncServerOptions) {
   const port = options.port ?? serverDefaults.port;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError(`port: expected an integer from 0 to 65535, got ${String(port)}`);
   const pingIntervalMs = options.pingIntervalMs ?? serverDefaults.pingIntervalMs;
-  assertNumber(pingIntervalMs, "pingIntervalMs", 0);
-  return { host, port, pingIntervalMs, storage: resolveStorage(options), limits: resolveLimits(options.limits ?? {}) };
+  assertDuration(pingIntervalMs, "pingIntervalMs", " (0: no pings)");
+  const drainTimeoutMs = options.drainTimeoutMs ?? serverDefaults.drainTimeoutMs;
+  assertDuration(drainTimeoutMs, "drainTimeoutMs");
+  if (options.authenticate !== undefined && typeof options.authenticate !== "function") throw new TypeError("authenticate: expected a function");
+  const limits = options.limits ?? {};
+  if (limits === null || typeof limits !== "object") throw new TypeError("limits: expected an object");
+  return { host, port, pingIntervalMs, drainTimeoutMs, storage: resolveStorage(options), limits: resolveLimits(limits) };
 }
 
 function resolveStorage(options: SyncServerOptions): StorageChoice {
@@ -130,19 +144,27 @@ function resolveStorage(options: SyncServerOptions): StorageChoice {
 
 function resolveLimits(limits: ServerLimits): ResolvedLimits {
   const maxConnections = limits.maxConnections ?? serverDefaults.maxConnections;
-  assertNumber(maxConnections, "limits.maxConnections", 1);
+  assertInteger(maxConnections, "limits.maxConnections", 1);
   const maxFrameBytes = limits.maxFrameBytes ?? serverDefaults.maxFrameBytes;
-  assertNumber(maxFrameBytes, "limits.maxFrameBytes", 1);
+  assertInteger(maxFrameBytes, "limits.maxFrameBytes", 1);
   const maxMessageBytes = limits.maxMessageBytes ?? Math.min(serverDefaults.maxMessageBytes, maxFrameBytes);
-  assertNumber(maxMessageBytes, "limits.maxMessageBytes", 1);
+  assertInteger(maxMessageBytes, "limits.maxMessageBytes", 1);
+  // A message is at most one frame: a larger message limit would promise what frames refuse.
+  if (maxMessageBytes > maxFrameBytes) {
+    throw new RangeError(`limits.maxMessageBytes (${maxMessageBytes}) cannot exceed limits.maxFrameBytes (${maxFrameBytes})`);
+  }
   const noticesPerSecond = limits.noticesPerSecond ?? serverDefaults.noticesPerSecond;
-  assertNumber(noticesPerSecond, "limits.noticesPerSecond", Number.MIN_VALUE);
-  if (limits.storageQuotaBytes !== undefined) assertNumber(limits.storageQuotaBytes, "limits.storageQuotaBytes", 0);
+  if (typeof noticesPerSecond !== "number" || !Number.isFinite(noticesPerSecond) || noticesPerSecond <= 0) {
+    throw new RangeError(`limits.noticesPerSecond: expected a finite number > 0, got ${String(noticesPerSecond)}`);
+  }
+  if (limits.storageQuotaBytes !== undefined) assertInteger(limits.storageQuotaBytes, "limits.storageQuotaBytes", 0);
+  const closeBanned = limits.closeBanned ?? serverDefaults.closeBanned;
+  if (typeof closeBanned !== "boolean") throw new TypeError(`limits.closeBanned: expected a boolean, got ${String(closeBanned)}`);
   for (const [name, rates] of [["connection", limits.connection], ["account", limits.account]] as const) {
     if (rates?.messages !== undefined) assertRateLimit(rates.messages, `limits.${name}.messages`);
     if (rates?.bytes !== undefined) assertRateLimit(rates.bytes, `limits.${name}.bytes`);
   }
-  const bans = limits.bans === undefined ? undefined : Array.isArray(limits.bans) ? new Set<string>(limits.bans) : (limits.bans as ReadonlySet<string>);
+  const bans = resolveBans(limits.bans);
   return {
     maxConnections,
     maxFrameBytes,
@@ -151,13 +173,37 @@ function resolveLimits(limits: ServerLimits): ResolvedLimits {
     account: limits.account,
     storageQuotaBytes: limits.storageQuotaBytes,
     bans,
-    closeBanned: limits.closeBanned ?? serverDefaults.closeBanned,
+    closeBanned,
     noticesPerSecond,
   };
 }
 
-function assertNumber(value: unknown, argument: string, min: number): asserts value is number {
-  if (typeof value !== "number" || Number.isNaN(value) || value < min) {
-    throw new RangeError(`${argument}: expected a number ≥ ${min === Number.MIN_VALUE ? "0 (exclusive)" : min}, got ${String(value)}`);
+function resolveBans(bans: ServerLimits["bans"]): ReadonlySet<string> | undefined {
+  if (bans === undefined) return undefined;
+  // A caller's Set is kept as is (it may change while the server runs); an array is checked once.
+  if (!Array.isArray(bans)) {
+    if (bans !== null && typeof (bans as ReadonlySet<string>).has === "function") return bans as ReadonlySet<string>;
+    throw new TypeError("limits.bans: expected an array or a Set of account or agent ids");
+  }
+  for (const id of bans) {
+    if (typeof id !== "string" || id.trim() === "") {
+      throw new TypeError(`limits.bans: expected account or agent ids (non-empty strings), got ${JSON.stringify(id) ?? String(id)}`);
+    }
+  }
+  return new Set<string>(bans);
+}
+
+function assertInteger(value: unknown, argument: string, min: number): asserts value is number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`${argument}: expected an integer from ${min} to ${Number.MAX_SAFE_INTEGER}, got ${String(value)}`);
+  }
+}
+
+// Longest delay a Node timer honours; longer ones (and Infinity) fire at once.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function assertDuration(value: unknown, argument: string, hint = ""): asserts value is number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
+    throw new RangeError(`${argument}: expected a number from 0 to ${MAX_TIMER_MS}${hint}, got ${String(value)}`);
   }
 }
