@@ -84,6 +84,7 @@ export class GuardedChannel implements PeerChannel {
   readonly #notices: TokenBucket;
   readonly #listeners = new Set<(message: unknown) => void>();
   readonly #pending = new Map<CoId, Pending[]>();
+  readonly #settledWaiters = new Set<{ readonly waitingFor: Set<Pending>; readonly resolve: () => void }>();
   #subscribed = false;
   #suppressedNotices = 0;
   #lastSweep: number;
@@ -97,7 +98,29 @@ export class GuardedChannel implements PeerChannel {
     this.#budget = connection === undefined ? undefined : new RateBudget(connection, ctx.clock);
     this.#notices = new TokenBucket({ perSecond: limits.noticesPerSecond }, ctx.clock);
     this.#lastSweep = ctx.clock.now();
-    void inner.closed.then(() => this.#settleAll());
+    void inner.closed.then(() => {
+      this.#settleAll();
+      for (const waiter of this.#settledWaiters) waiter.resolve();
+      this.#settledWaiters.clear();
+    });
+  }
+
+  /** Content received so far and not yet acknowledged or refused, in messages. */
+  get pendingContent(): number {
+    let count = 0;
+    for (const list of this.#pending.values()) count += list.length;
+    return count;
+  }
+
+  /**
+   * Resolves once every content message received before this call was acknowledged or refused
+   * (or the connection closed): the server waits for it on shutdown so no ack is cut off.
+   */
+  whenSettled(): Promise<void> {
+    const waitingFor = new Set<Pending>();
+    for (const list of this.#pending.values()) for (const pending of list) waitingFor.add(pending);
+    if (waitingFor.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#settledWaiters.add({ waitingFor, resolve }));
   }
 
   get peerId(): string {
@@ -374,8 +397,18 @@ export class GuardedChannel implements PeerChannel {
   }
 
   #replace(id: CoId, keep: Pending[]): void {
+    const before = this.#pending.get(id);
     if (keep.length === 0) this.#pending.delete(id);
     else this.#pending.set(id, keep);
+    if (this.#settledWaiters.size === 0 || before === undefined) return;
+    const kept = new Set(keep);
+    for (const waiter of this.#settledWaiters) {
+      for (const pending of before) if (!kept.has(pending)) waiter.waitingFor.delete(pending);
+      if (waiter.waitingFor.size === 0) {
+        this.#settledWaiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
   }
 }
 

@@ -19,7 +19,11 @@ export interface SyncServer extends AsyncDisposable {
   readonly url: string;
   /** The server's node: no account, a random agent, never holds read keys. */
   readonly node: LocalNode;
-  /** Stops accepting, closes peers with ServerDraining (4503), flushes storage, closes what it opened. */
+  /**
+   * Stops accepting connections, waits (up to `drainTimeoutMs`) until content received before the
+   * call is committed and acknowledged, flushes storage, then closes peers with ServerDraining
+   * (4503) after what is queued for them, and closes what it opened.
+   */
   close(): Promise<void>;
 }
 
@@ -188,12 +192,38 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   const url = `ws://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url, storage: opened.description }, "sync server started");
 
+  // Acks are sent only once content is committed: closing sockets first would cut them off and
+  // leave clients unsure of what the server kept. Connections stay open (and are still served)
+  // while content received before close() settles; storage writes then finish, sending their acks.
+  const drain = async (timeoutMs: number): Promise<void> => {
+    const guards = [...connections.keys()];
+    const pending = guards.reduce((sum, guard) => sum + guard.pendingContent, 0);
+    if (pending > 0) logger.info({ pending }, "draining: waiting for received content to be stored and acknowledged");
+    const settled = (async () => {
+      await Promise.all(guards.map((guard) => guard.whenSettled()));
+      await Promise.all([...node.allEntries()].map((entry) => entry.storageTail));
+      return true;
+    })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    const finished = await Promise.race([settled, timedOut]);
+    clearTimeout(timer);
+    if (!finished) {
+      const left = guards.reduce((sum, guard) => sum + guard.pendingContent, 0);
+      logger.warn({ pending: left, timeoutMs }, "draining timed out: closing connections with content not acknowledged (clients resend it)");
+    }
+  };
+
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       draining = true;
       const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+      await drain(config.drainTimeoutMs);
       const sockets = [...connections.values()].map(({ ws }) => ws);
+      // A channel writes what is queued (the acks just sent) before its close frame.
       for (const guard of connections.keys()) guard.close({ code: CloseCode.ServerDraining, reason: "server draining" });
       await node.close();
       if (opened.owned) await storage.close();
