@@ -1,6 +1,6 @@
 // cosync and real cojson 0.20.19 clients sharing accounts, groups and private values, through a
 // cosync server and through a cojson server (in process, plain-object peers).
-import { createAccountNode, createMemoryStorage, type LocalNode } from "@cosync/core";
+import { createAccountNode, createMemoryStorage, type LocalNode, listDeleteChange } from "@cosync/core";
 import { cojsonInternals, LocalNode as CojsonNode, type RawCoMap } from "cojson";
 import { expect, test, vi } from "vitest";
 import { createTestNode, testCrypto } from "../helpers/nodes.js";
@@ -92,3 +92,50 @@ for (const [serverName, makeServer] of [
     expect(Object.values(items)[0]?.map((item) => item.value.i)).toEqual(Array.from({ length: 250 }, (_, i) => i));
   });
 }
+
+test("restrictDeletion lists: a writer's deletes are ignored and a manager's count, the same on cojson and cosync", async () => {
+  const server = await cosyncServer();
+  const alice = await cojsonAccount(server, "alice");
+  const bob = await cosyncAccount(server, "bob");
+  const bobAccount = await alice.node.load(bob.accountId as never);
+  if (bobAccount === "unavailable") throw new Error("cojson could not load the cosync account");
+  const group = alice.node.createGroup();
+  group.addMember(bobAccount, "writer");
+  // cojson's list, restricted: bob (writer, cosync) appends and tries to delete; alice (admin) deletes.
+  const list = group.createList(["a", "b", "c"], undefined, "private", undefined, undefined, { restrictDeletion: true });
+  await list.core.waitForSync();
+  expect((await bob.load(list.id as never)).status).toBe("loaded");
+  const bobsList = bob.getList(list.id as never);
+  expect(bobsList?.asArray()).toEqual(["a", "b", "c"]);
+  bobsList?.append("d");
+  expect(() => bobsList?.delete(0)).toThrow(/restricts deletion to managers and admins.*your role is writer/);
+  // Written anyway (as cojson's own delete() would): ignored on read, by cosync and by cojson.
+  const key = bob.permissions.writeKeyFor(group.id as never);
+  if (key === undefined) throw new Error("bob has no key");
+  bobsList?.writePrivate([listDeleteChange(bobsList.content, 0) as never], key);
+  expect(bobsList?.asArray()).toEqual(["a", "b", "c", "d"]);
+  await bob.syncManager.waitForAllSynced();
+  const cojsonItems = () => (list.core.getCurrentContent() as unknown as { asArray(): unknown[] }).asArray();
+  await vi.waitFor(() => expect(cojsonItems()).toEqual(["a", "b", "c", "d"]));
+  list.delete(1);
+  await list.core.waitForSync();
+  await vi.waitFor(() => expect(bobsList?.asArray()).toEqual(["a", "c", "d"]));
+  expect(cojsonItems()).toEqual(["a", "c", "d"]);
+
+  // cosync's restricted list, read by cojson: the same rule from the header cosync wrote.
+  const aliceGroup = alice.node.createGroup();
+  aliceGroup.addMember(bobAccount, "admin");
+  await aliceGroup.core.waitForSync();
+  expect((await bob.load(aliceGroup.id as never)).status).toBe("loaded");
+  await vi.waitFor(() => expect(bob.getGroup(aliceGroup.id as never)?.roleOf(bob.accountId as never)).toBe("admin"));
+  const restricted = bob.getGroup(aliceGroup.id as never)?.createList({ restrictDeletion: true });
+  restricted?.append("x");
+  restricted?.append("y");
+  restricted?.delete(0);
+  expect(restricted?.asArray()).toEqual(["y"]);
+  expect(restricted?.header.ruleset).toEqual({ type: "ownedByGroup", group: aliceGroup.id, restrictDeletion: true });
+  await bob.syncManager.waitForAllSynced();
+  const loaded = await alice.node.load(restricted?.id as never);
+  if (loaded === "unavailable") throw new Error("cojson could not load the cosync list");
+  expect((loaded as unknown as { asArray(): unknown[] }).asArray()).toEqual(["y"]);
+});

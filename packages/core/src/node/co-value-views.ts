@@ -49,6 +49,19 @@ export abstract class CoValueView<C extends Content> extends CoValueHandle {
     return cache.value;
   }
 
+  /**
+   * Refuses a delete that readers would ignore: under `restrictDeletion` only managers and admins
+   * may delete (cojson writes it anyway and drops it on read; an error says why nothing changed).
+   */
+  protected assertMayDelete(): void {
+    const ruleset = this.header.ruleset;
+    if (ruleset.type !== "ownedByGroup" || ruleset.restrictDeletion !== true) return;
+    const role = this.node.getGroup(ruleset.group)?.roleOf(this.node.accountId ?? this.node.agentId);
+    if (role !== "admin" && role !== "manager") {
+      throw new Error(`${this.id} restricts deletion to managers and admins of ${ruleset.group}; your role is ${role ?? "none"}`);
+    }
+  }
+
   /** The owner group, for values owned by one. */
   get ownerId(): CoId | undefined {
     const ruleset = this.header.ruleset;
@@ -108,6 +121,7 @@ export class CoListView extends CoValueView<CoListContent> {
     this.write([listInsertChange(this.content, index, value) as unknown as JsonValue], privacy);
   }
   delete(index: number, privacy?: Privacy): void {
+    this.assertMayDelete();
     this.write([listDeleteChange(this.content, index) as unknown as JsonValue], privacy);
   }
 }
@@ -149,6 +163,7 @@ export class CoPlainTextView extends CoValueView<CoPlainTextContent> {
     for (const changes of batches) this.write(changes as unknown as JsonValue[], privacy);
   }
   deleteRange(from: number, to: number, privacy?: Privacy): void {
+    this.assertMayDelete();
     this.write(textDeleteRangeChanges(this.content, from, to) as unknown as JsonValue[], privacy);
   }
 }

@@ -40,6 +40,15 @@ function unwrap<T>(result: Result<T, string>): T {
  * and creating values it owns. Every change is a trusting transaction in our session, built by
  * the pure builders of permissions/ so the bytes match cojson's.
  */
+/** Options of lists and texts at creation (cojson's `createList(…, { restrictDeletion })`). */
+export interface ListOptions {
+  /**
+   * Only managers and admins may delete: a transaction with a `del` by anyone else is ignored
+   * as a whole when reading (writers can still append), as cojson does.
+   */
+  readonly restrictDeletion?: boolean;
+}
+
 export class GroupView extends CoValueHandle {
   readonly #entry: CoValueEntry;
 
@@ -148,10 +157,10 @@ export class GroupView extends CoValueHandle {
     this.node.appendTransactionsAs(this.#entry, sessionId, invite.agentSecret as AgentSecret, txs);
   }
 
-  #createOwned(type: CoValueType, meta: JsonObject | null): CoValueEntry {
+  #createOwned(type: CoValueType, meta: JsonObject | null, options?: ListOptions): CoValueEntry {
     const header: CoValueHeader = {
       type,
-      ruleset: { type: "ownedByGroup", group: this.id },
+      ruleset: options?.restrictDeletion === true ? { type: "ownedByGroup", group: this.id, restrictDeletion: true } : { type: "ownedByGroup", group: this.id },
       meta,
       createdAt: isoTimestamp(this.node.clock.now()),
       uniqueness: this.node.crypto.newUniqueness(),
@@ -165,8 +174,8 @@ export class GroupView extends CoValueHandle {
     return map;
   }
 
-  createList(): CoListView {
-    return new CoListView(this.node, this.#createOwned("colist", null));
+  createList(options?: ListOptions): CoListView {
+    return new CoListView(this.node, this.#createOwned("colist", null, options));
   }
 
   createStream(): CoStreamView {
@@ -177,8 +186,8 @@ export class GroupView extends CoValueHandle {
     return new BinaryStreamView(this.node, this.#createOwned("costream", { type: "binary" }));
   }
 
-  createPlainText(text?: string): CoPlainTextView {
-    const view = new CoPlainTextView(this.node, this.#createOwned("coplaintext", null));
+  createPlainText(text?: string, options?: ListOptions): CoPlainTextView {
+    const view = new CoPlainTextView(this.node, this.#createOwned("coplaintext", null, options));
     if (text !== undefined && text.length > 0) view.insertAfter(0, text);
     return view;
   }

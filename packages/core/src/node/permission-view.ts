@@ -7,7 +7,7 @@ import { type SessionId, type SessionOwner, sessionOwner } from "../ids/session-
 import { decryptChanges, decryptMeta } from "../log/make-transaction.js";
 import type { Transaction } from "../log/transaction.js";
 import { evaluateGroup } from "../permissions/evaluate.js";
-import type { GroupState } from "../permissions/group-state.js";
+import { type GroupState, roleOf } from "../permissions/group-state.js";
 import { currentReadKey, type Identity, type KeyLookup, readKeySecret } from "../permissions/key-access.js";
 import { ownedTransactionChecker } from "../permissions/owned.js";
 import type { CoValueEntry } from "./co-value-entry.js";
@@ -24,6 +24,15 @@ function parseJson(text: string): JsonValue | undefined {
 function parseMeta(text: string | undefined): JsonObject | undefined {
   const meta = text === undefined ? undefined : parseJson(text);
   return meta !== null && typeof meta === "object" && !Array.isArray(meta) ? (meta as JsonObject) : undefined;
+}
+
+function hasDeletion(tx: DecodedTransaction): boolean {
+  return tx.changes.some((change) => change !== null && typeof change === "object" && !Array.isArray(change) && change.op === "del");
+}
+
+function mayDelete(owner: GroupState, tx: DecodedTransaction, lookup: PermissionView): boolean {
+  const role = roleOf(owner, tx.author, lookup, tx.madeAt);
+  return role === "admin" || role === "manager";
 }
 
 interface DecodedCache {
@@ -167,6 +176,12 @@ export class PermissionView implements KeyLookup {
       const owner = this.group(ruleset.group);
       if (owner === undefined) return undefined;
       const check = ownedTransactionChecker(owner, this);
+      const header = (entry.log as NonNullable<CoValueEntry["log"]>).header;
+      if (ruleset.restrictDeletion === true && (header.type === "colist" || header.type === "coplaintext")) {
+        // cojson's RawCoList skips a valid transaction holding a `del` unless its author was
+        // admin or manager of the owner at madeAt.
+        return { keyFor: memoKey(owner), valid: (tx) => check(tx).valid && (!hasDeletion(tx) || mayDelete(owner, tx, this)) };
+      }
       return { keyFor: memoKey(owner), valid: (tx) => check(tx).valid };
     }
     return { keyFor: () => undefined, valid: () => true };
