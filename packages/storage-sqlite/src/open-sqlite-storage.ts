@@ -3,6 +3,7 @@ import { openBetterSqlite3Driver } from "./better-sqlite3-driver.js";
 import { migrateSqliteSchema } from "./migrations.js";
 import type { SqliteDriver } from "./sqlite-driver.js";
 import { SqliteStorage } from "./sqlite-storage.js";
+import { InlineSqliteWriter, WorkerSqliteWriter } from "./sqlite-writer.js";
 
 /** Options of `openSqliteStorage`. */
 export interface SqliteStorageOptions {
@@ -22,6 +23,13 @@ export interface SqliteStorageOptions {
    *   servers behind replicated disks.
    */
   readonly synchronous?: "normal" | "full";
+  /**
+   * Where writes (inserts, commits, their fsync, WAL checkpoints) run. Default "worker" for a
+   * file: a worker thread with its own connection, so the event loop keeps parsing, verifying and
+   * relaying while a commit waits for the disk; reads stay on the caller's thread. "inline" runs
+   * them on the caller's thread; ":memory:" databases always do (a second connection cannot see them).
+   */
+  readonly writer?: "worker" | "inline";
 }
 
 /**
@@ -32,12 +40,16 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
   const synchronous = options.synchronous ?? "full";
   if (typeof options.file !== "string" || options.file === "") throw new TypeError("options.file: expected a file path or \":memory:\"");
   if (synchronous !== "normal" && synchronous !== "full") throw new TypeError(`options.synchronous: expected "normal" or "full", got ${String(synchronous)}`);
+  const writer = options.writer ?? (options.file === ":memory:" ? "inline" : "worker");
+  if (writer !== "worker" && writer !== "inline") throw new TypeError(`options.writer: expected "worker" or "inline", got ${String(writer)}`);
+  if (writer === "worker" && options.file === ":memory:") throw new TypeError('options.writer: a ":memory:" database needs writer "inline"');
   let driver: SqliteDriver | undefined;
   try {
     driver = openBetterSqlite3Driver(options.file);
     configure(driver, options.file, synchronous);
     migrateSqliteSchema(driver);
-    return new SqliteStorage(driver);
+    // The worker opens its own connection only now, on the migrated schema.
+    return new SqliteStorage(driver, writer === "inline" ? new InlineSqliteWriter(driver) : await WorkerSqliteWriter.start(options.file, synchronous));
   } catch (error) {
     driver?.close();
     if (error instanceof StorageError) throw error;

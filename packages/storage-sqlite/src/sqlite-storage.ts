@@ -17,8 +17,10 @@ import {
   type StoredSessionSummary,
   type UnsyncedEntry,
 } from "@cosync/core";
-import { appendInTransaction, readKnownState, SQL } from "./sqlite-append.js";
+import { readKnownState, SQL } from "./sqlite-append.js";
 import type { SqliteDriver } from "./sqlite-driver.js";
+import type { SqliteWriter } from "./sqlite-writer.js";
+import type { WriteOp, WriteResult } from "./sqlite-writes.js";
 
 const READ = {
   header: "SELECT row_id, header FROM covalues WHERE id = ?",
@@ -26,18 +28,6 @@ const READ = {
   checkpoints: "SELECT idx, signature FROM checkpoints WHERE session = ? AND idx >= ? ORDER BY idx",
   transactions: "SELECT tx FROM transactions WHERE session = ? AND idx >= ? AND idx < ? ORDER BY idx",
   unsynced: "SELECT covalue_id, peer_id FROM unsynced_covalues",
-} as const;
-
-const WRITE = {
-  markUnsynced: "INSERT OR IGNORE INTO unsynced_covalues (covalue_id, peer_id) VALUES (?, ?)",
-  clearUnsynced: "DELETE FROM unsynced_covalues WHERE covalue_id = ? AND peer_id = ?",
-  tombstone: "INSERT OR IGNORE INTO deleted_covalues (covalue_id) VALUES (?)",
-  // Delete sessions end in "$" (cojson checks only that character); they survive deletion.
-  eraseTransactions:
-    "DELETE FROM transactions WHERE session IN (SELECT row_id FROM sessions WHERE covalue = ? AND substr(session_id, -1) <> '$')",
-  eraseCheckpoints:
-    "DELETE FROM checkpoints WHERE session IN (SELECT row_id FROM sessions WHERE covalue = ? AND substr(session_id, -1) <> '$')",
-  eraseSessions: "DELETE FROM sessions WHERE covalue = ? AND substr(session_id, -1) <> '$'",
 } as const;
 
 interface SessionRow {
@@ -51,13 +41,12 @@ interface SessionRow {
 /** A StorageAdapter over a SqliteDriver whose schema is migrated (see `openSqliteStorage`). */
 export class SqliteStorage implements StorageAdapter {
   #closed = false;
-  readonly #pending: Array<{
-    readonly chunk: AppendChunk;
-    readonly resolve: (outcome: AppendOutcome) => void;
-    readonly reject: (error: unknown) => void;
-  }> = [];
 
-  constructor(private readonly driver: SqliteDriver) {}
+  /** Reads run on `driver`; every write goes through `writer` (this thread's driver, or a worker). */
+  constructor(
+    private readonly driver: SqliteDriver,
+    private readonly writer: SqliteWriter,
+  ) {}
 
   async knownState(id: CoId): Promise<KnownState | undefined> {
     return this.#io("knownState", id, () => readKnownState(this.driver, id));
@@ -107,85 +96,41 @@ export class SqliteStorage implements StorageAdapter {
   }
 
   /**
-   * Appends are group-committed: every append requested before the next turn of the event loop
-   * shares one SQLite transaction (so one fsync in "full" mode), each inside its own savepoint so
-   * a failing chunk rolls back alone. Every promise resolves only after that commit.
+   * Appends are group-committed by the writer: appends requested together share one SQLite
+   * transaction (so one fsync in "full" mode), each inside its own savepoint so a failing chunk
+   * rolls back alone. Every promise resolves only after that commit.
    */
-  append(chunk: AppendChunk): Promise<AppendOutcome> {
-    if (this.#closed) return Promise.reject(new StorageError("sqlite storage: append after close", { coId: chunk.id }));
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ chunk, resolve, reject });
-      if (this.#pending.length === 1) setImmediate(() => this.#commitPending());
-    });
-  }
-
-  #commitPending(): void {
-    const batch = this.#pending.splice(0);
-    if (batch.length === 0) return;
-    const results: Array<{ outcome?: AppendOutcome; error?: unknown }> = [];
-    try {
-      this.#io("append", batch.length === 1 ? batch[0]?.chunk.id : undefined, () =>
-        this.driver.transaction(() => {
-          for (const { chunk } of batch) results.push(this.#appendInSavepoint(chunk));
-        }),
-      );
-    } catch (error) {
-      for (const { reject } of batch) reject(error);
-      return;
-    }
-    batch.forEach(({ resolve, reject }, index) => {
-      const result = results[index];
-      if (result?.outcome !== undefined) resolve(result.outcome);
-      else reject(result?.error);
-    });
-  }
-
-  #appendInSavepoint(chunk: AppendChunk): { outcome?: AppendOutcome; error?: unknown } {
-    this.driver.run("SAVEPOINT cosync_append");
-    try {
-      const { gap, knownState } = appendInTransaction(this.driver, chunk);
-      this.driver.run("RELEASE cosync_append");
-      return { outcome: gap ? { type: "Gap", knownState } : { type: "Stored", knownState } };
-    } catch (error) {
-      this.driver.run("ROLLBACK TO cosync_append");
-      this.driver.run("RELEASE cosync_append");
-      const message = error instanceof Error ? error.message : String(error);
-      return { error: new StorageError(`sqlite storage: append failed: ${message}`, { cause: error, coId: chunk.id }) };
-    }
+  async append(chunk: AppendChunk): Promise<AppendOutcome> {
+    const result = await this.#write({ type: "append", chunk });
+    if (result.outcome === undefined) throw new StorageError("sqlite storage: append returned no outcome", { coId: chunk.id });
+    return result.outcome;
   }
 
   async markUnsynced(entries: readonly UnsyncedEntry[]): Promise<void> {
-    this.#io("markUnsynced", undefined, () =>
-      this.driver.transaction(() => {
-        for (const entry of entries) this.driver.run(WRITE.markUnsynced, [entry.id, entry.peerId]);
-      }),
-    );
+    await this.#write({ type: "markUnsynced", entries });
   }
 
   async clearUnsynced(entries: readonly UnsyncedEntry[]): Promise<void> {
-    this.#io("clearUnsynced", undefined, () =>
-      this.driver.transaction(() => {
-        for (const entry of entries) this.driver.run(WRITE.clearUnsynced, [entry.id, entry.peerId]);
-      }),
-    );
+    await this.#write({ type: "clearUnsynced", entries });
+  }
+
+  async markDeleted(id: CoId): Promise<void> {
+    await this.#write({ type: "markDeleted", id });
+  }
+
+  async #write(op: WriteOp): Promise<WriteResult & { ok: true }> {
+    if (this.#closed) {
+      const coId = op.type === "append" ? op.chunk.id : op.type === "markDeleted" ? op.id : undefined;
+      throw new StorageError(`sqlite storage: ${op.type} after close`, coId === undefined ? {} : { coId });
+    }
+    const result = await this.writer.write(op);
+    if (!result.ok) throw new StorageError(result.message, result.coId === undefined ? {} : { coId: result.coId });
+    return result;
   }
 
   async listUnsynced(): Promise<UnsyncedEntry[]> {
     return this.#io("listUnsynced", undefined, () =>
       this.driver.all<{ covalue_id: CoId; peer_id: string }>(READ.unsynced).map((row) => ({ id: row.covalue_id, peerId: row.peer_id })),
-    );
-  }
-
-  async markDeleted(id: CoId): Promise<void> {
-    this.#io("markDeleted", id, () =>
-      this.driver.transaction(() => {
-        this.driver.run(WRITE.tombstone, [id]);
-        const coValue = this.driver.get<{ row_id: number }>(SQL.coValueRow, [id]);
-        if (coValue === undefined) return;
-        this.driver.run(WRITE.eraseTransactions, [coValue.row_id]);
-        this.driver.run(WRITE.eraseCheckpoints, [coValue.row_id]);
-        this.driver.run(WRITE.eraseSessions, [coValue.row_id]);
-      }),
     );
   }
 
@@ -195,9 +140,12 @@ export class SqliteStorage implements StorageAdapter {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#commitPending();
     this.#closed = true;
-    this.#io("close", undefined, () => this.driver.close(), true);
+    try {
+      await this.writer.close();
+    } finally {
+      this.#io("close", undefined, () => this.driver.close(), true);
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
