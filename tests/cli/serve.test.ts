@@ -30,6 +30,10 @@ test("cli: invalid flags exit with code 2 and a message naming the flag", async 
     [["serve", "--log-format", "xml"], {}, '--log-format: expected json or pretty, got "xml"'],
     [["serve", "--max-frame-bytes", "lots"], {}, '--max-frame-bytes: expected a size in bytes like 1048576, 512KiB or 8MiB, got "lots"'],
     [["serve", "--db", "x.db", "--in-memory"], {}, "--db and --in-memory: choose one"],
+    [["serve", "--db", ""], {}, "--db: expected a SQLite file path or a postgres:// URL, got an empty string"],
+    [["serve", "--max-connections=-3"], {}, '--max-connections: expected an integer from 1 to 9007199254740991, got "-3"'],
+    [["serve", "--quota-bytes", "Infinity"], {}, '--quota-bytes: expected a size in bytes like 1048576, 512KiB or 8MiB or "unlimited", got "Infinity"'],
+    [["serve"], { COSYNC_BANS: "co_zA" }, "COSYNC_BANS: unknown environment variable (it is COSYNC_BAN now)"],
     [["serve", "--bogus"], {}, "Unknown option '--bogus'"],
     [["frobnicate"], {}, 'unknown command "frobnicate"'],
   ];

@@ -10,29 +10,33 @@ export class UsageError extends Error {
 export const usage = `Usage: cosync serve [options]
 
 Runs the sync server. Every option can also be set with the environment variable in brackets;
-command-line flags win.
+a command-line flag wins over its variable, and an empty variable counts as unset.
 
   --host <address>                 interface to listen on [COSYNC_HOST] (default ${serverDefaults.host})
   --port <port>                    TCP port, 0 for any free one [COSYNC_PORT] (default ${serverDefaults.port})
   --db <file|postgres://…>         SQLite file (directory created if missing) or PostgreSQL URL [COSYNC_DB]
                                    (default ${defaultDbFile})
-  --in-memory                      keep data in memory only [COSYNC_IN_MEMORY=1]
+  --in-memory                      keep data in memory only [COSYNC_IN_MEMORY=1]; --db and --in-memory
+                                   exclude each other (a flag wins over the other's variable)
   --log-format <json|pretty>       log lines as JSON or readable text [COSYNC_LOG_FORMAT] (default json)
   --log-level <level>              ${logLevels.join("|")} [COSYNC_LOG_LEVEL] (default info)
   --max-connections <n>            open connections at most [COSYNC_MAX_CONNECTIONS] (default ${serverDefaults.maxConnections})
   --max-frame-bytes <size>         largest WebSocket frame [COSYNC_MAX_FRAME_BYTES] (default 8MiB)
-  --max-message-bytes <size>       largest sync message [COSYNC_MAX_MESSAGE_BYTES] (default 4MiB)
+  --max-message-bytes <size>       largest sync message, at most the frame size [COSYNC_MAX_MESSAGE_BYTES] (default 4MiB)
   --conn-messages-per-second <n>   per-connection message rate [COSYNC_CONN_MESSAGES_PER_SECOND]
   --conn-bytes-per-second <size>   per-connection byte rate [COSYNC_CONN_BYTES_PER_SECOND]
   --account-messages-per-second <n>  per-account message rate, over all its connections [COSYNC_ACCOUNT_MESSAGES_PER_SECOND]
   --account-bytes-per-second <size>  per-account byte rate [COSYNC_ACCOUNT_BYTES_PER_SECOND]
   --burst-seconds <s>              rates allow bursts of this many seconds' worth [COSYNC_BURST_SECONDS] (default 2)
-  --quota-bytes <size>             stored transaction bytes per account [COSYNC_QUOTA_BYTES]
-  --ban <id>                       ban an account or agent id; repeatable [COSYNC_BANS, comma-separated]
+  --quota-bytes <size>             stored transaction bytes per account, counted since the server started [COSYNC_QUOTA_BYTES]
+  --ban <id>                       refuse content written by this account (co_z…) or agent (sealer_z…/signer_z…),
+                                   close its connections with 4403 and refuse its logins; banning an account
+                                   also bans its agent. Repeatable [COSYNC_BAN, comma-separated]
   -h, --help                       show this help
 
 Sizes take an optional unit: 512KiB, 8MiB, 1GiB, 100kB, 5MB.
-Unlimited when a rate or quota is not set.`;
+Rates and the quota are unlimited when not set; "unlimited" sets that explicitly (to override a variable).
+Invalid values are refused with exit code 2.`;
 
 const options = {
   host: { type: "string" },
@@ -54,7 +58,17 @@ const options = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>["values"];
+type OptionName = keyof typeof options;
+
+/** The environment variable of a flag: `--max-frame-bytes` → `COSYNC_MAX_FRAME_BYTES`. */
+export function variableOf(name: OptionName): string {
+  return `COSYNC_${name.toUpperCase().replaceAll("-", "_")}`;
+}
+
+const knownVariables = new Set((Object.keys(options) as OptionName[]).filter((name) => name !== "help").map(variableOf));
+
+type Parsed = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true; tokens: true }>>;
+type Values = Parsed["values"];
 
 /** A setting's text and where it came from (`--port` or `COSYNC_PORT`), for error messages. */
 interface Setting {
@@ -62,13 +76,16 @@ interface Setting {
   readonly source: string;
 }
 
-/** The value of a string flag, else of its environment variable. */
-function setting(values: Values, env: NodeJS.ProcessEnv, name: keyof typeof options): Setting | undefined {
+/** The value of a string flag, else of its environment variable (empty = unset). */
+function setting(values: Values, env: NodeJS.ProcessEnv, name: OptionName): Setting | undefined {
   const value = values[name];
-  if (typeof value === "string") return { text: value, source: `--${name}` };
-  const variable = `COSYNC_${name.toUpperCase().replaceAll("-", "_")}`;
+  if (typeof value === "string") {
+    if (value.trim() === "") throw new UsageError(`--${name}: expected a value, got an empty string`);
+    return { text: value, source: `--${name}` };
+  }
+  const variable = variableOf(name);
   const fromEnv = env[variable];
-  return fromEnv === undefined || fromEnv === "" ? undefined : { text: fromEnv, source: variable };
+  return fromEnv === undefined || fromEnv.trim() === "" ? undefined : { text: fromEnv, source: variable };
 }
 
 function parseCount(value: Setting | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
@@ -80,55 +97,117 @@ function parseCount(value: Setting | undefined, min: number, max = Number.MAX_SA
   return number;
 }
 
-function parsePositive(value: Setting | undefined): number | undefined {
+/** "unlimited" (explicit) is null; unset is undefined. */
+function isUnlimited(value: Setting | undefined): boolean {
+  return value?.text.trim().toLowerCase() === "unlimited";
+}
+
+function parsePositive(value: Setting | undefined, unlimited = false): number | null | undefined {
   if (value === undefined) return undefined;
+  if (unlimited && isUnlimited(value)) return null;
   const number = /^\d+(\.\d+)?$/.test(value.text.trim()) ? Number(value.text) : Number.NaN;
-  if (!(number > 0) || !Number.isFinite(number)) throw new UsageError(`${value.source}: expected a positive number, got "${value.text}"`);
+  if (!(number > 0) || !Number.isFinite(number)) {
+    throw new UsageError(`${value.source}: expected a positive number${unlimited ? ' or "unlimited"' : ""}, got "${value.text}"`);
+  }
   return number;
 }
 
 const units: Record<string, number> = { "": 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
 
-function parseSize(value: Setting | undefined): number | undefined {
+function parseSize(value: Setting | undefined, unlimited = false): number | null | undefined {
   if (value === undefined) return undefined;
+  if (unlimited && isUnlimited(value)) return null;
   const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.text.trim());
   const factor = match === null ? undefined : units[(match[2] ?? "").toLowerCase()];
-  const number = match === null || factor === undefined ? Number.NaN : Math.floor(Number(match[1]) * factor);
-  if (!(number >= 1) || !Number.isSafeInteger(number)) {
-    throw new UsageError(`${value.source}: expected a size in bytes like 1048576, 512KiB or 8MiB, got "${value.text}"`);
+  const or = unlimited ? ' or "unlimited"' : "";
+  if (match === null || factor === undefined) {
+    throw new UsageError(`${value.source}: expected a size in bytes like 1048576, 512KiB or 8MiB${or}, got "${value.text}"`);
   }
+  const number = Math.floor(Number(match[1]) * factor);
+  if (number < 1) throw new UsageError(`${value.source}: expected at least 1 byte${or}, got "${value.text}"`);
+  if (!Number.isSafeInteger(number)) throw new UsageError(`${value.source}: expected at most ${Number.MAX_SAFE_INTEGER} bytes, got "${value.text}"`);
   return number;
 }
 
-function parseBoolean(text: string | undefined, name: string): boolean | undefined {
-  if (text === undefined || text === "") return undefined;
-  if (/^(1|true|yes|on)$/i.test(text)) return true;
-  if (/^(0|false|no|off)$/i.test(text)) return false;
-  throw new UsageError(`${name}: expected 1/true or 0/false, got "${text}"`);
+function parseBoolean(value: Setting | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (/^(1|true|yes|on)$/i.test(value.text.trim())) return true;
+  if (/^(0|false|no|off)$/i.test(value.text.trim())) return false;
+  throw new UsageError(`${value.source}: expected 1/true or 0/false, got "${value.text}"`);
 }
 
-/** Turns argv and the environment into server options; throws UsageError naming the bad flag. */
+// cojson ids: an account is a CoValue id; an agent is its sealer and signer keys' ids.
+const accountIdPattern = /^co_z[1-9A-HJ-NP-Za-km-z]+$/;
+const agentIdPattern = /^sealer_z[1-9A-HJ-NP-Za-km-z]+\/signer_z[1-9A-HJ-NP-Za-km-z]+$/;
+
+/** `--ban` flags replace COSYNC_BAN (a comma-separated list), like every other flag and variable. */
+function parseBans(values: Values, env: NodeJS.ProcessEnv): string[] {
+  const flags = values.ban;
+  const fromEnv = env.COSYNC_BAN;
+  const items: Setting[] =
+    flags !== undefined
+      ? flags.map((text) => ({ text, source: "--ban" }))
+      : fromEnv === undefined || fromEnv.trim() === ""
+        ? []
+        : fromEnv.split(",").map((text) => ({ text, source: "COSYNC_BAN" }));
+  return items.map(({ text, source }) => {
+    const id = text.trim();
+    if (!accountIdPattern.test(id) && !agentIdPattern.test(id)) {
+      throw new UsageError(`${source}: expected an account id (co_z…) or an agent id (sealer_z…/signer_z…), got "${text}"`);
+    }
+    return id;
+  });
+}
+
+/** Unknown COSYNC_* variables are refused: a misspelt limit must not be silently ignored. */
+function checkVariables(env: NodeJS.ProcessEnv): void {
+  for (const variable of Object.keys(env)) {
+    if (!variable.startsWith("COSYNC_") || knownVariables.has(variable)) continue;
+    const hint = variable === "COSYNC_BANS" ? " (it is COSYNC_BAN now)" : "";
+    throw new UsageError(`${variable}: unknown environment variable${hint}; "cosync serve --help" lists them`);
+  }
+}
+
+/** Where data is kept: a flag wins over the other setting's variable; two at the same level conflict. */
+function storageOf(values: Values, env: NodeJS.ProcessEnv): { inMemory: true } | { db: string } | Record<string, never> {
+  const dbFlag = values.db;
+  if (typeof dbFlag === "string" && dbFlag.trim() === "") throw new UsageError("--db: expected a SQLite file path or a postgres:// URL, got an empty string");
+  if (values["in-memory"] === true && dbFlag !== undefined) throw new UsageError("--db and --in-memory: choose one");
+  if (values["in-memory"] === true) return { inMemory: true };
+  if (dbFlag !== undefined) return { db: dbFlag };
+  const inMemory = parseBoolean(setting(values, env, "in-memory"));
+  const db = setting(values, env, "db");
+  if (inMemory === true && db !== undefined) throw new UsageError("COSYNC_DB and COSYNC_IN_MEMORY: choose one");
+  if (inMemory === true) return { inMemory: true };
+  return db === undefined ? {} : { db: db.text };
+}
+
+/** Turns argv and the environment into server options; throws UsageError naming the bad flag or variable. */
 export function serverOptionsFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv): SyncServerOptions | "help" {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>;
+  let parsed: Parsed;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true, tokens: true });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
-  const { values, positionals } = parsed;
+  const { values, positionals, tokens } = parsed;
   if (values.help === true) return "help";
   const [command, ...rest] = positionals;
   if (command !== "serve") throw new UsageError(command === undefined ? "missing command: cosync serve" : `unknown command "${command}"`);
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  // parseArgs keeps the last of a repeated flag: refuse instead of guessing which one was meant.
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== "option" || token.name === "ban") continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name}: given more than once`);
+    seen.add(token.name);
+  }
+  checkVariables(env);
 
-  const get = (name: keyof typeof options) => setting(values, env, name);
-  const hostSetting = get("host");
-  if (hostSetting !== undefined && hostSetting.text.trim() === "") throw new UsageError(`${hostSetting.source}: expected an address`);
-  const host = hostSetting?.text;
+  const get = (name: OptionName) => setting(values, env, name);
+  const host = get("host")?.text;
   const port = parseCount(get("port"), 0, 65_535);
-  const inMemory = values["in-memory"] === true || parseBoolean(env.COSYNC_IN_MEMORY, "COSYNC_IN_MEMORY") === true;
-  const db = get("db")?.text;
-  if (inMemory && typeof values.db === "string") throw new UsageError("--db and --in-memory: choose one");
+  const storage = storageOf(values, env);
   const logFormatSetting = get("log-format");
   const logFormat = logFormatSetting?.text ?? "json";
   if (logFormat !== "json" && logFormat !== "pretty") throw new UsageError(`${logFormatSetting?.source}: expected json or pretty, got "${logFormat}"`);
@@ -139,39 +218,34 @@ export function serverOptionsFromArgs(argv: readonly string[], env: NodeJS.Proce
   }
 
   const burstSeconds = parsePositive(get("burst-seconds")) ?? 2;
-  const rate = (perSecond: number | undefined) => (perSecond === undefined ? undefined : { perSecond, burst: perSecond * burstSeconds });
-  const rates = (messages: number | undefined, bytes: number | undefined) =>
-    messages === undefined && bytes === undefined
+  const rate = (perSecond: number | null | undefined) => (perSecond == null ? undefined : { perSecond, burst: perSecond * burstSeconds });
+  const rates = (messages: number | null | undefined, bytes: number | null | undefined) =>
+    messages == null && bytes == null
       ? undefined
-      : { ...(messages === undefined ? {} : { messages: rate(messages) }), ...(bytes === undefined ? {} : { bytes: rate(bytes) }) };
-  const bans = [...(values.ban ?? []), ...(env.COSYNC_BANS ?? "").split(",")].map((id) => id.trim()).filter((id) => id !== "");
-  for (const id of bans) if (!/^(co_z|sealer_z)/.test(id)) throw new UsageError(`--ban: expected an account id (co_z…) or agent id (sealer_z…/signer_z…), got "${id}"`);
+      : { ...(messages == null ? {} : { messages: rate(messages) }), ...(bytes == null ? {} : { bytes: rate(bytes) }) };
+  const bans = parseBans(values, env);
 
   const limits: Record<string, unknown> = {
     maxConnections: parseCount(get("max-connections"), 1),
     maxFrameBytes: parseSize(get("max-frame-bytes")),
     maxMessageBytes: parseSize(get("max-message-bytes")),
-    connection: rates(parsePositive(get("conn-messages-per-second")), parseSize(get("conn-bytes-per-second"))),
-    account: rates(
-      parsePositive(get("account-messages-per-second")),
-      parseSize(get("account-bytes-per-second")),
-    ),
-    storageQuotaBytes: parseSize(get("quota-bytes")),
+    connection: rates(parsePositive(get("conn-messages-per-second"), true), parseSize(get("conn-bytes-per-second"), true)),
+    account: rates(parsePositive(get("account-messages-per-second"), true), parseSize(get("account-bytes-per-second"), true)),
+    storageQuotaBytes: parseSize(get("quota-bytes"), true) ?? undefined,
     bans: bans.length > 0 ? bans : undefined,
   };
   for (const key of Object.keys(limits)) if (limits[key] === undefined) delete limits[key];
-  const frame = limits.maxFrameBytes as number | undefined;
+  const frame = (limits.maxFrameBytes as number | undefined) ?? serverDefaults.maxFrameBytes;
   const message = limits.maxMessageBytes as number | undefined;
-  if (frame !== undefined && message !== undefined && message > frame) {
-    throw new UsageError(`--max-message-bytes (${message}) cannot exceed --max-frame-bytes (${frame})`);
+  if (message !== undefined && message > frame) {
+    throw new UsageError(`${get("max-message-bytes")?.source} (${message}) cannot exceed the frame size (${frame}, --max-frame-bytes)`);
   }
 
   return {
     ...(host === undefined ? {} : { host }),
     ...(port === undefined ? {} : { port }),
-    ...(inMemory ? { inMemory: true } : db === undefined ? {} : { db }),
+    ...storage,
     log: { format: logFormat as LogFormat, level: logLevel as never },
     limits: limits as ServerLimits,
   };
 }
-
