@@ -139,3 +139,41 @@ test("restrictDeletion lists: a writer's deletes are ignored and a manager's cou
   if (loaded === "unavailable") throw new Error("cojson could not load the cosync list");
   expect((loaded as unknown as { asArray(): unknown[] }).asArray()).toEqual(["y"]);
 });
+
+test("first-writer-wins init transactions (meta fww) written by cojson: cosync keeps the same winner, also when it arrives late", async () => {
+  const server = await cosyncServer();
+  const alice = await cojsonAccount(server, "alice");
+  const bob = await cojsonAccount(server, "bob");
+  const carol = await cosyncAccount(server, "carol");
+  const group = alice.node.createGroup();
+  group.addMember("everyone", "writer");
+  const map = group.createMap();
+  await map.core.waitForSync();
+  const bobsMap = (await bob.node.load(map.id)) as RawCoMap;
+  const earlier = Date.now();
+  // The later init arrives first: cosync shows it, then the earlier one wins and replaces it.
+  bobsMap.core.makeTransaction([{ op: "set", key: "version", value: "second" }], "trusting", { fww: "init" }, earlier + 100);
+  await bobsMap.core.waitForSync();
+  expect((await carol.load(map.id as never)).status).toBe("loaded");
+  const carolsMap = carol.getMap(map.id as never);
+  await vi.waitFor(() => expect(carolsMap?.get("version")).toBe("second"));
+  map.core.makeTransaction([{ op: "set", key: "version", value: "first" }], "trusting", { fww: "init" }, earlier);
+  await map.core.waitForSync();
+  await vi.waitFor(() => expect(carolsMap?.get("version")).toBe("first"));
+  await vi.waitFor(() => expect(bobsMap.get("version")).toBe("first"));
+
+  // cojson's own scenario: items appended after a losing init transaction are preserved.
+  const list = group.createList(["alice-init"], undefined, "trusting", undefined, { fww: "init" });
+  await list.core.waitForSync();
+  const bobsList = (await bob.node.load(list.id)) as unknown as {
+    appendItems(items: unknown[], after: undefined, privacy: "trusting", meta?: object): void;
+    asArray(): unknown[];
+    core: { waitForSync(): Promise<void> };
+  };
+  bobsList.appendItems(["bob-init"], undefined, "trusting", { fww: "init" });
+  bobsList.appendItems(["bob-update"], undefined, "trusting");
+  await bobsList.core.waitForSync();
+  expect(bobsList.asArray()).toEqual(["alice-init", "bob-update"]);
+  expect((await carol.load(list.id as never)).status).toBe("loaded");
+  await vi.waitFor(() => expect(carol.getList(list.id as never)?.asArray()).toEqual(["alice-init", "bob-update"]));
+});

@@ -185,3 +185,20 @@ test("co-list: builders reject bad indexes and values, naming the argument", () 
   expect(() => listInsertChange(list, 0, Number.NaN)).toThrow(/^value: expected a finite number/);
   expect(() => listAppendChanges(list, ["ok", (() => 0) as unknown as JsonValue])).toThrow(/^values\[1\]: function/);
 });
+
+test("co-list: a first-writer-wins loser's items are hidden anchors; what hangs on them shows and its deletes count", () => {
+  const loser = { ...tx(sessionB, 0, 105, [app("bob-init", op(sessionA, 0)), del(op(sessionA, 1))]), anchorOnly: true as const };
+  const txs = [
+    tx(sessionA, 0, 100, [app("alice-init", "start")]),
+    tx(sessionA, 1, 101, [app("alice-2", op(sessionA, 0))]),
+    loser,
+    tx(sessionB, 1, 106, [app("bob-update", op(sessionB, 0))]),
+  ];
+  expect(materializeCoList(txs).asArray()).toEqual(["alice-init", "bob-update"]);
+  // The same, applied one by one with a read after each (the layout kept in place).
+  const live = new CoListContent();
+  for (const one of txs) {
+    live.apply([one]);
+    expect(live.asArray()).toEqual(materializeCoList(txs.slice(0, txs.indexOf(one) + 1)).asArray());
+  }
+});

@@ -39,6 +39,8 @@ interface Insertion extends CoListEntry {
   successors: Insertion[] | undefined;
   /** Its item in the current layout while visible, else undefined. */
   shown: CoListEntry | undefined;
+  /** From a first-writer-wins loser: never shown, but still an anchor for others. */
+  readonly hidden: boolean;
 }
 
 interface Waiter {
@@ -118,6 +120,8 @@ function insertSorted(list: Insertion[], item: Insertion): void {
  *   insertions, latest op first. So the newest insert after X sits right after X.
  * - Top level: `app after "start"` items in op order, then `pre before "end"` items in op order.
  * - A `del` hides its insertion whenever it arrives, even before the insertion.
+ * - Insertions of a first-writer-wins loser (`anchorOnly`) are never shown but still anchor
+ *   others; its deletions count.
  *
  * `apply` takes transactions in any order, any number of times; the result always equals a
  * from-scratch materialisation. Malformed changes are skipped (they still use up a change index).
@@ -145,7 +149,7 @@ export class CoListContent {
    * update the current layout in place; anything else lays the list out again on next read.
    */
   apply(txs: Iterable<DecodedTransaction>): number {
-    const fresh = takeNewSorted(this.#seen, txs);
+    const fresh = takeNewSorted(this.#seen, txs, true);
     for (const tx of fresh) {
       this.#transactions.push(tx);
       const { sessionID, txIndex } = tx.txId;
@@ -166,6 +170,7 @@ export class CoListContent {
             predecessors: undefined,
             successors: undefined,
             shown: undefined,
+            hidden: tx.anchorOnly === true,
           };
           this.#addInsertion(insertion, change.op, change.target);
           this.#showInserted(insertion, change.op, change.target);
@@ -263,7 +268,10 @@ export class CoListContent {
    */
   #showInserted(insertion: Insertion, op: "app" | "pre", target: OpTarget | "start" | "end"): void {
     if (this.#entries === undefined) return;
-    const plain = insertion.predecessors === undefined && insertion.successors === undefined && !this.#isDeleted(insertion);
+    // A hidden anchor nothing hangs on yet shows nothing.
+    if (insertion.hidden && insertion.predecessors === undefined && insertion.successors === undefined) return;
+    const plain =
+      insertion.predecessors === undefined && insertion.successors === undefined && !this.#isDeleted(insertion) && !insertion.hidden;
     if (plain && op === "app" && target === "start") {
       if (this.#beforeEnd.length === 0 && this.#afterStart[this.#afterStart.length - 1] === insertion) {
         const entries = this.#editableEntries() as CoListEntry[];
@@ -356,7 +364,7 @@ export class CoListContent {
     while (stack.length > 0) {
       const insertion = stack.pop() as Insertion;
       if (emitNow.pop() === true) {
-        insertion.shown = this.#isDeleted(insertion) ? undefined : entryOf(insertion);
+        insertion.shown = this.#isDeleted(insertion) || insertion.hidden ? undefined : entryOf(insertion);
         if (insertion.shown !== undefined) out.push(insertion.shown);
         continue;
       }

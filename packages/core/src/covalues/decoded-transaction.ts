@@ -19,4 +19,10 @@ export interface DecodedTransaction {
   readonly changes: readonly JsonValue[];
   readonly meta?: JsonObject;
   readonly privacy: "trusting" | "private";
+  /**
+   * Lost a first-writer-wins race (`meta.fww`, e.g. two clients writing a unique value's init):
+   * invalid, so it changes nothing, but a CoList still keeps its insertions as hidden anchors
+   * (items appended after them stay visible) and applies its deletions, as cojson does.
+   */
+  readonly anchorOnly?: true;
 }

@@ -79,10 +79,13 @@ export class SeenTransactions {
   }
 }
 
-/** The transactions of `txs` not seen before (recording them), sorted by `compareTxOrder`. */
-export function takeNewSorted(seen: SeenTransactions, txs: Iterable<DecodedTransaction>): DecodedTransaction[] {
+/**
+ * The transactions of `txs` not seen before (recording them), sorted by `compareTxOrder`.
+ * First-writer-wins losers (`anchorOnly`) are left out unless the caller keeps anchors.
+ */
+export function takeNewSorted(seen: SeenTransactions, txs: Iterable<DecodedTransaction>, keepAnchors = false): DecodedTransaction[] {
   const fresh: DecodedTransaction[] = [];
-  for (const tx of txs) if (seen.add(tx.txId)) fresh.push(tx);
+  for (const tx of txs) if ((keepAnchors || tx.anchorOnly !== true) && seen.add(tx.txId)) fresh.push(tx);
   fresh.sort(compareTxOrder);
   return fresh;
 }

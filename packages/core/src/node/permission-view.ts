@@ -9,6 +9,7 @@ import type { Transaction } from "../log/transaction.js";
 import { evaluateGroup } from "../permissions/evaluate.js";
 import { type GroupState, roleOf } from "../permissions/group-state.js";
 import { currentReadKey, type Identity, type KeyLookup, readKeySecret } from "../permissions/key-access.js";
+import { FirstWriterWins } from "../permissions/first-writer-wins.js";
 import { ownedTransactionChecker } from "../permissions/owned.js";
 import type { CoValueEntry } from "./co-value-entry.js";
 import type { LocalNode } from "./local-node.js";
@@ -38,7 +39,8 @@ function mayDelete(owner: GroupState, tx: DecodedTransaction, lookup: Permission
 interface DecodedCache {
   version: number;
   readonly groupsVersion: number;
-  readonly list: DecodedTransaction[];
+  list: DecodedTransaction[];
+  readonly firstWriters: FirstWriterWins;
   /** Per session, how many transactions were already decoded into `list`. */
   readonly decodedCounts: Map<SessionId, number>;
   readonly keys: Map<KeyId, KeySecret | undefined>;
@@ -125,11 +127,12 @@ export class PermissionView implements KeyLookup {
     let cached = this.#decoded.get(entry.id);
     if (cached === undefined || cached.groupsVersion !== groupsVersion || log.header.ruleset.type === "group") {
       if (cached?.version === entry.version && cached.groupsVersion === groupsVersion) return cached.list;
-      cached = { version: -1, groupsVersion, list: [], decodedCounts: new Map(), keys: new Map() };
+      cached = { version: -1, groupsVersion, list: [], firstWriters: new FirstWriterWins(), decodedCounts: new Map(), keys: new Map() };
       this.#decoded.set(entry.id, cached);
     }
     if (cached.version === entry.version) return cached.list;
     const accept = this.#acceptor(entry, cached.keys);
+    const demoted = new Set<DecodedTransaction>();
     if (accept !== undefined) {
       for (const [sessionId, session] of log.sessions) {
         const from = cached.decodedCounts.get(sessionId) ?? 0;
@@ -137,11 +140,17 @@ export class PermissionView implements KeyLookup {
         for (let txIndex = from; txIndex < session.transactions.length; txIndex++) {
           const tx = session.transactions[txIndex] as Transaction;
           const decoded = this.#decodeOne(entry.id, sessionId, author, txIndex, tx, accept.keyFor);
-          if (decoded !== undefined && accept.valid(decoded)) cached.list.push(decoded);
+          if (decoded !== undefined && accept.valid(decoded)) {
+            const outcome = cached.firstWriters.admit(decoded);
+            if (outcome.demoted !== undefined) demoted.add(outcome.demoted);
+            cached.list.push(outcome.tx);
+          }
         }
         cached.decodedCounts.set(sessionId, session.transactions.length);
       }
     }
+    // A late first writer beat an earlier one: a new array, so content is rebuilt without it.
+    if (demoted.size > 0) cached.list = cached.list.map((tx) => (demoted.has(tx) ? { ...tx, anchorOnly: true } : tx));
     cached.version = entry.version;
     return cached.list;
   }
