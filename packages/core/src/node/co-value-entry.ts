@@ -2,6 +2,7 @@ import type { CoId } from "../ids/co-id.js";
 import type { VerifiedLog } from "../log/verified-log.js";
 import type { ContentMessage } from "../protocol/messages.js";
 import type { KnownSessions, KnownState } from "../sync/known-state.js";
+import type { PeerState } from "../sync/peer-state.js";
 import { emptyKnownState } from "../sync/known-state.js";
 
 /**
@@ -14,7 +15,8 @@ export type EntryState = "unknown" | "loading" | "available" | "unavailable" | "
 
 /** Content parked until the accounts that signed it are known (spec §5 "missing dependencies"). */
 export interface ParkedContent {
-  readonly peerId: string;
+  /** The connection it came from (not its id: a new connection may reuse the id). */
+  readonly peer: PeerState;
   readonly message: ContentMessage;
 }
 

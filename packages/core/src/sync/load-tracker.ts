@@ -16,7 +16,8 @@ export const defaultLoadLimits: LoadLimits = { loadRetryDelayMs: 3_000, loadRetr
 
 interface PendingLoad {
   readonly waiters: Array<() => void>;
-  readonly notFoundFrom: Set<string>;
+  /** Connections that answered "not there" or closed; by connection, since a new one may reuse an id. */
+  readonly notFoundFrom: Set<PeerState>;
   attempts: number;
   cancelTimer: Cancel | undefined;
 }
@@ -69,20 +70,29 @@ export class LoadTracker {
   answered(peer: PeerState, message: KnownMessage): void {
     const pending = this.#pending.get(message.id);
     if (pending === undefined || message.header) return;
-    pending.notFoundFrom.add(peer.id);
+    pending.notFoundFrom.add(peer);
     this.#checkAllNotFound(message.id, pending);
+  }
+
+  /** A server peer connected: ask it for what is still being loaded, so it can answer too. */
+  peerAdded(peer: PeerState): void {
+    if (!peer.isServer) return;
+    for (const id of this.#pending.keys()) {
+      const entry = this.#sync.node.peekEntry(id);
+      if (entry !== undefined) peer.send({ action: "load", ...entry.knownState() });
+    }
   }
 
   /** A server peer went away: it will not answer. */
   peerClosed(peer: PeerState): void {
     for (const [id, pending] of this.#pending) {
-      pending.notFoundFrom.add(peer.id);
+      pending.notFoundFrom.add(peer);
       this.#checkAllNotFound(id, pending);
     }
   }
 
   #checkAllNotFound(id: CoId, pending: PendingLoad): void {
-    const open = this.#servers().filter((server) => !pending.notFoundFrom.has(server.id));
+    const open = this.#servers().filter((server) => !pending.notFoundFrom.has(server));
     if (open.length > 0) return;
     const entry = this.#sync.node.peekEntry(id);
     if (entry !== undefined && pending.attempts <= this.#limits.loadRetries && this.#servers().length > 0) {

@@ -84,6 +84,7 @@ export class SyncManager {
     });
     void channel.closed.then(() => this.#peerClosed(state));
     if (state.isServer) void this.#greetServer(state);
+    this.loads.peerAdded(state);
     return state;
   }
 
@@ -98,6 +99,24 @@ export class SyncManager {
     if (this.peers.get(state.id) === state) this.peers.delete(state.id);
     if (state.channel.persistent) this.#persistentStates.set(state.id, state.confirmed);
     this.loads.peerClosed(state);
+    this.#dropParkedFrom(state);
+  }
+
+  // Content parked by a closed connection can no longer be acknowledged or refused to its sender
+  // (who resends it on reconnecting): drop it now rather than holding it until the park timeout.
+  #dropParkedFrom(state: PeerState): void {
+    for (const [entry, cancel] of [...this.#parkTimers]) {
+      const kept = entry.parked.filter((parked) => parked.peer !== state);
+      if (kept.length === entry.parked.length) continue;
+      entry.parked.splice(0, entry.parked.length, ...kept);
+      if (kept.length > 0) continue;
+      cancel();
+      this.#parkTimers.delete(entry);
+      for (const [account, waiting] of this.#parkedWaitingOn) {
+        waiting.delete(entry);
+        if (waiting.size === 0) this.#parkedWaitingOn.delete(account);
+      }
+    }
   }
 
   async #receive(peer: PeerState, raw: unknown): Promise<void> {
@@ -191,7 +210,7 @@ export class SyncManager {
       this.refuse(peer, { code: "RateLimited", id: entry.id, message: `more than ${this.#maxParkedPerValue} messages are waiting for this value's signers` });
       return false;
     }
-    entry.parked.push({ peerId: peer.id, message });
+    entry.parked.push({ peer, message });
     return true;
   }
 
@@ -228,9 +247,8 @@ export class SyncManager {
       waiting.delete(entry);
       if (waiting.size === 0) this.#parkedWaitingOn.delete(account);
     }
-    for (const { peerId } of expired) {
-      const peer = this.peers.get(peerId);
-      if (peer === undefined) continue;
+    for (const { peer } of expired) {
+      if (peer.closed) continue;
       const message = `signer accounts ${accounts.join(", ")} did not arrive within ${this.#parkTimeoutMs} ms; content not applied`;
       this.refuse(peer, { code: "UnknownSigner", id: entry.id, message });
     }
@@ -240,11 +258,10 @@ export class SyncManager {
     this.#parkTimers.get(entry)?.();
     this.#parkTimers.delete(entry);
     const parked = entry.parked.splice(0);
-    for (const { peerId, message } of parked) {
-      const peer = this.peers.get(peerId);
-      if (peer === undefined) continue;
+    for (const { peer, message } of parked) {
+      if (peer.closed) continue;
       if (entry.parked.length > 0) {
-        entry.parked.push({ peerId, message });
+        entry.parked.push({ peer, message });
         continue;
       }
       await handleContent(this, peer, message);
