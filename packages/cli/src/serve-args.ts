@@ -30,8 +30,8 @@ a command-line flag wins over its variable, and an empty variable counts as unse
   --burst-seconds <s>              rates allow bursts of this many seconds' worth [COSYNC_BURST_SECONDS] (default 2)
   --quota-bytes <size>             stored transaction bytes per account, counted since the server started [COSYNC_QUOTA_BYTES]
   --ban <id>                       refuse content written by this account (co_z…) or agent (sealer_z…/signer_z…),
-                                   close its connections with 4403 and refuse its logins; banning an account
-                                   also bans its agent. Repeatable [COSYNC_BAN, comma-separated]
+                                   close a connection that sends it with 4403, refuse logins as it; banning an
+                                   account also bans its agent. Repeatable [COSYNC_BAN, comma-separated]
   -h, --help                       show this help
 
 Sizes take an optional unit: 512KiB, 8MiB, 1GiB, 100kB, 5MB.
