@@ -125,6 +125,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
       try {
         connect(ws, request, socket as Socket, verdict.ok ? verdict.accountId : undefined);
       } catch (error) {
+        // Failed before its close was tracked (connect handles failures after that itself).
         connectionCount--;
         logger.error({ err: error }, "could not set up the connection");
         ws.terminate();
@@ -162,15 +163,21 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     };
     connections.set(guard, { ws, tracked });
     metrics.connectionOpened(tracked);
-    node.syncManager.addPeer(guard);
-    logger.info({ peer: peerId, ...(accountId === undefined ? {} : { account: accountId }) }, "client connected");
     const closedGuard = guard;
+    // Registered before anything else can fail, so a failed set-up is released by its close.
     void channel.closed.then((reason) => {
       connections.delete(closedGuard);
       connectionCount--;
       metrics.connectionClosed(tracked);
       logger.info({ peer: peerId, code: reason.code, reason: reason.reason }, "client disconnected");
     });
+    try {
+      node.syncManager.addPeer(guard);
+      logger.info({ peer: peerId, ...(accountId === undefined ? {} : { account: accountId }) }, "client connected");
+    } catch (error) {
+      logger.error({ err: error, peer: peerId }, "could not set up the connection");
+      ws.terminate();
+    }
   };
 
   http.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -31,3 +31,30 @@ test("admission: malformed upgrade requests do not use up the connection limit",
   ws.close();
   expect(outcome).toBe("open");
 });
+
+test("admission: a connection whose set-up fails is cut and leaves nothing behind (not counted as open, slot freed)", async () => {
+  // The caller's logger failing at "client connected" is a set-up failure after the peer was added.
+  let failures = 0;
+  const logger = {
+    debug() {},
+    warn() {},
+    error() {},
+    info(_fields: object, message: string) {
+      if (message === "client connected" && failures++ === 0) throw new Error("log sink unavailable");
+    },
+  };
+  await using server = await startSyncServer({ port: 0, inMemory: true, processMetrics: false, logger, limits: { maxConnections: 1 } });
+  const first = new WebSocket(server.url);
+  const closeCode = await new Promise<number>((resolve) => first.on("close", (code) => resolve(code)));
+  expect(closeCode).toBe(1006); // terminated: the server could not serve it
+  expect(server.node.syncManager.peers.size).toBe(0);
+  const metrics = await (await fetch(`${server.url.replace("ws://", "http://")}/metrics`)).text();
+  expect(metrics).toMatch(/^cosync_connections 0$/m);
+  // The only slot is free again: the next connection is admitted and served.
+  const second = new WebSocket(server.url);
+  await new Promise<void>((resolve, reject) => {
+    second.on("open", () => resolve());
+    second.on("unexpected-response", (_request, response) => reject(new Error(`refused with ${response.statusCode}`)));
+  });
+  second.close();
+});
