@@ -177,3 +177,43 @@ test("first-writer-wins init transactions (meta fww) written by cojson: cosync k
   expect((await carol.load(list.id as never)).status).toBe("loaded");
   await vi.waitFor(() => expect(carol.getList(list.id as never)?.asArray()).toEqual(["alice-init", "bob-update"]));
 });
+
+test("branches merged by cojson (meta mi/s/t/b): cosync reads the merged list and map as cojson does and appends after merged items", async () => {
+  const server = await cosyncServer();
+  const alice = await cojsonAccount(server, "alice");
+  const carol = await cosyncAccount(server, "carol");
+  const group = alice.node.createGroup();
+  group.addMember("everyone", "writer");
+  type CojsonList = RawCoMap & { append(item: unknown, after?: number, privacy?: string): void; asArray(): unknown[] };
+  const list = group.createList(["a", "b"]) as unknown as CojsonList;
+  const map = group.createMap();
+  map.set("title", "main", "private");
+  // In a branch: append after a source item, then after a branch item; set a map key.
+  const branchList = list.core.createBranch("draft", group.id).getCurrentContent() as unknown as CojsonList;
+  branchList.append("c", 1, "private");
+  branchList.append("d", 2, "private");
+  branchList.append("e", 0, "private");
+  const branchMap = map.core.createBranch("draft", group.id).getCurrentContent() as RawCoMap;
+  branchMap.set("title", "from the branch", "private");
+  list.append("z", undefined, "private");
+  branchList.core.mergeBranch();
+  branchMap.core.mergeBranch();
+  const cojsonList = () => (list.core.getCurrentContent() as unknown as CojsonList).asArray();
+  // b's successors, newest first: z (main, later) before c (branch); e right after a.
+  expect(cojsonList()).toEqual(["a", "e", "b", "z", "c", "d"]);
+  await list.core.waitForSync();
+  await map.core.waitForSync();
+
+  expect((await carol.load(list.id as never)).status).toBe("loaded");
+  expect((await carol.load(map.id as never)).status).toBe("loaded");
+  const carolsList = carol.getList(list.id as never);
+  await vi.waitFor(() => expect(carolsList?.asArray()).toEqual(cojsonList()));
+  await vi.waitFor(() => expect(carol.getMap(map.id as never)?.get("title")).toBe((map.core.getCurrentContent() as RawCoMap).get("title")));
+  expect(carol.getMap(map.id as never)?.get("title")).toBe("from the branch");
+
+  // cosync anchors on a merged item (its op id carries the branch); cojson places it the same.
+  carolsList?.insert(5, "after-c");
+  expect(carolsList?.asArray()).toEqual(["a", "e", "b", "z", "c", "after-c", "d"]);
+  await carol.syncManager.waitForAllSynced();
+  await vi.waitFor(() => expect(cojsonList()).toEqual(["a", "e", "b", "z", "c", "after-c", "d"]));
+});

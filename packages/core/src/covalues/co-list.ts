@@ -3,10 +3,16 @@ import type { SessionId, SessionOwner } from "../ids/session-id.js";
 import type { DecodedTransaction } from "./decoded-transaction.js";
 import { assertIndex, assertJsonValue } from "./json-check.js";
 import { OpIdMap } from "./op-id-map.js";
-import { compareOrder, SeenTransactions, sortedInsertIndex, takeNewSorted } from "./tx-order.js";
+import { compareOrder, sessionKeyOf, SeenTransactions, sortedInsertIndex, takeNewSorted } from "./tx-order.js";
 
 /** Names one change: the `changeIdx`-th change of transaction `txIndex` in `sessionID`. */
-export type OpId = { readonly sessionID: SessionId; readonly txIndex: number; readonly changeIdx: number };
+export type OpId = {
+  readonly sessionID: SessionId;
+  readonly txIndex: number;
+  /** Only for ops of a merged branch transaction: the branch it was made in. */
+  readonly branch?: string;
+  readonly changeIdx: number;
+};
 
 /** A CoList change as it sits in a transaction's `changes` (spec §1.3, cojson `coList.ts`). */
 export type CoListChange =
@@ -48,10 +54,6 @@ interface Waiter {
   readonly op: "app" | "pre";
 }
 
-/** The session part of an op's key (cojson keys branch ops apart; so do we, so they never match). */
-function sessionKey(opId: OpId & { readonly branch?: string }): string {
-  return typeof opId.branch === "string" ? `${opId.sessionID}_branch_${opId.branch}` : opId.sessionID;
-}
 
 /** Where an op points: its key parts. */
 interface OpTarget {
@@ -87,7 +89,7 @@ function parseChange(change: JsonValue): ParsedChange | undefined {
   const opId = parseOpId(anchor);
   return opId === undefined
     ? undefined
-    : { op: change.op, value: change.value, target: { session: sessionKey(opId), txIndex: opId.txIndex, changeIdx: opId.changeIdx } };
+    : { op: change.op, value: change.value, target: { session: sessionKeyOf(opId), txIndex: opId.txIndex, changeIdx: opId.changeIdx } };
 }
 
 function compareInsertions(
@@ -152,17 +154,19 @@ export class CoListContent {
     const fresh = takeNewSorted(this.#seen, txs, true);
     for (const tx of fresh) {
       this.#transactions.push(tx);
-      const { sessionID, txIndex } = tx.txId;
+      const { sessionID, txIndex, branch } = tx.txId;
+      const session = sessionKeyOf(tx.txId);
       tx.changes.forEach((raw, changeIdx) => {
         const change = parseChange(raw);
         if (change === undefined) return;
-        const opId: OpId = { sessionID, txIndex, changeIdx };
+        // cojson's op ids carry the branch between index and change index.
+        const opId: OpId = branch === undefined ? { sessionID, txIndex, changeIdx } : { sessionID, txIndex, branch, changeIdx };
         if (change.op === "del") {
           this.#addDeletion({ insertion: change.insertion, opId, madeAt: tx.madeAt, author: tx.author });
           this.#hideDeleted(change.insertion);
         } else {
           const insertion: Insertion = {
-            session: sessionID,
+            session,
             value: change.value,
             opId,
             madeAt: tx.madeAt,
@@ -250,7 +254,7 @@ export class CoListContent {
   }
 
   #hideDeleted(target: OpId): void {
-    const insertion = this.#insertions.get(sessionKey(target), target.txIndex, target.changeIdx);
+    const insertion = this.#insertions.get(sessionKeyOf(target), target.txIndex, target.changeIdx);
     const shown = insertion?.shown;
     if (shown === undefined) return; // not visible: the layout does not change
     (insertion as Insertion).shown = undefined;
@@ -305,7 +309,7 @@ export class CoListContent {
 
   #addDeletion(deletion: CoListDeletion): void {
     const { txIndex, changeIdx } = deletion.insertion;
-    const session = sessionKey(deletion.insertion);
+    const session = sessionKeyOf(deletion.insertion);
     const list = this.#deletionsOf.get(session, txIndex, changeIdx);
     if (list === undefined) this.#deletionsOf.set(session, txIndex, changeIdx, [deletion]);
     else list.push(deletion);

@@ -5,6 +5,8 @@ import type { SessionId, SessionOwner } from "../ids/session-id.js";
 export interface TxId {
   readonly sessionID: SessionId;
   readonly txIndex: number;
+  /** Set on a merged copy of a branch transaction: the branch it was made in (cojson keys it apart). */
+  readonly branch?: string;
 }
 
 /**

@@ -48,21 +48,30 @@ export function compareOrder(
 }
 
 /**
+ * The session part of a transaction's or op's key: a merged copy of a branch transaction is
+ * keyed apart from the source's own transaction with the same session and index (cojson too).
+ */
+export function sessionKeyOf(place: { readonly sessionID: string; readonly branch?: string }): string {
+  return typeof place.branch === "string" ? `${place.sessionID}_branch_${place.branch}` : place.sessionID;
+}
+
+/**
  * The transaction ids a materialiser has already applied.
  *
  * Materialisers are idempotent: a transaction whose id was seen before is ignored (a verified
  * session log never holds two different transactions under one id, so it is a re-delivery).
  */
 export class SeenTransactions {
-  readonly #bySession = new Map<SessionId, Set<number>>();
+  readonly #bySession = new Map<string, Set<number>>();
   #count = 0;
 
   /** Records `txId`; false if it was already recorded. */
   add(txId: TxId): boolean {
-    let indices = this.#bySession.get(txId.sessionID);
+    const session = sessionKeyOf(txId);
+    let indices = this.#bySession.get(session);
     if (indices === undefined) {
       indices = new Set();
-      this.#bySession.set(txId.sessionID, indices);
+      this.#bySession.set(session, indices);
     }
     if (indices.has(txId.txIndex)) return false;
     indices.add(txId.txIndex);
@@ -71,7 +80,7 @@ export class SeenTransactions {
   }
 
   has(txId: TxId): boolean {
-    return this.#bySession.get(txId.sessionID)?.has(txId.txIndex) ?? false;
+    return this.#bySession.get(sessionKeyOf(txId))?.has(txId.txIndex) ?? false;
   }
 
   get size(): number {

@@ -1,4 +1,5 @@
 import type { DecodedTransaction } from "../covalues/decoded-transaction.js";
+import { mergedOrigin, type TransactionOrigin } from "../covalues/merged-origin.js";
 import type { JsonObject, JsonValue } from "../encoding/canonical-json.js";
 import { type AgentId, isAgentId } from "../ids/agent-id.js";
 import type { CoId } from "../ids/co-id.js";
@@ -41,6 +42,8 @@ interface DecodedCache {
   readonly groupsVersion: number;
   list: DecodedTransaction[];
   readonly firstWriters: FirstWriterWins;
+  /** Per session, where its last decoded transaction counts as made (merged copies chain on it). */
+  readonly lastOrigins: Map<SessionId, TransactionOrigin>;
   /** Per session, how many transactions were already decoded into `list`. */
   readonly decodedCounts: Map<SessionId, number>;
   readonly keys: Map<KeyId, KeySecret | undefined>;
@@ -127,25 +130,38 @@ export class PermissionView implements KeyLookup {
     let cached = this.#decoded.get(entry.id);
     if (cached === undefined || cached.groupsVersion !== groupsVersion || log.header.ruleset.type === "group") {
       if (cached?.version === entry.version && cached.groupsVersion === groupsVersion) return cached.list;
-      cached = { version: -1, groupsVersion, list: [], firstWriters: new FirstWriterWins(), decodedCounts: new Map(), keys: new Map() };
+      cached = { version: -1, groupsVersion, list: [], firstWriters: new FirstWriterWins(), lastOrigins: new Map(), decodedCounts: new Map(), keys: new Map() };
       this.#decoded.set(entry.id, cached);
     }
     if (cached.version === entry.version) return cached.list;
     const accept = this.#acceptor(entry, cached.keys);
     const demoted = new Set<DecodedTransaction>();
+    // Only values owned by a group can be branched, so only they hold merged copies.
+    const mayHoldMerges = log.header.ruleset.type === "ownedByGroup";
     if (accept !== undefined) {
       for (const [sessionId, session] of log.sessions) {
         const from = cached.decodedCounts.get(sessionId) ?? 0;
         const author = sessionOwner(sessionId);
+        let previous = cached.lastOrigins.get(sessionId);
         for (let txIndex = from; txIndex < session.transactions.length; txIndex++) {
           const tx = session.transactions[txIndex] as Transaction;
           const decoded = this.#decodeOne(entry.id, sessionId, author, txIndex, tx, accept.keyFor);
-          if (decoded !== undefined && accept.valid(decoded)) {
-            const outcome = cached.firstWriters.admit(decoded);
+          let counted = decoded !== undefined && accept.valid(decoded) ? decoded : undefined;
+          let origin: TransactionOrigin = { txId: { sessionID: sessionId, txIndex }, madeAt: tx.madeAt };
+          const merged = mayHoldMerges && counted !== undefined ? mergedOrigin(counted.meta, { sessionID: sessionId, txIndex, madeAt: tx.madeAt }, previous) : undefined;
+          if (merged === "invalid") counted = undefined;
+          else if (merged !== undefined && counted !== undefined) {
+            origin = merged;
+            counted = { ...counted, txId: merged.txId, madeAt: merged.madeAt };
+          }
+          previous = origin;
+          if (counted !== undefined) {
+            const outcome = cached.firstWriters.admit(counted);
             if (outcome.demoted !== undefined) demoted.add(outcome.demoted);
             cached.list.push(outcome.tx);
           }
         }
+        if (previous !== undefined) cached.lastOrigins.set(sessionId, previous);
         cached.decodedCounts.set(sessionId, session.transactions.length);
       }
     }
