@@ -217,3 +217,30 @@ test("branches merged by cojson (meta mi/s/t/b): cosync reads the merged list an
   await carol.syncManager.waitForAllSynced();
   await vi.waitFor(() => expect(cojsonList()).toEqual(["a", "e", "b", "z", "c", "after-c", "d"]));
 });
+
+test("a reader's branch pointer counts only as the pointer: changes smuggled into it are ignored by cosync and cojson", async () => {
+  const server = await cosyncServer();
+  const alice = await cojsonAccount(server, "alice");
+  const bob = await cosyncAccount(server, "bob");
+  const carol = await cosyncAccount(server, "carol");
+  const bobAccount = await alice.node.load(bob.accountId as never);
+  if (bobAccount === "unavailable") throw new Error("cojson could not load the cosync account");
+  const group = alice.node.createGroup();
+  group.addMember(bobAccount, "reader");
+  group.addMember("everyone", "reader");
+  const map = group.createMap();
+  map.set("title", "alice's", "trusting");
+  await map.core.waitForSync();
+  expect((await bob.load(map.id as never)).status).toBe("loaded");
+  const bobsMap = bob.getMap(map.id as never);
+  // A reader may write a trusting branch pointer; the set riding along must not count.
+  bobsMap?.writeTrusting([{ op: "set", key: "title", value: "hacked" }], { branch: "draft", ownerId: group.id });
+  bobsMap?.writeTrusting([{ op: "set", key: "title", value: "hacked too" }]);
+  expect(bobsMap?.get("title")).toBe("alice's");
+  await bob.syncManager.waitForAllSynced();
+  await vi.waitFor(() => expect(Object.keys(map.core.knownState().sessions)).toHaveLength(2));
+  expect((map.core.getCurrentContent() as RawCoMap).get("title")).toBe("alice's");
+  expect((await carol.load(map.id as never)).status).toBe("loaded");
+  await vi.waitFor(() => expect(Object.keys(carol.getMap(map.id as never)?.knownState().sessions ?? {})).toHaveLength(2));
+  expect(carol.getMap(map.id as never)?.get("title")).toBe("alice's");
+});

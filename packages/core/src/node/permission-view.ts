@@ -11,7 +11,7 @@ import { evaluateGroup } from "../permissions/evaluate.js";
 import { type GroupState, roleOf } from "../permissions/group-state.js";
 import { currentReadKey, type Identity, type KeyLookup, readKeySecret } from "../permissions/key-access.js";
 import { FirstWriterWins } from "../permissions/first-writer-wins.js";
-import { ownedTransactionChecker } from "../permissions/owned.js";
+import { type OwnedVerdict, ownedTransactionChecker } from "../permissions/owned.js";
 import type { CoValueEntry } from "./co-value-entry.js";
 import type { LocalNode } from "./local-node.js";
 
@@ -26,6 +26,19 @@ function parseJson(text: string): JsonValue | undefined {
 function parseMeta(text: string | undefined): JsonObject | undefined {
   const meta = text === undefined ? undefined : parseJson(text);
   return meta !== null && typeof meta === "object" && !Array.isArray(meta) ? (meta as JsonObject) : undefined;
+}
+
+/** How an acceptor judges and decrypts one value's transactions. */
+interface Acceptor {
+  keyFor(keyId: KeyId): KeySecret | undefined;
+  /** The transaction as it counts, or undefined if it is invalid. */
+  judge(tx: DecodedTransaction): DecodedTransaction | undefined;
+}
+
+/** A valid owned transaction as it counts: a reader's branch pointer counts only as its pointer. */
+function countedAs(tx: DecodedTransaction, verdict: OwnedVerdict): DecodedTransaction | undefined {
+  if (!verdict.valid) return undefined;
+  return verdict.branchPointerOnly === undefined ? tx : { ...tx, changes: [] };
 }
 
 function hasDeletion(tx: DecodedTransaction): boolean {
@@ -146,7 +159,7 @@ export class PermissionView implements KeyLookup {
         for (let txIndex = from; txIndex < session.transactions.length; txIndex++) {
           const tx = session.transactions[txIndex] as Transaction;
           const decoded = this.#decodeOne(entry.id, sessionId, author, txIndex, tx, accept.keyFor);
-          let counted = decoded !== undefined && accept.valid(decoded) ? decoded : undefined;
+          let counted = decoded === undefined ? undefined : accept.judge(decoded);
           let origin: TransactionOrigin = { txId: { sessionID: sessionId, txIndex }, madeAt: tx.madeAt };
           const merged = mayHoldMerges && counted !== undefined ? mergedOrigin(counted.meta, { sessionID: sessionId, txIndex, madeAt: tx.madeAt }, previous) : undefined;
           if (merged === "invalid") counted = undefined;
@@ -175,7 +188,7 @@ export class PermissionView implements KeyLookup {
   #acceptor(
     entry: CoValueEntry,
     keys: Map<KeyId, KeySecret | undefined>,
-  ): { keyFor(keyId: KeyId): KeySecret | undefined; valid(tx: DecodedTransaction): boolean } | undefined {
+  ): Acceptor | undefined {
     const ruleset = (entry.log as NonNullable<CoValueEntry["log"]>).header.ruleset;
     const me = this.identity;
     const crypto = this.#node.crypto;
@@ -195,7 +208,7 @@ export class PermissionView implements KeyLookup {
       const state = this.group(entry.id);
       if (state === undefined) return undefined;
       const valid = new Set(state.verdicts.filter((v) => v.valid).map((v) => `${v.txId.sessionID}/${v.txId.txIndex}`));
-      return { keyFor: memoKey(state), valid: (tx) => valid.has(`${tx.txId.sessionID}/${tx.txId.txIndex}`) };
+      return { keyFor: memoKey(state), judge: (tx) => (valid.has(`${tx.txId.sessionID}/${tx.txId.txIndex}`) ? tx : undefined) };
     }
     if (ruleset.type === "ownedByGroup") {
       const owner = this.group(ruleset.group);
@@ -205,11 +218,17 @@ export class PermissionView implements KeyLookup {
       if (ruleset.restrictDeletion === true && (header.type === "colist" || header.type === "coplaintext")) {
         // cojson's RawCoList skips a valid transaction holding a `del` unless its author was
         // admin or manager of the owner at madeAt.
-        return { keyFor: memoKey(owner), valid: (tx) => check(tx).valid && (!hasDeletion(tx) || mayDelete(owner, tx, this)) };
+        return {
+          keyFor: memoKey(owner),
+          judge: (tx) => {
+            const counted = countedAs(tx, check(tx));
+            return counted !== undefined && hasDeletion(counted) && !mayDelete(owner, counted, this) ? undefined : counted;
+          },
+        };
       }
-      return { keyFor: memoKey(owner), valid: (tx) => check(tx).valid };
+      return { keyFor: memoKey(owner), judge: (tx) => countedAs(tx, check(tx)) };
     }
-    return { keyFor: () => undefined, valid: () => true };
+    return { keyFor: () => undefined, judge: (tx) => tx };
   }
 
   #decodeAll(entry: CoValueEntry, keyFor: (keyId: KeyId) => KeySecret | undefined): DecodedTransaction[] {
