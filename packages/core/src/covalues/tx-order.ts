@@ -1,4 +1,3 @@
-import type { SessionId } from "../ids/session-id.js";
 import type { DecodedTransaction, TxId } from "./decoded-transaction.js";
 
 /**
