@@ -55,8 +55,8 @@ interface DecodedCache {
   readonly groupsVersion: number;
   list: DecodedTransaction[];
   readonly firstWriters: FirstWriterWins;
-  /** Per session, where its last decoded transaction counts as made (merged copies chain on it). */
-  readonly lastOrigins: Map<SessionId, TransactionOrigin>;
+  /** Per session, its last merged copy and where it counts as made (the next copy may chain on it). */
+  readonly lastMerged: Map<SessionId, { readonly txIndex: number; readonly origin: TransactionOrigin }>;
   /** Per session, how many transactions were already decoded into `list`. */
   readonly decodedCounts: Map<SessionId, number>;
   readonly keys: Map<KeyId, KeySecret | undefined>;
@@ -143,38 +143,16 @@ export class PermissionView implements KeyLookup {
     let cached = this.#decoded.get(entry.id);
     if (cached === undefined || cached.groupsVersion !== groupsVersion || log.header.ruleset.type === "group") {
       if (cached?.version === entry.version && cached.groupsVersion === groupsVersion) return cached.list;
-      cached = { version: -1, groupsVersion, list: [], firstWriters: new FirstWriterWins(), lastOrigins: new Map(), decodedCounts: new Map(), keys: new Map() };
+      cached = { version: -1, groupsVersion, list: [], firstWriters: new FirstWriterWins(), lastMerged: new Map(), decodedCounts: new Map(), keys: new Map() };
       this.#decoded.set(entry.id, cached);
     }
     if (cached.version === entry.version) return cached.list;
     const accept = this.#acceptor(entry, cached.keys);
     const demoted = new Set<DecodedTransaction>();
-    // Only values owned by a group can be branched, so only they hold merged copies.
-    const mayHoldMerges = log.header.ruleset.type === "ownedByGroup";
     if (accept !== undefined) {
       for (const [sessionId, session] of log.sessions) {
         const from = cached.decodedCounts.get(sessionId) ?? 0;
-        const author = sessionOwner(sessionId);
-        let previous = cached.lastOrigins.get(sessionId);
-        for (let txIndex = from; txIndex < session.transactions.length; txIndex++) {
-          const tx = session.transactions[txIndex] as Transaction;
-          const decoded = this.#decodeOne(entry.id, sessionId, author, txIndex, tx, accept.keyFor);
-          let counted = decoded === undefined ? undefined : accept.judge(decoded);
-          let origin: TransactionOrigin = { txId: { sessionID: sessionId, txIndex }, madeAt: tx.madeAt };
-          const merged = mayHoldMerges && counted !== undefined ? mergedOrigin(counted.meta, { sessionID: sessionId, txIndex, madeAt: tx.madeAt }, previous) : undefined;
-          if (merged === "invalid") counted = undefined;
-          else if (merged !== undefined && counted !== undefined) {
-            origin = merged;
-            counted = { ...counted, txId: merged.txId, madeAt: merged.madeAt };
-          }
-          previous = origin;
-          if (counted !== undefined) {
-            const outcome = cached.firstWriters.admit(counted);
-            if (outcome.demoted !== undefined) demoted.add(outcome.demoted);
-            cached.list.push(outcome.tx);
-          }
-        }
-        if (previous !== undefined) cached.lastOrigins.set(sessionId, previous);
+        if (from < session.transactions.length) this.#decodeSession(entry, sessionId, session.transactions, from, accept, cached, demoted);
         cached.decodedCounts.set(sessionId, session.transactions.length);
       }
     }
@@ -182,6 +160,44 @@ export class PermissionView implements KeyLookup {
     if (demoted.size > 0) cached.list = cached.list.map((tx) => (demoted.has(tx) ? { ...tx, anchorOnly: true } : tx));
     cached.version = entry.version;
     return cached.list;
+  }
+
+  /** Decodes, judges and places a session's transactions from index `from` into `cached.list`. */
+  #decodeSession(
+    entry: CoValueEntry,
+    sessionId: SessionId,
+    transactions: readonly Transaction[],
+    from: number,
+    accept: Acceptor,
+    cached: DecodedCache,
+    demoted: Set<DecodedTransaction>,
+  ): void {
+    const author = sessionOwner(sessionId);
+    // Only values owned by a group can be branched, so only they hold merged copies.
+    const mayHoldMerges = (entry.log as NonNullable<CoValueEntry["log"]>).header.ruleset.type === "ownedByGroup";
+    // A merged copy may leave out what repeats the previous transaction's origin.
+    const previousOrigin = (txIndex: number): TransactionOrigin | undefined => {
+      const merged = cached.lastMerged.get(sessionId);
+      if (merged !== undefined && merged.txIndex === txIndex - 1) return merged.origin;
+      const previous = transactions[txIndex - 1];
+      return previous === undefined ? undefined : { txId: { sessionID: sessionId, txIndex: txIndex - 1 }, madeAt: previous.madeAt };
+    };
+    for (let txIndex = from; txIndex < transactions.length; txIndex++) {
+      const tx = transactions[txIndex] as Transaction;
+      const decoded = this.#decodeOne(entry.id, sessionId, author, txIndex, tx, accept.keyFor);
+      let counted = decoded === undefined ? undefined : accept.judge(decoded);
+      if (mayHoldMerges && counted?.meta !== undefined) {
+        const merged = mergedOrigin(counted.meta, { sessionID: sessionId, txIndex, madeAt: tx.madeAt }, previousOrigin(txIndex));
+        if (merged !== undefined) {
+          cached.lastMerged.set(sessionId, { txIndex, origin: merged.origin });
+          counted = merged.valid ? { ...counted, txId: merged.origin.txId, madeAt: merged.origin.madeAt } : undefined;
+        }
+      }
+      if (counted === undefined) continue;
+      const outcome = cached.firstWriters.admit(counted);
+      if (outcome.demoted !== undefined) demoted.add(outcome.demoted);
+      cached.list.push(outcome.tx);
+    }
   }
 
   /** How transactions of `entry` are judged and decrypted, or undefined if its owner isn't loaded. */
