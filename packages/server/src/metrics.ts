@@ -4,7 +4,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { GuardObserver } from "./connection-guard.js";
 
 /** Why an upgrade or connection was refused (label values of cosync_connections_refused_total). */
-export type RefusalReason = "unauthorized" | "banned" | "capacity" | "draining" | "auth_error" | "path";
+export type RefusalReason = "unauthorized" | "banned" | "capacity" | "draining" | "auth_error" | "auth_timeout" | "path";
 
 /** What a live connection exposes to the metrics. */
 export interface TrackedConnection {

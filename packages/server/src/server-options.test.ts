@@ -6,6 +6,7 @@ import { resolveServerOptions, serverDefaults } from "./server-options.js";
 test("options: defaults are 127.0.0.1:4200 on SQLite ./sync-db/storage.db", () => {
   const resolved = resolveServerOptions({});
   expect(resolved).toMatchObject({ host: "127.0.0.1", port: 4200, storage: { kind: "sqlite", file: "./sync-db/storage.db" } });
+  expect(resolved.authenticateTimeoutMs).toBe(10_000);
   expect(resolved.limits).toMatchObject({ maxConnections: serverDefaults.maxConnections, maxFrameBytes: 8 * 1024 * 1024, maxMessageBytes: 4 * 1024 * 1024 });
 });
 
@@ -49,6 +50,9 @@ test("options: Infinity, NaN, fractions and negatives are refused naming the opt
     [{ pingIntervalMs: -1 }, "pingIntervalMs: expected a number from 0 to 2147483647 (0: no pings), got -1"],
     [{ drainTimeoutMs: Number.NaN }, "drainTimeoutMs: expected a number from 0 to 2147483647, got NaN"],
     [{ authenticate: "yes" as never }, "authenticate: expected a function"],
+    [{ authenticateTimeoutMs: 0 }, "authenticateTimeoutMs: expected a number from 1 to 2147483647, got 0"],
+    [{ authenticateTimeoutMs: Number.POSITIVE_INFINITY }, "authenticateTimeoutMs: expected a number from 1 to 2147483647, got Infinity"],
+    [{ authenticateTimeoutMs: "10s" as never }, "authenticateTimeoutMs: expected a number from 1 to 2147483647, got 10s"],
   ];
   for (const [options, message] of bad) expect(() => resolveServerOptions(options), JSON.stringify(options)).toThrow(message);
 });

@@ -10,7 +10,8 @@ export type AuthVerdict = { readonly ok: true; readonly accountId?: string } | {
 /**
  * Decides whether an upgrade request may connect. cojson clients can carry a token only in the
  * URL (spec §9: Jazz Cloud uses `?key=…`), so read it from `request.url`. Refusals get HTTP 401.
- * A thrown error or rejected promise refuses with 500 and is logged.
+ * A thrown error or rejected promise refuses with 500 and is logged; a promise not settled within
+ * `authenticateTimeoutMs` refuses with 504 and is logged (its late verdict is ignored).
  */
 export type AuthenticateHook = (request: IncomingMessage) => AuthVerdict | Promise<AuthVerdict>;
 
@@ -56,6 +57,11 @@ export interface SyncServerOptions {
   readonly log?: LogOptions;
   readonly limits?: ServerLimits;
   readonly authenticate?: AuthenticateHook;
+  /**
+   * How long `authenticate` may take (ms) before the upgrade is refused with HTTP 504; meanwhile the
+   * request holds a connection slot. Default 10,000.
+   */
+  readonly authenticateTimeoutMs?: number;
   /** Idle-value garbage collection of the server's node; false turns it off. Default: core's defaults. */
   readonly gc?: GcOptions | false;
   /** Time for rate limits, the node and pings. Default: the system clock. */
@@ -88,6 +94,7 @@ export const serverDefaults = {
   pendingTimeoutMs: 60_000,
   pingIntervalMs: 1500,
   drainTimeoutMs: 5000,
+  authenticateTimeoutMs: 10_000,
   readyTimeoutMs: 2000,
 } as const;
 
@@ -122,9 +129,13 @@ export function resolveServerOptions(options: SyncServerOptions) {
   const drainTimeoutMs = options.drainTimeoutMs ?? serverDefaults.drainTimeoutMs;
   assertDuration(drainTimeoutMs, "drainTimeoutMs");
   if (options.authenticate !== undefined && typeof options.authenticate !== "function") throw new TypeError("authenticate: expected a function");
+  const authenticateTimeoutMs = options.authenticateTimeoutMs ?? serverDefaults.authenticateTimeoutMs;
+  // 0 would refuse every hook that awaits anything.
+  assertDuration(authenticateTimeoutMs, "authenticateTimeoutMs", "", 1);
   const limits = options.limits ?? {};
   if (limits === null || typeof limits !== "object") throw new TypeError("limits: expected an object");
-  return { host, port, pingIntervalMs, drainTimeoutMs, storage: resolveStorage(options), limits: resolveLimits(limits) };
+  const storage = resolveStorage(options);
+  return { host, port, pingIntervalMs, drainTimeoutMs, authenticateTimeoutMs, storage, limits: resolveLimits(limits) };
 }
 
 function resolveStorage(options: SyncServerOptions): StorageChoice {
@@ -202,8 +213,8 @@ function assertInteger(value: unknown, argument: string, min: number): asserts v
 // Longest delay a Node timer honours; longer ones (and Infinity) fire at once.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-function assertDuration(value: unknown, argument: string, hint = ""): asserts value is number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
-    throw new RangeError(`${argument}: expected a number from 0 to ${MAX_TIMER_MS}${hint}, got ${String(value)}`);
+function assertDuration(value: unknown, argument: string, hint = "", min = 0): asserts value is number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
+    throw new RangeError(`${argument}: expected a number from ${min} to ${MAX_TIMER_MS}${hint}, got ${String(value)}`);
   }
 }

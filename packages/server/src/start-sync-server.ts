@@ -5,13 +5,14 @@ import { CloseCode, createLocalNode, type LocalNode, type Logger, systemClock } 
 import { loadNodeCryptoProvider } from "@cosync/crypto";
 import { acceptWebSocket, type FrameError, type WebSocketChannel } from "@cosync/transport-ws";
 import { type WebSocket, WebSocketServer } from "ws";
+import { type AuthOutcome, authenticateUpgrade } from "./authenticate-upgrade.js";
 import { type GuardContext, GuardedChannel, type GuardLimits } from "./connection-guard.js";
 import { handleHttpRequest, httpPaths, pathOf } from "./http-routes.js";
 import { type RefusalReason, ServerMetrics, type TrackedConnection } from "./metrics.js";
 import { openServerStorage } from "./open-server-storage.js";
 import { limitsAnything, OwnerRateLimiter, QuotaLedger } from "./owner-limits.js";
 import { createServerLogger } from "./server-logger.js";
-import { type AuthVerdict, resolveServerOptions, serverDefaults, type SyncServerOptions } from "./server-options.js";
+import { resolveServerOptions, serverDefaults, type SyncServerOptions } from "./server-options.js";
 
 /** A running sync server. */
 export interface SyncServer extends AsyncDisposable {
@@ -98,15 +99,21 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
       return refuse(socket, 503, `the server has reached its limit of ${limits.maxConnections} connections`, "capacity");
     }
     admitting++;
-    let verdict: AuthVerdict;
+    let outcome: AuthOutcome;
     try {
-      verdict = options.authenticate === undefined ? { ok: true } : await options.authenticate(request);
-    } catch (error) {
-      logger.error({ err: error }, "authenticate hook failed");
-      return refuse(socket, 500, "authentication failed on the server", "auth_error");
+      outcome = await authenticateUpgrade(options.authenticate, request, config.authenticateTimeoutMs);
     } finally {
       admitting--;
     }
+    if (outcome.type === "Failed") {
+      logger.error({ err: outcome.error }, "authenticate hook failed");
+      return refuse(socket, 500, "authentication failed on the server", "auth_error");
+    }
+    if (outcome.type === "TimedOut") {
+      logger.error({ timeoutMs: outcome.timeoutMs, path: pathOf(request.url) }, "authenticate hook did not settle in time");
+      return refuse(socket, 504, `authentication did not finish within ${outcome.timeoutMs} ms`, "auth_timeout");
+    }
+    const verdict = outcome.verdict;
     if (!verdict.ok) return refuse(socket, 401, verdict.reason, "unauthorized");
     if (verdict.accountId !== undefined && limits.bans?.has(verdict.accountId) === true) {
       return refuse(socket, 403, `${verdict.accountId} is banned from this server`, "banned");
@@ -252,6 +259,7 @@ const statusText: Record<number, string> = {
   404: "Not Found",
   500: "Internal Server Error",
   503: "Service Unavailable",
+  504: "Gateway Timeout",
 };
 
 function listen(http: Server, host: string, port: number): Promise<void> {
