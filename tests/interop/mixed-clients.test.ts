@@ -40,18 +40,23 @@ async function cojsonServer(): Promise<Server> {
   return { addPeer: (peer) => node.syncManager.addPeer(peer as never) };
 }
 
+/** A cojson account alice with a group in which the cosync account bob has `role`, both on `server`. */
+async function cojsonGroupWithCosyncMember(server: Server, role: "reader" | "writer") {
+  const alice = await cojsonAccount(server, "alice");
+  const bob = await cosyncAccount(server, "bob");
+  const bobAccount = await alice.node.load(bob.accountId as never);
+  if (bobAccount === "unavailable") throw new Error("cojson could not load the cosync account");
+  const group = alice.node.createGroup();
+  group.addMember(bobAccount, role);
+  return { alice, bob, bobAccount, group };
+}
+
 for (const [serverName, makeServer] of [
   ["cosync", cosyncServer],
   ["cojson", cojsonServer],
 ] as const) {
   test(`interop via a ${serverName} server: cojson's group and private map are read and edited by a cosync member`, async () => {
-    const server = await makeServer();
-    const alice = await cojsonAccount(server, "alice");
-    const bob = await cosyncAccount(server, "bob");
-    const bobAccount = await alice.node.load(bob.accountId as never);
-    if (bobAccount === "unavailable") throw new Error("cojson could not load the cosync account");
-    const group = alice.node.createGroup();
-    group.addMember(bobAccount, "writer");
+    const { bob, group } = await cojsonGroupWithCosyncMember(await makeServer(), "writer");
     const map = group.createMap();
     map.set("greeting", "hello bob", "private");
     await map.core.waitForSync();
@@ -94,13 +99,7 @@ for (const [serverName, makeServer] of [
 }
 
 test("restrictDeletion lists: a writer's deletes are ignored and a manager's count, the same on cojson and cosync", async () => {
-  const server = await cosyncServer();
-  const alice = await cojsonAccount(server, "alice");
-  const bob = await cosyncAccount(server, "bob");
-  const bobAccount = await alice.node.load(bob.accountId as never);
-  if (bobAccount === "unavailable") throw new Error("cojson could not load the cosync account");
-  const group = alice.node.createGroup();
-  group.addMember(bobAccount, "writer");
+  const { alice, bob, bobAccount, group } = await cojsonGroupWithCosyncMember(await cosyncServer(), "writer");
   // cojson's list, restricted: bob (writer, cosync) appends and tries to delete; alice (admin) deletes.
   const list = group.createList(["a", "b", "c"], undefined, "private", undefined, undefined, { restrictDeletion: true });
   await list.core.waitForSync();
@@ -220,13 +219,8 @@ test("branches merged by cojson (meta mi/s/t/b): cosync reads the merged list an
 
 test("a reader's branch pointer counts only as the pointer: changes smuggled into it are ignored by cosync and cojson", async () => {
   const server = await cosyncServer();
-  const alice = await cojsonAccount(server, "alice");
-  const bob = await cosyncAccount(server, "bob");
+  const { bob, group } = await cojsonGroupWithCosyncMember(server, "reader");
   const carol = await cosyncAccount(server, "carol");
-  const bobAccount = await alice.node.load(bob.accountId as never);
-  if (bobAccount === "unavailable") throw new Error("cojson could not load the cosync account");
-  const group = alice.node.createGroup();
-  group.addMember(bobAccount, "reader");
   group.addMember("everyone", "reader");
   const map = group.createMap();
   map.set("title", "alice's", "trusting");
