@@ -1,6 +1,7 @@
 import { playwright } from "@vitest/browser-playwright";
 import { defaultClientConditions, defaultServerConditions } from "vite";
 import { configDefaults, defineConfig } from "vitest/config";
+import { syncServerCommands } from "./tests/browser/sync-server-commands.js";
 
 // Tests import workspace packages from their TypeScript sources (the "@cosync/source" export
 // condition), so `vitest` never runs against a stale dist/. Only our own packages carry that
@@ -42,6 +43,8 @@ export default defineConfig({
               },
             }),
             instances: [{ browser: "chromium" }],
+            // A real sync server the browser tests start, restart and stop (tests/browser).
+            commands: syncServerCommands,
           },
         },
       },
