@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import type { ErrorCode, LocalNode, SyncEvents } from "@cosync/core";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { GuardObserver } from "./connection-guard.js";
+import type { GuardObserver } from "./guard-context.js";
 
 /** Why an upgrade or connection was refused (label values of cosync_connections_refused_total). */
 export type RefusalReason = "unauthorized" | "banned" | "capacity" | "draining" | "auth_error" | "auth_timeout" | "path";

@@ -1,0 +1,35 @@
+import type { Clock, ErrorCode, LocalNode, Logger } from "@cosync/core";
+import type { OwnerRateLimiter, QuotaLedger, RateLimits } from "./owner-limits.js";
+
+/** Per-connection limits a guard enforces. */
+export interface GuardLimits {
+  readonly maxMessageBytes: number;
+  readonly connection: RateLimits | undefined;
+  /** Error notices sent per second at most; the rest are counted and summarized in the next one. */
+  readonly noticesPerSecond: number;
+  /** Admitted content not settled (acknowledged or refused) after this long is refunded. */
+  readonly pendingTimeoutMs: number;
+  /** Close a connection that sends content of a banned owner with CloseCode.Forbidden. */
+  readonly closeBanned: boolean;
+}
+
+/** Metrics hooks of a guard. */
+export interface GuardObserver {
+  message(direction: "in" | "out", action: string, bytes: number): void;
+  refused(code: ErrorCode): void;
+}
+
+/** What all guards of a server share. */
+export interface GuardContext {
+  readonly clock: Pick<Clock, "now">;
+  readonly node: LocalNode;
+  readonly logger: Logger;
+  readonly owners: OwnerRateLimiter | undefined;
+  readonly quota: QuotaLedger | undefined;
+  /** Banned account and agent ids; read on every content message, so a caller's Set can change live. */
+  readonly bans: ReadonlySet<string> | undefined;
+  readonly observer: GuardObserver | undefined;
+}
+
+/** Refuses one message of a connection: notice (throttled), log line and counter. */
+export type RefuseInput = (code: ErrorCode, message: string, id?: string, session?: string) => void;
