@@ -2,6 +2,7 @@ import { createMemoryStorage } from "@cosync/core";
 import { expect, test } from "vitest";
 import { createServerLogger, formatPretty } from "./server-logger.js";
 import { resolveServerOptions, serverDefaults } from "./server-options.js";
+import { startSyncServer } from "./start-sync-server.js";
 
 test("options: defaults are 127.0.0.1:4200 on SQLite ./sync-db/storage.db", () => {
   const resolved = resolveServerOptions({});
@@ -55,6 +56,26 @@ test("options: Infinity, NaN, fractions and negatives are refused naming the opt
     [{ authenticateTimeoutMs: "10s" as never }, "authenticateTimeoutMs: expected a number from 1 to 2147483647, got 10s"],
   ];
   for (const [options, message] of bad) expect(() => resolveServerOptions(options), JSON.stringify(options)).toThrow(message);
+});
+
+test("options: gc is false, or an object of valid durations, checked before anything reaches core", async () => {
+  expect(resolveServerOptions({}).gc).toEqual({});
+  expect(resolveServerOptions({ gc: false }).gc).toBe(false);
+  expect(resolveServerOptions({ gc: { intervalMs: 1000, idleMs: 0 } }).gc).toEqual({ intervalMs: 1000, idleMs: 0 });
+  const bad: Array<[unknown, string]> = [
+    [true, "gc: expected false or an object { intervalMs?, idleMs? }, got true"],
+    [null, "gc: expected false or an object { intervalMs?, idleMs? }, got null"],
+    [{ intervalMs: Number.NaN }, "gc.intervalMs: expected a number from 1 to 2147483647, got NaN"],
+    [{ intervalMs: 0 }, "gc.intervalMs: expected a number from 1 to 2147483647, got 0"],
+    [{ idleMs: -1 }, "gc.idleMs: expected a number from 0 to 2147483647, got -1"],
+    [{ idleMs: Number.POSITIVE_INFINITY }, "gc.idleMs: expected a number from 0 to 2147483647, got Infinity"],
+    [{ idleMs: "5m" }, "gc.idleMs: expected a number from 0 to 2147483647, got 5m"],
+    [{ interval: 1000 }, "gc.interval: unknown option (expected intervalMs or idleMs)"],
+  ];
+  for (const [gc, message] of bad) expect(() => resolveServerOptions({ gc: gc as never }), String(gc)).toThrow(message);
+  await expect(startSyncServer({ port: 0, inMemory: true, log: { level: "silent" }, gc: { intervalMs: -5 } })).rejects.toThrow(
+    "gc.intervalMs: expected a number from 1 to 2147483647, got -5",
+  );
 });
 
 test("options: a ban array becomes a set; a caller's set is kept as is (it may change live)", () => {

@@ -62,7 +62,7 @@ export interface SyncServerOptions {
    * request holds a connection slot. Default 10,000.
    */
   readonly authenticateTimeoutMs?: number;
-  /** Idle-value garbage collection of the server's node; false turns it off. Default: core's defaults. */
+  /** Idle-value garbage collection of the server's node (`intervalMs` ≥ 1, `idleMs` ≥ 0); false turns it off. Default: core's defaults. */
   readonly gc?: GcOptions | false;
   /** Time for rate limits, the node and pings. Default: the system clock. */
   readonly clock?: Clock;
@@ -134,8 +134,30 @@ export function resolveServerOptions(options: SyncServerOptions) {
   assertDuration(authenticateTimeoutMs, "authenticateTimeoutMs", "", 1);
   const limits = options.limits ?? {};
   if (limits === null || typeof limits !== "object") throw new TypeError("limits: expected an object");
+  const gc = resolveGc(options.gc);
   const storage = resolveStorage(options);
-  return { host, port, pingIntervalMs, drainTimeoutMs, authenticateTimeoutMs, storage, limits: resolveLimits(limits) };
+  return { host, port, pingIntervalMs, drainTimeoutMs, authenticateTimeoutMs, gc, storage, limits: resolveLimits(limits) };
+}
+
+const gcOptionNames = new Set(["intervalMs", "idleMs"]);
+
+/**
+ * Core takes GC options as given: a NaN or negative `intervalMs` would collect in a tight loop and
+ * a NaN `idleMs` would count every value as idle, so bad values are refused here, by name.
+ */
+function resolveGc(gc: SyncServerOptions["gc"]): GcOptions | false {
+  if (gc === undefined) return {};
+  if (gc === false) return false;
+  if (gc === null || typeof gc !== "object" || Array.isArray(gc)) {
+    throw new TypeError(`gc: expected false or an object { intervalMs?, idleMs? }, got ${String(gc)}`);
+  }
+  for (const name of Object.keys(gc)) {
+    if (!gcOptionNames.has(name)) throw new TypeError(`gc.${name}: unknown option (expected intervalMs or idleMs)`);
+  }
+  // Every run walks all values in memory: at least 1 ms apart.
+  if (gc.intervalMs !== undefined) assertDuration(gc.intervalMs, "gc.intervalMs", "", 1);
+  if (gc.idleMs !== undefined) assertDuration(gc.idleMs, "gc.idleMs");
+  return gc;
 }
 
 function resolveStorage(options: SyncServerOptions): StorageChoice {

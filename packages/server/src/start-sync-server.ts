@@ -45,7 +45,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   const opened = await openServerStorage(config.storage);
   const { storage } = opened;
   const metrics = new ServerMetrics({ processMetrics: options.processMetrics ?? true });
-  const node = createLocalNode({ crypto, storage, clock, logger, sync: { events: metrics.syncEvents }, gc: options.gc ?? {} });
+  const node = createLocalNode({ crypto, storage, clock, logger, sync: { events: metrics.syncEvents }, gc: config.gc });
   metrics.attachNode(node);
 
   const limits = config.limits;
