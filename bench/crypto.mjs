@@ -19,7 +19,8 @@ import {
   serializeTransaction,
   utf8Encode,
 } from "@cosync/core";
-import { loadNodeCryptoProvider, loadPortableCryptoProvider } from "@cosync/crypto";
+import { loadNodeCryptoProvider } from "@cosync/crypto";
+import { loadPortableCryptoProvider } from "@cosync/crypto/portable";
 import * as wasm from "cojson-core-wasm";
 import { WasmCrypto } from "cojson/crypto/WasmCrypto";
 import { measure, printTable } from "./harness.mjs";

@@ -1,7 +1,8 @@
 // Shared set-up for interop tests: real cojson 0.20.19 crypto (the oracle) beside cosync's
 // CoCrypto over each of our providers.
 import { CoCrypto, type CryptoProvider } from "@cosync/core";
-import { loadNodeCryptoProvider, loadPortableCryptoProvider } from "@cosync/crypto";
+import { loadNodeCryptoProvider } from "@cosync/crypto";
+import { loadPortableCryptoProvider } from "@cosync/crypto/portable";
 import { cojsonInternals, LogLevel, logger } from "cojson";
 import { WasmCrypto } from "cojson/crypto/WasmCrypto";
 

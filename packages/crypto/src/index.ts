@@ -1,6 +1,6 @@
 /**
- * `@cosync/crypto`: `CryptoProvider` implementations. Servers load the native one; browsers
- * import `@cosync/crypto/portable`, which leaves sodium-native out.
+ * `@cosync/crypto`: the native `CryptoProvider` for Node (servers, CLIs, Node apps). Browsers
+ * import `@cosync/crypto/portable` instead. The portable provider is not re-exported here: its
+ * libsodium WASM module costs a Node process ~5 MB of memory just by being imported.
  */
 export { loadNodeCryptoProvider } from "./node-crypto-provider.js";
-export { loadPortableCryptoProvider } from "./portable-crypto-provider.js";
