@@ -238,3 +238,44 @@ test("a reader's branch pointer counts only as the pointer: changes smuggled int
   await vi.waitFor(() => expect(Object.keys(carol.getMap(map.id as never)?.knownState().sessions ?? {})).toHaveLength(2));
   expect(carol.getMap(map.id as never)?.get("title")).toBe("alice's");
 });
+
+test("branches made by cojson are read by cosync as cojson reads them (source up to the branch start, plus the branch's own), and cosync edits in them", async () => {
+  const server = await cosyncServer();
+  const { alice, bob, group } = await cojsonGroupWithCosyncMember(server, "writer");
+  type CojsonList = RawCoMap & { append(item: unknown, after?: number, privacy?: string): void; asArray(): unknown[] };
+  const list = group.createList(["a", "b"]) as unknown as CojsonList;
+  const map = group.createMap();
+  map.set("title", "main", "private");
+  const branchList = list.core.createBranch("draft", group.id).getCurrentContent() as unknown as CojsonList;
+  const branchMap = map.core.createBranch("draft", group.id).getCurrentContent() as RawCoMap;
+  // After branching: the source moves on, the branch has edits of its own.
+  list.append("main-only", undefined, "private");
+  map.set("title", "main, later", "private");
+  branchList.append("draft-1", 0, "private");
+  branchMap.set("note", "only in the draft", "private");
+  const cojsonBranchList = () => (alice.node.getCoValue(branchList.id).getCurrentContent() as unknown as CojsonList).asArray();
+  expect(cojsonBranchList()).toEqual(["a", "draft-1", "b"]);
+  await list.core.waitForSync();
+  await branchList.core.waitForSync();
+  await branchMap.core.waitForSync();
+
+  expect((await bob.load(branchList.id as never)).status).toBe("loaded");
+  expect((await bob.load(branchMap.id as never)).status).toBe("loaded");
+  const bobsBranchList = bob.getList(branchList.id as never);
+  await vi.waitFor(() => expect(bobsBranchList?.asArray()).toEqual(cojsonBranchList()));
+  expect(bob.getMap(branchMap.id as never)?.toJSON()).toEqual((alice.node.getCoValue(branchMap.id).getCurrentContent() as RawCoMap).toJSON());
+  expect(bob.getMap(branchMap.id as never)?.toJSON()).toEqual({ title: "main", note: "only in the draft" });
+
+  // cosync edits the branch after a source item and after a branch item; cojson agrees, and
+  // merging (by cojson) brings the edits into the source for both.
+  bobsBranchList?.insert(2, "bob-after-draft-1");
+  bobsBranchList?.append("bob-last");
+  await bob.syncManager.waitForAllSynced();
+  await vi.waitFor(() => expect(cojsonBranchList()).toEqual(bobsBranchList?.asArray()));
+  alice.node.getCoValue(branchList.id).mergeBranch();
+  await list.core.waitForSync();
+  const cojsonList = () => (list.core.getCurrentContent() as unknown as CojsonList).asArray();
+  expect((await bob.load(list.id as never)).status).toBe("loaded");
+  await vi.waitFor(() => expect(bob.getList(list.id as never)?.asArray()).toEqual(cojsonList()));
+  expect(cojsonList()).toEqual(expect.arrayContaining(["draft-1", "bob-after-draft-1", "bob-last", "main-only"]));
+});

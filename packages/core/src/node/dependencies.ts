@@ -1,6 +1,7 @@
 import type { CoId } from "../ids/co-id.js";
 import { sessionOwner } from "../ids/session-id.js";
 import type { VerifiedLog } from "../log/verified-log.js";
+import { branchSourceOf } from "./branch-transactions.js";
 
 const GROUP_DEPENDENCY = /^(?:parent_)?(co_z[1-9A-HJ-NP-Za-km-z]+)$/;
 
@@ -13,6 +14,9 @@ export function dependenciesOf(log: VerifiedLog): CoId[] {
   const found = new Set<CoId>();
   const ruleset = log.header.ruleset;
   if (ruleset.type === "ownedByGroup") found.add(ruleset.group);
+  // A branch reads its source's transactions (cojson tracks the same dependency).
+  const source = branchSourceOf(log.header);
+  if (source !== undefined) found.add(source);
   if (ruleset.type === "group") {
     for (const session of log.sessions.values()) {
       for (const tx of session.transactions) {

@@ -12,6 +12,7 @@ import { type GroupState, roleOf } from "../permissions/group-state.js";
 import { currentReadKey, type Identity, type KeyLookup, readKeySecret } from "../permissions/key-access.js";
 import { FirstWriterWins } from "../permissions/first-writer-wins.js";
 import { type OwnedVerdict, ownedTransactionChecker } from "../permissions/owned.js";
+import { BranchTransactions, branchSourceOf } from "./branch-transactions.js";
 import type { CoValueEntry } from "./co-value-entry.js";
 import type { LocalNode } from "./local-node.js";
 
@@ -80,6 +81,8 @@ export class PermissionView implements KeyLookup {
   readonly #decoded = new Map<CoId, DecodedCache>();
   readonly #writeKeys = new Map<CoId, { readonly groupsVersion: number; readonly key: ReturnType<PermissionView["writeKeyFor"]> }>();
   readonly #evaluating = new Set<CoId>();
+  readonly #branches = new BranchTransactions();
+  readonly #composing = new Set<CoId>();
 
   constructor(node: LocalNode) {
     this.#node = node;
@@ -131,12 +134,31 @@ export class PermissionView implements KeyLookup {
   }
 
   /**
-   * Valid, decrypted transactions of `entry` (materialisers sort them). While no group changed,
-   * the returned array only grows: new transactions are decoded and appended to the same array,
-   * so callers can apply just the tail. After a group change it is a new array (verdicts and keys
-   * may have changed for any transaction).
+   * Valid, decrypted transactions of `entry` (materialisers sort them); for a branch, with its
+   * source's up to the branch start (`BranchTransactions`). While no group changed, the returned
+   * array only grows: new transactions are decoded and appended to the same array, so callers can
+   * apply just the tail. After a group change it is a new array (verdicts and keys may have
+   * changed for any transaction).
    */
   decodedTransactions(entry: CoValueEntry): DecodedTransaction[] {
+    const own = this.#ownTransactions(entry);
+    const sourceId = entry.log === undefined ? undefined : branchSourceOf(entry.log.header);
+    if (sourceId === undefined) return own;
+    const sourceEntry = this.#node.peekEntry(sourceId);
+    // A source that is not loaded (or a branch cycle) adds nothing, as in cojson.
+    let source: DecodedTransaction[] | undefined;
+    if (sourceEntry?.log !== undefined && !this.#composing.has(entry.id)) {
+      this.#composing.add(entry.id);
+      try {
+        source = this.decodedTransactions(sourceEntry);
+      } finally {
+        this.#composing.delete(entry.id);
+      }
+    }
+    return this.#branches.compose(entry.id, own, source);
+  }
+
+  #ownTransactions(entry: CoValueEntry): DecodedTransaction[] {
     const log = entry.log;
     if (log === undefined) return [];
     const groupsVersion = this.#node.groupsVersion;
@@ -173,6 +195,8 @@ export class PermissionView implements KeyLookup {
     demoted: Set<DecodedTransaction>,
   ): void {
     const author = sessionOwner(sessionId);
+    // A branch's own transactions carry its id, so ops made in it stay apart from the source's.
+    const branch = branchSourceOf((entry.log as NonNullable<CoValueEntry["log"]>).header) === undefined ? undefined : entry.id;
     // Only values owned by a group can be branched, so only they hold merged copies.
     const mayHoldMerges = (entry.log as NonNullable<CoValueEntry["log"]>).header.ruleset.type === "ownedByGroup";
     // A merged copy may leave out what repeats the previous transaction's origin.
@@ -184,7 +208,7 @@ export class PermissionView implements KeyLookup {
     };
     for (let txIndex = from; txIndex < transactions.length; txIndex++) {
       const tx = transactions[txIndex] as Transaction;
-      const decoded = this.#decodeOne(entry.id, sessionId, author, txIndex, tx, accept.keyFor);
+      const decoded = this.#decodeOne(entry.id, sessionId, author, txIndex, tx, accept.keyFor, branch);
       let counted = decoded === undefined ? undefined : accept.judge(decoded);
       if (mayHoldMerges && counted?.meta !== undefined) {
         const merged = mergedOrigin(counted.meta, { sessionID: sessionId, txIndex, madeAt: tx.madeAt }, previousOrigin(txIndex));
@@ -266,6 +290,7 @@ export class PermissionView implements KeyLookup {
     txIndex: number,
     tx: Transaction,
     keyFor: (keyId: KeyId) => KeySecret | undefined,
+    branch?: CoId,
   ): DecodedTransaction | undefined {
     let changes: JsonValue[] | undefined;
     let meta: JsonObject | undefined;
@@ -283,7 +308,7 @@ export class PermissionView implements KeyLookup {
       if (tx.meta !== undefined) meta = decryptMeta(tx, secret, place, this.#node.crypto);
     }
     // One object shape for every decoded transaction keeps the materialisers' loops monomorphic.
-    const txId = { sessionID: sessionId, txIndex };
+    const txId = branch === undefined ? { sessionID: sessionId, txIndex } : { sessionID: sessionId, txIndex, branch };
     return meta === undefined
       ? { txId, author, madeAt: tx.madeAt, changes, privacy: tx.privacy }
       : { txId, author, madeAt: tx.madeAt, changes, meta, privacy: tx.privacy };
