@@ -1,7 +1,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { base58 } from "@scure/base";
 import { expect } from "vitest";
-import { base58Decode, base58Encode } from "./base58.js";
+import { base58Decode, base58Encode, tryBase58Decode } from "./base58.js";
 
 // Leading zero bytes become leading "1"s; mix them in often, and cover the sizes ids use.
 const bytesWithZeros = fc
@@ -23,4 +23,37 @@ test("base58Encode: edge cases", () => {
   expect(base58Encode(Uint8Array.from([0, 0, 1]))).toBe("112");
   expect(base58Encode(Uint8Array.from([57]))).toBe("z");
   expect(base58Encode(Uint8Array.from([58]))).toBe("21");
+});
+
+// Any text over the alphabet (leading "1"s included), plus a stray character now and then.
+const base58Texts = fc
+  .tuple(fc.nat({ max: 4 }), fc.string({ unit: fc.constantFrom(..."123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0OIl+/é"), maxLength: 120 }))
+  .map(([ones, rest]) => "1".repeat(ones) + rest);
+
+test.prop([base58Texts], { numRuns: 3000 })("base58Decode is byte-identical to @scure/base and throws where it throws", (text) => {
+  let expected: Uint8Array | undefined;
+  try {
+    expected = base58.decode(text);
+  } catch {
+    expected = undefined;
+  }
+  if (expected === undefined) {
+    expect(() => base58Decode(text)).toThrow();
+    expect(tryBase58Decode(text)).toBeUndefined();
+  } else {
+    expect(base58Decode(text)).toEqual(expected);
+    if (text !== "") expect(tryBase58Decode(text)).toEqual(expected);
+  }
+});
+
+test("base58Decode: edge cases", () => {
+  expect(base58Decode("")).toEqual(new Uint8Array(0));
+  expect(tryBase58Decode("")).toBeUndefined();
+  expect(base58Decode("111")).toEqual(new Uint8Array(3));
+  expect(base58Decode("112")).toEqual(Uint8Array.from([0, 0, 1]));
+  expect(base58Decode("21")).toEqual(Uint8Array.from([58]));
+  expect(base58Decode("5Q")).toEqual(Uint8Array.from([255]));
+  expect(base58Decode("5R")).toEqual(Uint8Array.from([1, 0]));
+  expect(tryBase58Decode("0")).toBeUndefined();
+  expect(tryBase58Decode("abc\u{1F600}")).toBeUndefined();
 });
