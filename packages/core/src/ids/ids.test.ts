@@ -67,3 +67,17 @@ test.prop([fc.string({ maxLength: 80 })], { numRuns: 500 })("id parsers: arbitra
 test.prop([fc.uint8Array({ minLength: 19, maxLength: 19 })])("co id: every 19-byte hash round-trips", (hash) => {
   expect(isCoId(coIdFromHash(hash))).toBe(true);
 });
+
+test.prop([fc.uint8Array({ minLength: 18, maxLength: 20 })], { numRuns: 300 })(
+  "id checks remember valid ids; the verdict never changes on a second look (issue 8)",
+  (hash) => {
+    const id = `co_z${base58Encode(hash)}`;
+    for (let look = 0; look < 2; look++) {
+      expect(isCoId(id)).toBe(hash.length === 19);
+      expect(isCoId(`${id}0`)).toBe(false);
+      expect(isCoId(id.replace("co_z", "co_y"))).toBe(false);
+      // A remembered co id is still no id of another format.
+      expect(() => parseAgentId(id)).toThrow(FormatError);
+    }
+  },
+);

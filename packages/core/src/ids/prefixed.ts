@@ -9,9 +9,18 @@ export interface Base58Format {
   readonly byteLength: number;
 }
 
+// Ids and keys recur in every message (a value's id, its sessions' agents), and checking one
+// means decoding its base58: remember the ones found valid, per format. Signatures and other
+// formats longer than an id are unique per message and not remembered.
+const MAX_REMEMBERED_BYTES = 32;
+const MAX_REMEMBERED = 10_000;
+const validSeen = new WeakMap<Base58Format, Set<string>>();
+
 /** Why `value` is not in `format`, or undefined if it is. */
 export function base58FormatProblem(value: unknown, format: Base58Format): string | undefined {
   if (typeof value !== "string") return `expected a ${format.name} string, got ${describeValue(value)}`;
+  const remembered = format.byteLength <= MAX_REMEMBERED_BYTES ? validSeen.get(format) : undefined;
+  if (remembered?.has(value)) return undefined;
   if (!value.startsWith(format.prefix)) {
     return `expected a ${format.name} ("${format.prefix}…"), got ${describeValue(value)}`;
   }
@@ -20,7 +29,18 @@ export function base58FormatProblem(value: unknown, format: Base58Format): strin
   if (bytes.length !== format.byteLength) {
     return `${format.name} ${describeValue(value)} encodes ${bytes.length} bytes, expected ${format.byteLength}`;
   }
+  if (format.byteLength <= MAX_REMEMBERED_BYTES) remember(format, value);
   return undefined;
+}
+
+function remember(format: Base58Format, value: string): void {
+  let seen = validSeen.get(format);
+  if (seen === undefined) {
+    seen = new Set();
+    validSeen.set(format, seen);
+  }
+  if (seen.size >= MAX_REMEMBERED) seen.clear();
+  seen.add(value);
 }
 
 /** Decodes the bytes of a prefixed base58 value; throws FormatError naming `argument`. */
