@@ -43,8 +43,8 @@ export class ServerMetrics {
   readonly #open: Gauge;
   readonly #accepted: Counter;
   readonly #refusedConnections: Counter<"reason">;
-  readonly #messages: Counter<"action" | "direction">;
-  readonly #messageBytes: Counter<"action" | "direction">;
+  /** Messages and bytes by direction and action (a handful of keys: actions are a closed set). */
+  readonly #messageTallies = new Map<string, { readonly direction: string; readonly action: string; messages: number; bytes: number }>();
   readonly #refusals: Counter<"code">;
   readonly #frameErrors: Counter<"type">;
   readonly #storageLatency: Histogram;
@@ -62,17 +62,27 @@ export class ServerMetrics {
       labelNames: ["reason"],
       registers,
     });
-    this.#messages = new Counter({
+    // Counted per message in plain numbers and handed to prom-client only when scraped: a labelled
+    // `inc` hashes its labels each call (~2 µs), twice per message on the relay's hot path.
+    new Counter({
       name: "cosync_messages_total",
       help: "Sync messages and error notices, by action and direction",
       labelNames: ["action", "direction"],
       registers,
+      collect() {
+        this.reset();
+        for (const tally of metrics.#messageTallies.values()) this.inc({ action: tally.action, direction: tally.direction }, tally.messages);
+      },
     });
-    this.#messageBytes = new Counter({
+    new Counter({
       name: "cosync_message_bytes_total",
       help: "Approximate JSON bytes of messages, by action and direction",
       labelNames: ["action", "direction"],
       registers,
+      collect() {
+        this.reset();
+        for (const tally of metrics.#messageTallies.values()) this.inc({ action: tally.action, direction: tally.direction }, tally.bytes);
+      },
     });
     new Counter({
       name: "cosync_wire_bytes_total",
@@ -180,8 +190,14 @@ export class ServerMetrics {
   /** Hooks for each connection's guard. */
   readonly guardObserver: GuardObserver = {
     message: (direction, action, bytes) => {
-      this.#messages.inc({ action, direction });
-      this.#messageBytes.inc({ action, direction }, bytes);
+      const key = `${direction} ${action}`;
+      let tally = this.#messageTallies.get(key);
+      if (tally === undefined) {
+        tally = { direction, action, messages: 0, bytes: 0 };
+        this.#messageTallies.set(key, tally);
+      }
+      tally.messages += 1;
+      tally.bytes += bytes;
     },
     refused: (code: ErrorCode) => this.#refusals.inc({ code }),
   };
