@@ -279,3 +279,48 @@ test("branches made by cojson are read by cosync as cojson reads them (source up
   await vi.waitFor(() => expect(bob.getList(list.id as never)?.asArray()).toEqual(cojsonList()));
   expect(cojsonList()).toEqual(expect.arrayContaining(["draft-1", "bob-after-draft-1", "bob-last", "main-only"]));
 });
+
+test("branches made and merged by cosync: cojson finds the same branch id, reads it and the merged source as cosync does", async () => {
+  const server = await cosyncServer();
+  const alice = await cosyncAccount(server, "alice");
+  const bob = await cojsonAccount(server, "bob");
+  await bob.node.syncManager.waitForAllCoValuesSync();
+  expect((await alice.load(bob.accountID as never)).status).toBe("loaded");
+  const group = alice.createGroup();
+  group.addMember(bob.accountID as never, "writer");
+  const list = group.createList();
+  for (const item of ["a", "b"]) list.append(item);
+  const map = group.createMap({ title: "main" });
+  const draft = list.createBranch("draft");
+  const mapDraft = map.createBranch("draft");
+  list.append("main-only");
+  draft.insert(1, "draft-1");
+  draft.append("draft-last");
+  mapDraft.set("title", "draft title");
+  expect(draft.asArray()).toEqual(["a", "draft-1", "b", "draft-last"]);
+  expect(list.asArray()).toEqual(["a", "b", "main-only"]);
+  await alice.syncManager.waitForAllSynced();
+
+  type CojsonList = { asArray(): unknown[]; core: { getBranch(name: string): { id: string } } };
+  const bobsList = (await bob.node.load(list.id as never)) as unknown as CojsonList;
+  // cojson derives the branch id from (source, name, owner): the same value cosync created.
+  expect(bobsList.core.getBranch("draft").id).toBe(draft.id);
+  const bobsDraft = (await bob.node.load(draft.id as never)) as unknown as CojsonList;
+  expect(bobsDraft.asArray()).toEqual(draft.asArray());
+  const bobsMapDraft = (await bob.node.load(mapDraft.id as never)) as RawCoMap;
+  expect(bobsMapDraft.get("title")).toBe("draft title");
+
+  const merged = draft.mergeBranch();
+  expect(merged.id).toBe(list.id);
+  mapDraft.mergeBranch();
+  // b's successors, newest first: draft-last (made later, in the branch) before main-only.
+  expect(list.asArray()).toEqual(["a", "draft-1", "b", "draft-last", "main-only"]);
+  expect(map.get("title")).toBe("draft title");
+  // Merging again copies nothing new.
+  const before = list.knownState();
+  draft.mergeBranch();
+  expect(list.knownState()).toEqual(before);
+  await alice.syncManager.waitForAllSynced();
+  await vi.waitFor(() => expect((bob.node.getCoValue(list.id as never).getCurrentContent() as unknown as CojsonList).asArray()).toEqual(list.asArray()));
+  await vi.waitFor(() => expect((bob.node.getCoValue(map.id as never).getCurrentContent() as RawCoMap).get("title")).toBe("draft title"));
+});

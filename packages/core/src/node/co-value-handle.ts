@@ -55,17 +55,22 @@ export class CoValueHandle {
     }
   }
 
-  /** Writes a plain transaction into our session. */
-  writeTrusting(changes: readonly JsonValue[], meta?: JsonObject): void {
-    const tx = makeTrustingTransaction(changes, this.node.clock.now(), meta);
+  /** Writes a plain transaction into our session (made now, unless `madeAt` says when). */
+  writeTrusting(changes: readonly JsonValue[], meta?: JsonObject, madeAt = this.node.clock.now()): void {
+    const tx = makeTrustingTransaction(changes, madeAt, meta);
     this.node.appendOwnTransaction(this.#entry, tx);
   }
 
   /** Writes a transaction encrypted with `key` (the owner group's current read key). */
-  writePrivate(changes: readonly JsonValue[], key: { readonly id: KeyId; readonly secret: KeySecret }, meta?: JsonObject): void {
+  writePrivate(
+    changes: readonly JsonValue[],
+    key: { readonly id: KeyId; readonly secret: KeySecret },
+    meta?: JsonObject,
+    madeAt = this.node.clock.now(),
+  ): void {
     const sessionId = this.node.sessionFor(this.id);
     const txIndex = this.#log().sessions.get(sessionId)?.count ?? 0;
-    const tx = makePrivateTransaction(changes, this.node.clock.now(), key, { coId: this.id, sessionId, txIndex }, this.node.crypto, meta);
+    const tx = makePrivateTransaction(changes, madeAt, key, { coId: this.id, sessionId, txIndex }, this.node.crypto, meta);
     this.node.appendOwnTransaction(this.#entry, tx);
   }
 

@@ -5,6 +5,7 @@ import { CoPlainTextContent, textDeleteRangeChanges, textInsertAfterChanges } fr
 import { CoStreamContent, streamPushChange } from "../covalues/co-stream.js";
 import type { JsonValue } from "../encoding/canonical-json.js";
 import type { CoId } from "../ids/co-id.js";
+import { createBranch, mergeBranch } from "./branching.js";
 import type { CoValueEntry } from "./co-value-entry.js";
 import { CoValueHandle } from "./co-value-handle.js";
 import type { LocalNode } from "./local-node.js";
@@ -60,6 +61,22 @@ export abstract class CoValueView<C extends Content> extends CoValueHandle {
     if (role !== "admin" && role !== "manager") {
       throw new Error(`${this.id} restricts deletion to managers and admins of ${ruleset.group}; your role is ${role ?? "none"}`);
     }
+  }
+
+  /**
+   * Creates (or reopens) the branch `name` of this value, as cojson does: a value of the same type
+   * that starts from what we hold now and takes edits apart from it until merged. Owned by
+   * `ownerId` if given (readers must give their own group), else by this value's owner.
+   */
+  createBranch(name: string, options?: { readonly ownerId?: CoId }): this {
+    const id = createBranch(this.node, this, name, options?.ownerId);
+    return new (this.constructor as new (node: LocalNode, entry: CoValueEntry) => this)(this.node, this.node.entry(id));
+  }
+
+  /** Copies this branch's edits into its source (loaded) and returns the source's view. */
+  mergeBranch(): this {
+    const sourceId = mergeBranch(this.node, this);
+    return new (this.constructor as new (node: LocalNode, entry: CoValueEntry) => this)(this.node, this.node.entry(sourceId));
   }
 
   /** The owner group, for values owned by one. */

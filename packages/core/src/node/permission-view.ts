@@ -158,6 +158,11 @@ export class PermissionView implements KeyLookup {
     return this.#branches.compose(entry.id, own, source);
   }
 
+  /** `decodedTransactions` without a branch's source: what was written in `entry` itself. */
+  ownTransactions(entry: CoValueEntry): DecodedTransaction[] {
+    return this.#ownTransactions(entry);
+  }
+
   #ownTransactions(entry: CoValueEntry): DecodedTransaction[] {
     const log = entry.log;
     if (log === undefined) return [];
