@@ -63,3 +63,19 @@ test("a second node reads a branch (its source up to the start, plus its edits) 
   expect((await bob.load(text.id)).status).toBe("loaded");
   await vi.waitFor(() => expect(bob.getPlainText(text.id)?.toString()).toBe("hHello world"));
 });
+
+test("a branch's subscribers hear of its source's changes (a branch reads its source), and stop when unsubscribed", async () => {
+  const alice = await accountNode("Alice");
+  const map = alice.createGroup().createMap({ a: 1 });
+  const draft = map.createBranch("draft");
+  let calls = 0;
+  const unsubscribe = draft.subscribe(() => calls++);
+  map.set("b", 2);
+  expect(calls).toBe(1);
+  draft.set("c", 3);
+  expect(calls).toBe(2);
+  unsubscribe();
+  map.set("d", 4);
+  draft.set("e", 5);
+  expect(calls).toBe(2);
+});

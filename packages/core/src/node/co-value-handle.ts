@@ -6,6 +6,7 @@ import type { SessionId } from "../ids/session-id.js";
 import { makePrivateTransaction, makeTrustingTransaction } from "../log/make-transaction.js";
 import type { Transaction } from "../log/transaction.js";
 import type { KnownState } from "../sync/known-state.js";
+import { branchSourceOf } from "./branch-transactions.js";
 import type { CoValueEntry } from "./co-value-entry.js";
 import type { LocalNode } from "./local-node.js";
 
@@ -74,10 +75,17 @@ export class CoValueHandle {
     this.node.appendOwnTransaction(this.#entry, tx);
   }
 
-  /** Calls `listener` after every local or remote change, once the state is consistent. */
+  /**
+   * Calls `listener` after every local or remote change, once the state is consistent. A branch
+   * also reads its source, so its listeners hear of the source's changes too.
+   */
   subscribe(listener: () => void): () => void {
-    this.#entry.listeners.add(listener);
-    return () => this.#entry.listeners.delete(listener);
+    const sourceId = branchSourceOf(this.header);
+    const entries = sourceId === undefined ? [this.#entry] : [this.#entry, this.node.entry(sourceId)];
+    for (const entry of entries) entry.listeners.add(listener);
+    return () => {
+      for (const entry of entries) entry.listeners.delete(listener);
+    };
   }
 
   /** Resolves when every connected server peer acknowledged what we hold of this value. */
