@@ -1,3 +1,5 @@
+import { serializedLengthOf } from "@cosync/transport-ws";
+
 /**
  * The approximate size in bytes of a message as compact JSON, without serializing it: string
  * lengths (UTF-16 units; escapes and multi-byte characters are not counted exactly) plus
@@ -45,8 +47,14 @@ function digits(value: number): number {
 // Relayed messages are shared between subscribers' channels: measure each object once.
 const measured = new WeakMap<object, number>();
 
-/** `approximateJsonBytes` of a message object, remembered per object (sent messages are never mutated). */
+/**
+ * The size of a message being sent: its length as the transport serialized it (a cold load's
+ * content would otherwise be walked transaction by transaction once more), else
+ * `approximateJsonBytes`, remembered per object (sent messages are never mutated).
+ */
 export function messageBytes(message: object): number {
+  const serialized = serializedLengthOf(message);
+  if (serialized !== undefined) return serialized;
   let bytes = measured.get(message);
   if (bytes === undefined) {
     bytes = approximateJsonBytes(message);

@@ -2,6 +2,13 @@
 export * from "./connect-websocket.js";
 export * from "./frame.js";
 export * from "./reconnecting-connection.js";
-export { BUFFER_LIMIT_BYTES, type ChannelStats, type FrameError, type ReceivedPing, type WebSocketChannel } from "./socket-channel.js";
+export {
+  BUFFER_LIMIT_BYTES,
+  type ChannelStats,
+  type FrameError,
+  type ReceivedPing,
+  serializedLengthOf,
+  type WebSocketChannel,
+} from "./socket-channel.js";
 export type * from "./web-socket-like.js";
 export * from "./websocket-channel.js";

@@ -89,6 +89,14 @@ function serializeOnce(message: object): string {
   return text;
 }
 
+/**
+ * Characters of `message` as a channel serialized it (when it was sent on one), so observers that
+ * count bytes need not walk it again; undefined for a message no channel serialized.
+ */
+export function serializedLengthOf(message: object): number | undefined {
+  return serialized.get(message)?.length;
+}
+
 const MAX_REASON_BYTES = 123;
 
 export class SocketChannel implements WebSocketChannel {
