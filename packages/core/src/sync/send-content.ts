@@ -1,3 +1,4 @@
+import type { CoId } from "../ids/co-id.js";
 import type { CoValueEntry } from "../node/co-value-entry.js";
 import { dependenciesOf } from "../node/dependencies.js";
 import type { SyncNode } from "./sync-node.js";
@@ -6,29 +7,56 @@ import { type KnownState, knownStateCovers } from "./known-state.js";
 import type { PeerState } from "./peer-state.js";
 
 /**
+ * What one fan-out computes once for every peer: content cut for a known state (peers that hold
+ * the same state get the very same message objects, which transports then serialise once), and
+ * per CoValue its dependencies and known states. Valid only while no log changes (one
+ * synchronous fan-out).
+ */
+export class ContentMemo {
+  readonly #content = new Map<string, ContentMessage[]>();
+  readonly #dependencies = new Map<string, readonly CoId[]>();
+  readonly #known = new Map<string, KnownState>();
+  readonly #signed = new Map<string, KnownState>();
+
+  content(entry: CoValueEntry, known: KnownState | undefined): ContentMessage[] {
+    const log = entry.log as NonNullable<CoValueEntry["log"]>;
+    const key = known === undefined ? `${entry.id}|none` : `${entry.id}|${known.header}|${JSON.stringify(known.sessions)}`;
+    let messages = this.#content.get(key);
+    if (messages === undefined) {
+      messages = log.contentSince(known);
+      this.#content.set(key, messages);
+    }
+    return messages;
+  }
+
+  dependencies(entry: CoValueEntry): readonly CoId[] {
+    return remembered(this.#dependencies, entry.id, () => dependenciesOf(entry.log as NonNullable<CoValueEntry["log"]>));
+  }
+
+  knownState(entry: CoValueEntry): KnownState {
+    return remembered(this.#known, entry.id, () => (entry.log as NonNullable<CoValueEntry["log"]>).knownState());
+  }
+
+  signedKnownState(entry: CoValueEntry): KnownState {
+    return remembered(this.#signed, entry.id, () => (entry.log as NonNullable<CoValueEntry["log"]>).signedKnownState());
+  }
+}
+
+function remembered<V>(map: Map<string, V>, key: string, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
+/**
  * Sends `peer` what it lacks of `entry`, judged by what we optimistically believe it holds.
  * Client peers first get every dependency they lack (owner group, parent groups, accounts of
  * authors), recursively, so they can verify and read it (spec §5 sendNewContent); servers don't.
  * Returns whether any content was sent for `entry` itself.
  */
-/**
- * Content already cut for a known state during one fan-out, so peers that hold the same state get
- * the very same message objects (which transports then serialise once).
- */
-export type ContentMemo = Map<string, ContentMessage[]>;
-
-function contentFor(entry: CoValueEntry, known: KnownState | undefined, memo: ContentMemo | undefined): ContentMessage[] {
-  const log = entry.log as NonNullable<CoValueEntry["log"]>;
-  if (memo === undefined) return log.contentSince(known);
-  const key = known === undefined ? `${entry.id}|none` : `${entry.id}|${known.header}|${JSON.stringify(known.sessions)}`;
-  let messages = memo.get(key);
-  if (messages === undefined) {
-    messages = log.contentSince(known);
-    memo.set(key, messages);
-  }
-  return messages;
-}
-
 export function sendNewContent(
   node: SyncNode,
   peer: PeerState,
@@ -40,16 +68,18 @@ export function sendNewContent(
   if (log === undefined || visited.has(entry.id)) return false;
   visited.add(entry.id);
   if (!peer.isServer) {
-    for (const dependency of dependenciesOf(log)) {
+    for (const dependency of memo === undefined ? dependenciesOf(log) : memo.dependencies(entry)) {
       const dependencyEntry = node.peekEntry(dependency);
       if (dependencyEntry?.log === undefined) continue;
       const theirs = peer.optimistic.get(dependency);
-      if (theirs !== undefined && knownStateCovers(theirs, dependencyEntry.log.knownState())) continue;
+      const ours = memo === undefined ? dependencyEntry.log.knownState() : memo.knownState(dependencyEntry);
+      if (theirs !== undefined && knownStateCovers(theirs, ours)) continue;
       sendNewContent(node, peer, dependencyEntry, visited, memo);
     }
   }
-  const messages = contentFor(entry, peer.optimistic.get(entry.id), memo);
+  const known = peer.optimistic.get(entry.id);
+  const messages = memo === undefined ? log.contentSince(known) : memo.content(entry, known);
   for (const message of messages) peer.send(message);
-  if (messages.length > 0) peer.mergeOptimistic(log.signedKnownState());
+  if (messages.length > 0) peer.mergeOptimistic(memo === undefined ? log.signedKnownState() : memo.signedKnownState(entry));
   return messages.length > 0;
 }

@@ -11,7 +11,7 @@ import { handleLoad } from "./handle-load.js";
 import { defaultLoadLimits, type LoadLimits, LoadTracker } from "./load-tracker.js";
 import { PeerState } from "./peer-state.js";
 import { channelFromSeedPeer, isPeerChannel, type SeedPeer } from "./seed-peer.js";
-import { type ContentMemo, sendNewContent } from "./send-content.js";
+import { ContentMemo, sendNewContent } from "./send-content.js";
 import type { SyncEvents } from "./sync-events.js";
 import type { SyncNode } from "./sync-node.js";
 import { UnsyncedTracker } from "./unsynced-tracker.js";
@@ -159,7 +159,7 @@ export class SyncManager {
 
   /** New content in `entry`: push it to every server peer and every subscribed client but `source`. */
   forward(entry: CoValueEntry, source?: PeerState): void {
-    const memo: ContentMemo = new Map();
+    const memo = new ContentMemo();
     for (const peer of this.peers.values()) {
       if (peer === source || peer.closed) continue;
       if (peer.isServer || peer.isSubscribed(entry.id)) sendNewContent(this.node, peer, entry, new Set(), memo);
