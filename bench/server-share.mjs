@@ -5,7 +5,8 @@
 //  - cold load: a fresh connection loads a 10k-tx value (200 messages of 50 tx) after a restart,
 //    until it received every transaction.
 // The difference to bench/server.mjs's rows is what the cojson clients themselves take.
-// Usage: node bench/server-share.mjs [rounds] (after `npx tsc -b`).
+// Usage: node bench/server-share.mjs [rounds] (after `npx tsc -b`); profile the children with
+// BENCH_SERVER_CHILD_ARGS="--cpu-prof --cpu-prof-dir=<dir>" (each child writes one profile per thread).
 import { fork } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -18,9 +19,11 @@ const ROUNDS = Number(process.argv[2] ?? 3);
 const WRITES = 200;
 const COLD_TX = 10_000;
 const server = new URL("./server.mjs", import.meta.url).pathname;
+// Node flags for the server children, as in bench/server.mjs: e.g. BENCH_SERVER_CHILD_ARGS="--cpu-prof --cpu-prof-dir=prof".
+const CHILD_ARGS = (process.env.BENCH_SERVER_CHILD_ARGS ?? "").split(" ").filter(Boolean);
 
 function startChild(kind, file) {
-  const proc = fork(server, ["child", kind, file], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const proc = fork(server, ["child", kind, file], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: CHILD_ARGS });
   return new Promise((resolve) => {
     proc.on("message", (message) => {
       if (message.type === "ready") resolve({ url: message.url, rss: () => stats(proc), close: () => close(proc) });
