@@ -1,4 +1,6 @@
 import type { CoId } from "../ids/co-id.js";
+import type { SessionLog } from "../log/session-log.js";
+import type { VerifiedLog } from "../log/verified-log.js";
 import type { CoValueEntry } from "../node/co-value-entry.js";
 import { dependenciesOf } from "../node/dependencies.js";
 import type { SyncNode } from "./sync-node.js";
@@ -9,12 +11,10 @@ import type { PeerState } from "./peer-state.js";
 /**
  * What one fan-out computes once for every peer: content cut for a known state (peers that hold
  * the same state get the very same message objects, which transports then serialise once), and
- * per CoValue its dependencies and known states. Valid only while no log changes (one
- * synchronous fan-out).
+ * per CoValue its known states. Valid only while no log changes (one synchronous fan-out).
  */
 export class ContentMemo {
   readonly #content = new Map<string, ContentMessage[]>();
-  readonly #dependencies = new Map<string, readonly CoId[]>();
   readonly #known = new Map<string, KnownState>();
   readonly #signed = new Map<string, KnownState>();
 
@@ -29,10 +29,6 @@ export class ContentMemo {
     return messages;
   }
 
-  dependencies(entry: CoValueEntry): readonly CoId[] {
-    return remembered(this.#dependencies, entry.id, () => dependenciesOf(entry.log as NonNullable<CoValueEntry["log"]>));
-  }
-
   knownState(entry: CoValueEntry): KnownState {
     return remembered(this.#known, entry.id, () => (entry.log as NonNullable<CoValueEntry["log"]>).knownState());
   }
@@ -40,6 +36,35 @@ export class ContentMemo {
   signedKnownState(entry: CoValueEntry): KnownState {
     return remembered(this.#signed, entry.id, () => (entry.log as NonNullable<CoValueEntry["log"]>).signedKnownState());
   }
+}
+
+// dependenciesOf is a function of a log's header and transactions (a group's walks all of them),
+// and every subscriber's ack asks again: remember it per log while it holds the same session logs
+// with the same counts (a session log only ever appends; a deletion drops whole session logs).
+interface CachedDependencies {
+  readonly sessions: readonly SessionLog[];
+  readonly counts: readonly number[];
+  readonly dependencies: readonly CoId[];
+}
+const dependencyCache = new WeakMap<VerifiedLog, CachedDependencies>();
+
+function dependenciesCached(log: VerifiedLog): readonly CoId[] {
+  const cached = dependencyCache.get(log);
+  if (cached !== undefined && sameSessions(log, cached)) return cached.dependencies;
+  const sessions = [...log.sessions.values()];
+  const dependencies = dependenciesOf(log);
+  dependencyCache.set(log, { sessions, counts: sessions.map((session) => session.count), dependencies });
+  return dependencies;
+}
+
+function sameSessions(log: VerifiedLog, cached: CachedDependencies): boolean {
+  if (log.sessions.size !== cached.sessions.length) return false;
+  let index = 0;
+  for (const session of log.sessions.values()) {
+    if (session !== cached.sessions[index] || session.count !== cached.counts[index]) return false;
+    index++;
+  }
+  return true;
 }
 
 function remembered<V>(map: Map<string, V>, key: string, make: () => V): V {
@@ -68,7 +93,7 @@ export function sendNewContent(
   if (log === undefined || visited.has(entry.id)) return false;
   visited.add(entry.id);
   if (!peer.isServer) {
-    for (const dependency of memo === undefined ? dependenciesOf(log) : memo.dependencies(entry)) {
+    for (const dependency of dependenciesCached(log)) {
       const dependencyEntry = node.peekEntry(dependency);
       if (dependencyEntry?.log === undefined) continue;
       const theirs = peer.optimistic.get(dependency);
