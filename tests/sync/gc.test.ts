@@ -1,6 +1,6 @@
 import { createTestClock, type CoId } from "@cosync/core";
 import { expect, test, vi } from "vitest";
-import { connect, createTestNode, plainHeader, testCrypto } from "../helpers/nodes.js";
+import { connect, createAccountNode, createTestNode, plainHeader, testCrypto } from "../helpers/nodes.js";
 
 test("gc: 10,000 idle values leave memory after the idle time; values with listeners stay; load brings them back", async () => {
   const clock = createTestClock();
@@ -115,4 +115,23 @@ test("subscribers: a listener that throws does not stop fan-out or acks", async 
   value.writeTrusting(["second"]);
   await value.waitForSync();
   await vi.waitFor(() => expect([...(reader.get(value.id)?.transactions() ?? [])]).toHaveLength(2));
+});
+
+test("gc: unloading a value read before also drops its decrypted transactions; reading it after a reload decrypts again", async () => {
+  const clock = createTestClock();
+  const node = await createAccountNode({ clock, gc: { intervalMs: 60_000, idleMs: 5 * 60_000 } });
+  const server = await createTestNode();
+  connect(node, server, { server: "server", client: "client" });
+  const group = node.getGroup(node.createGroup().id);
+  const map = group?.createMap({ secret: "s3cret" });
+  if (map === undefined) throw new Error("no map");
+  expect(map.get("secret")).toBe("s3cret");
+  const held = node.permissions.decodedValueCount;
+  await node.syncManager.waitForAllSynced();
+  await Promise.all([...node.allEntries()].map((entry) => entry.storageTail));
+  clock.advance(6 * 60_000);
+  expect(node.peekEntry(map.id)?.state).toBe("unloaded");
+  expect(node.permissions.decodedValueCount).toBeLessThan(held);
+  expect((await node.load(map.id)).status).toBe("loaded");
+  expect(node.getMap(map.id)?.get("secret")).toBe("s3cret");
 });

@@ -99,7 +99,7 @@ export class BinaryStreamContent {
   apply(txs: Iterable<DecodedTransaction>): number {
     let count = 0;
     for (const tx of txs) {
-      if (tx.anchorOnly === true || !this.#seen.add(tx.txId)) continue;
+      if (tx.anchorOnly === true || !this.#seen.add(tx.place ?? tx.txId)) continue;
       count++;
       let session = this.#sessions.get(tx.txId.sessionID);
       if (session === undefined) {

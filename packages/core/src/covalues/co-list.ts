@@ -54,7 +54,6 @@ interface Waiter {
   readonly op: "app" | "pre";
 }
 
-
 /** Where an op points: its key parts. */
 interface OpTarget {
   readonly session: string;
@@ -186,8 +185,10 @@ export class CoListContent {
 
   /** The visible items with the insertions that made them, in list order. */
   entries(): readonly CoListEntry[] {
+    // Laid out first: a fresh layout clears the flag, and this array is the one handed out.
+    const entries = this.#current();
     this.#entriesShared = true;
-    return this.#current();
+    return entries;
   }
 
   /** The visible item at `index`, or undefined. */
@@ -351,7 +352,6 @@ export class CoListContent {
       insertSorted(anchor.predecessors, insertion);
     }
   }
-
 
   // Iterative (lists can be chains millions deep): a stack of insertions to lay out, each
   // with a flag saying "emit it now" (its predecessors are done) or "expand it".

@@ -27,4 +27,9 @@ export interface DecodedTransaction {
    * (items appended after them stay visible) and applies its deletions, as cojson does.
    */
   readonly anchorOnly?: true;
+  /**
+   * Where the transaction really sits, when `txId` names a merged copy's original. Repeats are
+   * recognised by this place, so a copy claiming another transaction's id can't hide it.
+   */
+  readonly place?: TxId;
 }

@@ -93,7 +93,7 @@ export class SeenTransactions {
  */
 export function takeNewSorted(seen: SeenTransactions, txs: Iterable<DecodedTransaction>, keepAnchors = false): DecodedTransaction[] {
   const fresh: DecodedTransaction[] = [];
-  for (const tx of txs) if ((keepAnchors || tx.anchorOnly !== true) && seen.add(tx.txId)) fresh.push(tx);
+  for (const tx of txs) if ((keepAnchors || tx.anchorOnly !== true) && seen.add(tx.place ?? tx.txId)) fresh.push(tx);
   fresh.sort(compareTxOrder);
   return fresh;
 }

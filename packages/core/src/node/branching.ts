@@ -48,6 +48,8 @@ export function createBranch(node: LocalNode, source: CoValueHandle, name: strin
     throw new Error(`branching ${source.id} needs write access to ${ruleset.group}, or a reader's own owner group (ownerId); your role is ${role ?? "none"}`);
   }
   const branch = node.createCoValue(branchHeader(source.header, source.id, name, ownerId ?? ruleset.group));
+  // Reopening a branch this node holds keeps its start (another `from` would move it to now).
+  if ([...branch.transactions()].length > 0) return branch.id;
   writeAs(node, branch, [], "private", { from: { ...source.knownState().sessions } });
   writeAs(node, source, [], role === "reader" ? "trusting" : "private", ownerId === undefined ? { branch: name } : { branch: name, ownerId });
   return branch.id;

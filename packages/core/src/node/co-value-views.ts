@@ -64,9 +64,10 @@ export abstract class CoValueView<C extends Content> extends CoValueHandle {
   }
 
   /**
-   * Creates (or reopens) the branch `name` of this value, as cojson does: a value of the same type
-   * that starts from what we hold now and takes edits apart from it until merged. Owned by
-   * `ownerId` if given (readers must give their own group), else by this value's owner.
+   * Creates the branch `name` of this value, as cojson does: a value of the same type that starts
+   * from what we hold now and takes edits apart from it until merged (a branch this node holds
+   * already is reopened, its start unmoved). Owned by `ownerId` if given (readers must give their
+   * own group), else by this value's owner.
    */
   createBranch(name: string, options?: { readonly ownerId?: CoId }): this {
     const id = createBranch(this.node, this, name, options?.ownerId);
@@ -127,6 +128,13 @@ export class CoListView extends CoValueView<CoListContent> {
   }
   asArray(): JsonValue[] {
     return this.content.asArray();
+  }
+  /** The item at `index`, or undefined (cojson's `get`). */
+  get(index: number): JsonValue | undefined {
+    return this.content.get(index);
+  }
+  get length(): number {
+    return this.content.length;
   }
   append(value: JsonValue, privacy?: Privacy): void {
     this.write([listAppendChange(this.content, value) as unknown as JsonValue], privacy);

@@ -79,6 +79,7 @@ export class GarbageCollector {
       entry.lastKnown = entry.log.knownState();
       entry.log = undefined;
       entry.contentCache = undefined;
+      node.permissions.forget(entry.id);
       entry.state = "unloaded";
       unloaded++;
     }

@@ -35,11 +35,6 @@ function unwrap<T>(result: Result<T, string>): T {
   return result.value;
 }
 
-/**
- * A group (or account) as its members use it: roles, members, invites, parents, key rotation,
- * and creating values it owns. Every change is a trusting transaction in our session, built by
- * the pure builders of permissions/ so the bytes match cojson's.
- */
 /** Options of lists and texts at creation (cojson's `createList(…, { restrictDeletion })`). */
 export interface ListOptions {
   /**
@@ -49,6 +44,11 @@ export interface ListOptions {
   readonly restrictDeletion?: boolean;
 }
 
+/**
+ * A group (or account) as its members use it: roles, members, invites, parents, key rotation,
+ * and creating values it owns. Every change is a trusting transaction in our session, built by
+ * the pure builders of permissions/ so the bytes match cojson's.
+ */
 export class GroupView extends CoValueHandle {
   readonly #entry: CoValueEntry;
 

@@ -12,7 +12,7 @@ import { type GroupState, roleOf } from "../permissions/group-state.js";
 import { currentReadKey, type Identity, type KeyLookup, readKeySecret } from "../permissions/key-access.js";
 import { FirstWriterWins } from "../permissions/first-writer-wins.js";
 import { type OwnedVerdict, ownedTransactionChecker } from "../permissions/owned.js";
-import { BranchTransactions, branchSourceOf } from "./branch-transactions.js";
+import { type BranchSourceParts, BranchTransactions, branchSourceOf } from "./branch-transactions.js";
 import type { CoValueEntry } from "./co-value-entry.js";
 import type { LocalNode } from "./local-node.js";
 
@@ -34,12 +34,19 @@ interface Acceptor {
   keyFor(keyId: KeyId): KeySecret | undefined;
   /** The transaction as it counts, or undefined if it is invalid. */
   judge(tx: DecodedTransaction): DecodedTransaction | undefined;
+  /** A rule judged once a merged copy is placed at its original (undefined: none). */
+  afterMerge?(tx: DecodedTransaction): DecodedTransaction | undefined;
 }
 
-/** A valid owned transaction as it counts: a reader's branch pointer counts only as its pointer. */
+/**
+ * A valid owned transaction as it counts: a reader's branch pointer counts only as its pointer —
+ * no changes, and a meta of just `{ branch, ownerId }` (cojson rewrites it so), so nothing else a
+ * reader puts in it (fww, merge or branch-start fields) can act.
+ */
 function countedAs(tx: DecodedTransaction, verdict: OwnedVerdict): DecodedTransaction | undefined {
   if (!verdict.valid) return undefined;
-  return verdict.branchPointerOnly === undefined ? tx : { ...tx, changes: [] };
+  const pointer = verdict.branchPointerOnly;
+  return pointer === undefined ? tx : { ...tx, changes: [], meta: { branch: pointer.branch, ownerId: pointer.ownerId } };
 }
 
 function hasDeletion(tx: DecodedTransaction): boolean {
@@ -47,7 +54,7 @@ function hasDeletion(tx: DecodedTransaction): boolean {
 }
 
 function mayDelete(owner: GroupState, tx: DecodedTransaction, lookup: PermissionView): boolean {
-  const role = roleOf(owner, tx.author, lookup, tx.madeAt);
+  const role = roleOf(owner, sessionOwner(tx.txId.sessionID), lookup, tx.madeAt);
   return role === "admin" || role === "manager";
 }
 
@@ -146,16 +153,30 @@ export class PermissionView implements KeyLookup {
     if (sourceId === undefined) return own;
     const sourceEntry = this.#node.peekEntry(sourceId);
     // A source that is not loaded (or a branch cycle) adds nothing, as in cojson.
-    let source: DecodedTransaction[] | undefined;
+    let source: BranchSourceParts | undefined;
     if (sourceEntry?.log !== undefined && !this.#composing.has(entry.id)) {
       this.#composing.add(entry.id);
       try {
-        source = this.decodedTransactions(sourceEntry);
+        this.decodedTransactions(sourceEntry); // brings the source's own composition up to date
+        source = { own: this.#ownTransactions(sourceEntry), inherited: this.#branches.inherited(sourceEntry.id) };
       } finally {
         this.#composing.delete(entry.id);
       }
     }
     return this.#branches.compose(entry.id, own, source);
+  }
+
+  /** How many values' decoded (decrypted) transactions are held: each is dropped with its value. */
+  get decodedValueCount(): number {
+    return this.#decoded.size;
+  }
+
+  /** Drops everything derived from `id` (its value was unloaded: the decrypted copies go too). */
+  forget(id: CoId): void {
+    this.#decoded.delete(id);
+    this.#groups.delete(id);
+    this.#writeKeys.delete(id);
+    this.#branches.forget(id);
   }
 
   /** `decodedTransactions` without a branch's source: what was written in `entry` itself. */
@@ -200,16 +221,19 @@ export class PermissionView implements KeyLookup {
     demoted: Set<DecodedTransaction>,
   ): void {
     const author = sessionOwner(sessionId);
+    const header = (entry.log as NonNullable<CoValueEntry["log"]>).header;
     // A branch's own transactions carry its id, so ops made in it stay apart from the source's.
-    const branch = branchSourceOf((entry.log as NonNullable<CoValueEntry["log"]>).header) === undefined ? undefined : entry.id;
+    const branch = branchSourceOf(header) === undefined ? undefined : entry.id;
     // Only values owned by a group can be branched, so only they hold merged copies.
-    const mayHoldMerges = (entry.log as NonNullable<CoValueEntry["log"]>).header.ruleset.type === "ownedByGroup";
+    const mayHoldMerges = header.ruleset.type === "ownedByGroup";
     // A merged copy may leave out what repeats the previous transaction's origin.
     const previousOrigin = (txIndex: number): TransactionOrigin | undefined => {
       const merged = cached.lastMerged.get(sessionId);
       if (merged !== undefined && merged.txIndex === txIndex - 1) return merged.origin;
       const previous = transactions[txIndex - 1];
-      return previous === undefined ? undefined : { txId: { sessionID: sessionId, txIndex: txIndex - 1 }, madeAt: previous.madeAt };
+      if (previous === undefined) return undefined;
+      const txId = branch === undefined ? { sessionID: sessionId, txIndex: txIndex - 1 } : { sessionID: sessionId, txIndex: txIndex - 1, branch };
+      return { txId, madeAt: previous.madeAt };
     };
     for (let txIndex = from; txIndex < transactions.length; txIndex++) {
       const tx = transactions[txIndex] as Transaction;
@@ -219,9 +243,10 @@ export class PermissionView implements KeyLookup {
         const merged = mergedOrigin(counted.meta, { sessionID: sessionId, txIndex, madeAt: tx.madeAt }, previousOrigin(txIndex));
         if (merged !== undefined) {
           cached.lastMerged.set(sessionId, { txIndex, origin: merged.origin });
-          counted = merged.valid ? { ...counted, txId: merged.origin.txId, madeAt: merged.origin.madeAt } : undefined;
+          counted = merged.valid ? { ...counted, txId: merged.origin.txId, madeAt: merged.origin.madeAt, place: counted.txId } : undefined;
         }
       }
+      if (counted !== undefined && accept.afterMerge !== undefined) counted = accept.afterMerge(counted);
       if (counted === undefined) continue;
       const outcome = cached.firstWriters.admit(counted);
       if (outcome.demoted !== undefined) demoted.add(outcome.demoted);
@@ -263,12 +288,12 @@ export class PermissionView implements KeyLookup {
       if (ruleset.restrictDeletion === true && (header.type === "colist" || header.type === "coplaintext")) {
         // cojson's RawCoList skips a valid transaction holding a `del` unless its author was
         // admin or manager of the owner at madeAt.
+        // Judged as cojson does, after a merged copy took its original's place and time: by the
+        // original's author, so a writer's delete can't pass by being merged by an admin.
         return {
           keyFor: memoKey(owner),
-          judge: (tx) => {
-            const counted = countedAs(tx, check(tx));
-            return counted !== undefined && hasDeletion(counted) && !mayDelete(owner, counted, this) ? undefined : counted;
-          },
+          judge: (tx) => countedAs(tx, check(tx)),
+          afterMerge: (tx) => (hasDeletion(tx) && !mayDelete(owner, tx, this) ? undefined : tx),
         };
       }
       return { keyFor: memoKey(owner), judge: (tx) => countedAs(tx, check(tx)) };

@@ -11,7 +11,7 @@ import { makeTrustingTransaction } from "../log/make-transaction.js";
 import type { Transaction } from "../log/transaction.js";
 import { evaluateGroup } from "./evaluate.js";
 import type { GroupLookup, GroupState } from "./group-state.js";
-import { checkDeleteSession, checkOwnedTransaction, type OwnedTransaction } from "./owned.js";
+import { checkDeleteSession, checkOwnedTransaction, type OwnedTransaction, ownedTransactionChecker } from "./owned.js";
 
 const alice = "co_zAlice" as CoId;
 const bob = "co_zBob" as CoId;
@@ -118,5 +118,27 @@ describe("deletion", () => {
     expect(check({ owner: undefined })).toMatchObject({ reason: "CannotVerifyPermissions" });
     expect(check({ newTransactions: [makeTrustingTransaction([], 30, { other: 1 })] })).toEqual({ type: "NotDelete" });
     expect(check({ sessionId: `${alice}_session_zTest` as SessionId })).toEqual({ type: "NotDelete" });
+  });
+});
+
+describe("ownedTransactionChecker", () => {
+  test("reuses a state's entry times: building it again does not walk the parents again", () => {
+    const parent = group([[alice, 1, alice, "admin"]], "co_zParent" as CoId);
+    // A state naming the parent as inherited (built by hand: evaluation needs the parent loaded).
+    const child: GroupState = { ...owner, parentIds: [parent.id] };
+    let lookups = 0;
+    const lookup: GroupLookup = {
+      group: (id) => {
+        lookups++;
+        return id === parent.id ? parent : undefined;
+      },
+    };
+    const tx = write(bob, 5);
+    ownedTransactionChecker(child, lookup)(tx);
+    const afterFirst = lookups;
+    expect(afterFirst).toBeGreaterThan(0);
+    // A second checker for the same state: only the role lookup for the transaction, no walk.
+    ownedTransactionChecker(child, lookup)(tx);
+    expect(lookups - afterFirst).toBeLessThan(afterFirst);
   });
 });

@@ -78,8 +78,21 @@ export function ownedTransactionChecker(owner: GroupState, lookup: GroupLookup):
   };
 }
 
+// Group states are immutable and replaced whenever any group changes, so the times of one state
+// (its parents' included) never change: reads that build a checker per new transaction reuse them.
+const entryTimesOf = new WeakMap<GroupState, readonly number[]>();
+
 /** Sorted `madeAt` of every valid entry of `state` and of every group it may inherit from. */
-function entryTimes(state: GroupState, lookup: GroupLookup): number[] {
+function entryTimes(state: GroupState, lookup: GroupLookup): readonly number[] {
+  let times = entryTimesOf.get(state);
+  if (times === undefined) {
+    times = collectEntryTimes(state, lookup);
+    entryTimesOf.set(state, times);
+  }
+  return times;
+}
+
+function collectEntryTimes(state: GroupState, lookup: GroupLookup): number[] {
   const times: number[] = [];
   const seen = new Set<CoId>();
   const visit = (group: GroupState): void => {
