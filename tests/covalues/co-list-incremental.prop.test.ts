@@ -3,17 +3,17 @@
 // in, and an entries() array handed out is never changed afterwards.
 import { fc, test } from "@fast-check/vitest";
 import { expect } from "vitest";
-import type { DecodedTransaction } from "../../packages/core/src/covalues/decoded-transaction.js";
-import type { JsonValue } from "../../packages/core/src/encoding/canonical-json.js";
 import {
   type CoListChange,
   CoListContent,
+  type DecodedTransaction,
+  type JsonValue,
   listAppendChange,
   listDeleteChange,
   listInsertChange,
   listPrependChange,
   materializeCoList,
-} from "../../packages/core/src/covalues/co-list.js";
+} from "@cosync/core";
 import {
   arbDelivery,
   arbSession,

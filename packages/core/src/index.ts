@@ -53,6 +53,7 @@ export * from "./permissions/group-changes.js";
 export * from "./permissions/invites.js";
 export * from "./covalues/co-map.js";
 export * from "./covalues/co-list.js";
+export * from "./covalues/co-list-changes.js";
 export * from "./covalues/co-stream.js";
 export * from "./covalues/binary-stream.js";
 export * from "./covalues/co-plain-text.js";

@@ -5,14 +5,16 @@ import type { SessionId } from "../ids/session-id.js";
 import {
   type CoListChange,
   CoListContent,
+  materializeCoList,
+} from "./co-list.js";
+import {
   listAppendChange,
   listAppendChanges,
   listDeleteChange,
   listInsertChange,
   listPrependChange,
   listReplaceChanges,
-  materializeCoList,
-} from "./co-list.js";
+} from "./co-list-changes.js";
 import {
   arbDelivery,
   deliver,

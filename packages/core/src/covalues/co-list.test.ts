@@ -4,15 +4,17 @@ import type { SessionId } from "../ids/session-id.js";
 import {
   type CoListChange,
   CoListContent,
+  materializeCoList,
+  type OpId,
+} from "./co-list.js";
+import {
   listAppendChange,
   listAppendChanges,
   listDeleteChange,
   listInsertChange,
   listPrependChange,
   listReplaceChanges,
-  materializeCoList,
-  type OpId,
-} from "./co-list.js";
+} from "./co-list-changes.js";
 import { sessionA, sessionB, tx } from "./writers.test-helpers.js";
 
 const op = (sessionID: SessionId, txIndex: number, changeIdx = 0): OpId => ({ sessionID, txIndex, changeIdx });

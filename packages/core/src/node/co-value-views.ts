@@ -1,5 +1,6 @@
 import { BinaryStreamContent, type BinaryStreamInfo, binaryStreamItems } from "../covalues/binary-stream.js";
-import { CoListContent, listAppendChange, listDeleteChange, listInsertChange, listPrependChange } from "../covalues/co-list.js";
+import { CoListContent } from "../covalues/co-list.js";
+import { listAppendChange, listDeleteChange, listInsertChange, listPrependChange } from "../covalues/co-list-changes.js";
 import { CoMapContent, mapDeleteChange, mapSetChange } from "../covalues/co-map.js";
 import { CoPlainTextContent, textDeleteRangeChanges, textInsertAfterChanges } from "../covalues/co-plain-text.js";
 import { CoStreamContent, streamPushChange } from "../covalues/co-stream.js";
