@@ -8,10 +8,10 @@ import { type SessionId, type SessionOwner, sessionOwner } from "../ids/session-
 import { decryptChanges, decryptMeta } from "../log/make-transaction.js";
 import type { Transaction } from "../log/transaction.js";
 import { evaluateGroup } from "../permissions/evaluate.js";
-import { type GroupState, roleOf } from "../permissions/group-state.js";
+import type { GroupState } from "../permissions/group-state.js";
 import { currentReadKey, type Identity, type KeyLookup, readKeySecret } from "../permissions/key-access.js";
 import { FirstWriterWins } from "../permissions/first-writer-wins.js";
-import { type OwnedVerdict, ownedTransactionChecker } from "../permissions/owned.js";
+import { type Acceptor, acceptorFor } from "./acceptor.js";
 import { type BranchSourceParts, BranchTransactions, branchSourceOf } from "./branch-transactions.js";
 import type { CoValueEntry } from "./co-value-entry.js";
 import type { LocalNode } from "./local-node.js";
@@ -27,35 +27,6 @@ function parseJson(text: string): JsonValue | undefined {
 function parseMeta(text: string | undefined): JsonObject | undefined {
   const meta = text === undefined ? undefined : parseJson(text);
   return meta !== null && typeof meta === "object" && !Array.isArray(meta) ? (meta as JsonObject) : undefined;
-}
-
-/** How an acceptor judges and decrypts one value's transactions. */
-interface Acceptor {
-  keyFor(keyId: KeyId): KeySecret | undefined;
-  /** The transaction as it counts, or undefined if it is invalid. */
-  judge(tx: DecodedTransaction): DecodedTransaction | undefined;
-  /** A rule judged once a merged copy is placed at its original (undefined: none). */
-  afterMerge?(tx: DecodedTransaction): DecodedTransaction | undefined;
-}
-
-/**
- * A valid owned transaction as it counts: a reader's branch pointer counts only as its pointer —
- * no changes, and a meta of just `{ branch, ownerId }` (cojson rewrites it so), so nothing else a
- * reader puts in it (fww, merge or branch-start fields) can act.
- */
-function countedAs(tx: DecodedTransaction, verdict: OwnedVerdict): DecodedTransaction | undefined {
-  if (!verdict.valid) return undefined;
-  const pointer = verdict.branchPointerOnly;
-  return pointer === undefined ? tx : { ...tx, changes: [], meta: { branch: pointer.branch, ownerId: pointer.ownerId } };
-}
-
-function hasDeletion(tx: DecodedTransaction): boolean {
-  return tx.changes.some((change) => change !== null && typeof change === "object" && !Array.isArray(change) && change.op === "del");
-}
-
-function mayDelete(owner: GroupState, tx: DecodedTransaction, lookup: PermissionView): boolean {
-  const role = roleOf(owner, sessionOwner(tx.txId.sessionID), lookup, tx.madeAt);
-  return role === "admin" || role === "manager";
 }
 
 interface DecodedCache {
@@ -195,7 +166,7 @@ export class PermissionView implements KeyLookup {
       this.#decoded.set(entry.id, cached);
     }
     if (cached.version === entry.version) return cached.list;
-    const accept = this.#acceptor(entry, cached.keys);
+    const accept = acceptorFor(entry, this, this.#node.crypto, cached.keys);
     const demoted = new Set<DecodedTransaction>();
     if (accept !== undefined) {
       for (const [sessionId, session] of log.sessions) {
@@ -252,53 +223,6 @@ export class PermissionView implements KeyLookup {
       if (outcome.demoted !== undefined) demoted.add(outcome.demoted);
       cached.list.push(outcome.tx);
     }
-  }
-
-  /** How transactions of `entry` are judged and decrypted, or undefined if its owner isn't loaded. */
-  #acceptor(
-    entry: CoValueEntry,
-    keys: Map<KeyId, KeySecret | undefined>,
-  ): Acceptor | undefined {
-    const ruleset = (entry.log as NonNullable<CoValueEntry["log"]>).header.ruleset;
-    const me = this.identity;
-    const crypto = this.#node.crypto;
-    const memoKey = (state: GroupState) => {
-      // Consecutive transactions almost always use the same key: skip the map for a repeat.
-      let lastId: KeyId | undefined;
-      let lastSecret: KeySecret | undefined;
-      return (keyId: KeyId) => {
-        if (keyId === lastId) return lastSecret;
-        if (!keys.has(keyId)) keys.set(keyId, readKeySecret(state, keyId, me, this, crypto));
-        lastId = keyId;
-        lastSecret = keys.get(keyId);
-        return lastSecret;
-      };
-    };
-    if (ruleset.type === "group") {
-      const state = this.group(entry.id);
-      if (state === undefined) return undefined;
-      const valid = new Set(state.verdicts.filter((v) => v.valid).map((v) => `${v.txId.sessionID}/${v.txId.txIndex}`));
-      return { keyFor: memoKey(state), judge: (tx) => (valid.has(`${tx.txId.sessionID}/${tx.txId.txIndex}`) ? tx : undefined) };
-    }
-    if (ruleset.type === "ownedByGroup") {
-      const owner = this.group(ruleset.group);
-      if (owner === undefined) return undefined;
-      const check = ownedTransactionChecker(owner, this);
-      const header = (entry.log as NonNullable<CoValueEntry["log"]>).header;
-      if (ruleset.restrictDeletion === true && (header.type === "colist" || header.type === "coplaintext")) {
-        // cojson's RawCoList skips a valid transaction holding a `del` unless its author was
-        // admin or manager of the owner at madeAt.
-        // Judged as cojson does, after a merged copy took its original's place and time: by the
-        // original's author, so a writer's delete can't pass by being merged by an admin.
-        return {
-          keyFor: memoKey(owner),
-          judge: (tx) => countedAs(tx, check(tx)),
-          afterMerge: (tx) => (hasDeletion(tx) && !mayDelete(owner, tx, this) ? undefined : tx),
-        };
-      }
-      return { keyFor: memoKey(owner), judge: (tx) => countedAs(tx, check(tx)) };
-    }
-    return { keyFor: () => undefined, judge: (tx) => tx };
   }
 
   #decodeAll(entry: CoValueEntry, keyFor: (keyId: KeyId) => KeySecret | undefined): DecodedTransaction[] {
