@@ -60,8 +60,9 @@ const DECODE_SCALES = [1, 58, 58 ** 2, 58 ** 3, 58 ** 4, 58 ** 5];
  * Decodes base58; throws on characters outside the Bitcoin alphabet.
  *
  * Hand-written for the same reason as the encoder: a server decodes every received signature
- * (validation, then verification), and scure's quadratic one-digit-per-step decoder took ~23 µs
- * per 64-byte signature. This one feeds five digits per step into 16-bit limbs of doubles.
+ * (validation, then verification), and scure's one-digit-per-step decoder took ~2.4 µs per
+ * 64-byte signature against ~1.2 µs here (measured with @scure/base 2.4; its 1.x took ~22 µs).
+ * This one feeds five digits per step into 16-bit limbs of doubles.
  * base58.test.ts holds it byte-identical to @scure/base.
  */
 export function base58Decode(text: string): Uint8Array {
