@@ -6,27 +6,38 @@
 // lookup. The property tests in base64url.test.ts hold it byte-identical to @scure/base (both
 // directions, and the same refusals of malformed input).
 
+import { utf8Decode } from "./utf8.js";
+
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const DECODE = new Int16Array(128).fill(-1);
 for (let index = 0; index < ALPHABET.length; index++) DECODE[ALPHABET.charCodeAt(index)] = index;
 
+const CODES = Uint8Array.from(ALPHABET, (char) => char.charCodeAt(0));
+const PAD = 0x3d; // "="
+// The output is built as ASCII bytes and decoded into one string at once: growing a string four
+// characters at a time (and flattening it later) cost ~2.5× as much for a transaction's ~200 bytes.
+
 /** Padded base64url, the encoding of every cojson `_U` payload. */
 export function base64urlEncode(bytes: Uint8Array): string {
-  let out = "";
+  const out = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
+  let o = 0;
   let index = 0;
   for (; index + 2 < bytes.length; index += 3) {
     const n = ((bytes[index] as number) << 16) | ((bytes[index + 1] as number) << 8) | (bytes[index + 2] as number);
-    out += ALPHABET.charAt(n >> 18) + ALPHABET.charAt((n >> 12) & 63) + ALPHABET.charAt((n >> 6) & 63) + ALPHABET.charAt(n & 63);
+    out[o++] = CODES[n >> 18] as number;
+    out[o++] = CODES[(n >> 12) & 63] as number;
+    out[o++] = CODES[(n >> 6) & 63] as number;
+    out[o++] = CODES[n & 63] as number;
   }
   const rest = bytes.length - index;
-  if (rest === 1) {
-    const n = (bytes[index] as number) << 16;
-    out += `${ALPHABET.charAt(n >> 18)}${ALPHABET.charAt((n >> 12) & 63)}==`;
-  } else if (rest === 2) {
-    const n = ((bytes[index] as number) << 16) | ((bytes[index + 1] as number) << 8);
-    out += `${ALPHABET.charAt(n >> 18)}${ALPHABET.charAt((n >> 12) & 63)}${ALPHABET.charAt((n >> 6) & 63)}=`;
+  if (rest > 0) {
+    const n = ((bytes[index] as number) << 16) | (rest === 2 ? (bytes[index + 1] as number) << 8 : 0);
+    out[o++] = CODES[n >> 18] as number;
+    out[o++] = CODES[(n >> 12) & 63] as number;
+    out[o++] = rest === 2 ? (CODES[(n >> 6) & 63] as number) : PAD;
+    out[o] = PAD;
   }
-  return out;
+  return utf8Decode(out);
 }
 
 function sextet(text: string, index: number): number {
