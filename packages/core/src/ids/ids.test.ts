@@ -81,3 +81,11 @@ test.prop([fc.uint8Array({ minLength: 18, maxLength: 20 })], { numRuns: 300 })(
     }
   },
 );
+
+test("ids far longer than their format are refused before their base58 is decoded (decoding is quadratic: a 150k-digit id froze a server for seconds)", () => {
+  expect(isCoId(`co_z${"z".repeat(150_000)}`)).toBe(false);
+  expect(() => parseCoId(`co_z${"z".repeat(150_000)}`)).toThrow(/is too long for 19 bytes/);
+  expect(() => parseSignature(`signature_z${"2".repeat(10_000)}`)).toThrow(/is too long for 64 bytes/);
+  // Near misses are still decoded, so the message says what they hold.
+  expect(() => parseCoId(`co_z${base58Encode(new Uint8Array(20).fill(7))}`)).toThrow(/encodes 20 bytes, expected 19/);
+});

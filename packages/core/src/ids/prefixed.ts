@@ -9,9 +9,12 @@ export interface Base58Format {
   readonly byteLength: number;
 }
 
-// Ids and keys recur in every message (a value's id, its sessions' agents), and checking one
-// means decoding its base58: remember the ones found valid, per format. Signatures and other
-// formats longer than an id are unique per message and not remembered.
+/** Base-58 digits per byte, log(256) / log(58), rounded up: n bytes never take more than n × this. */
+const DIGITS_PER_BYTE = 1.3658;
+
+// Ids recur in every message (a value's id, its sessions' agents), and checking one means
+// decoding its base58: remember the ones found valid, per format. Signatures and other formats
+// longer than an id are unique per message, and secrets must not linger: neither is remembered.
 const MAX_REMEMBERED_BYTES = 32;
 const MAX_REMEMBERED = 10_000;
 const validSeen = new WeakMap<Base58Format, Set<string>>();
@@ -19,18 +22,27 @@ const validSeen = new WeakMap<Base58Format, Set<string>>();
 /** Why `value` is not in `format`, or undefined if it is. */
 export function base58FormatProblem(value: unknown, format: Base58Format): string | undefined {
   if (typeof value !== "string") return `expected a ${format.name} string, got ${describeValue(value)}`;
-  const remembered = format.byteLength <= MAX_REMEMBERED_BYTES ? validSeen.get(format) : undefined;
+  const remembered = rememberable(format) ? validSeen.get(format) : undefined;
   if (remembered?.has(value)) return undefined;
   if (!value.startsWith(format.prefix)) {
     return `expected a ${format.name} ("${format.prefix}…"), got ${describeValue(value)}`;
+  }
+  // Decoding is quadratic in the length: refuse what is far too long before decoding it (near
+  // misses are decoded, so the message can say how many bytes they hold).
+  if (value.length - format.prefix.length > 2 * Math.ceil(format.byteLength * DIGITS_PER_BYTE) + 8) {
+    return `${format.name} ${describeValue(value)} is too long for ${format.byteLength} bytes`;
   }
   const bytes = tryBase58Decode(value.slice(format.prefix.length));
   if (bytes === undefined) return `${format.name} ${describeValue(value)} is not valid base58 after "${format.prefix}"`;
   if (bytes.length !== format.byteLength) {
     return `${format.name} ${describeValue(value)} encodes ${bytes.length} bytes, expected ${format.byteLength}`;
   }
-  if (format.byteLength <= MAX_REMEMBERED_BYTES) remember(format, value);
+  if (rememberable(format)) remember(format, value);
   return undefined;
+}
+
+function rememberable(format: Base58Format): boolean {
+  return format.byteLength <= MAX_REMEMBERED_BYTES && !format.prefix.includes("Secret");
 }
 
 function remember(format: Base58Format, value: string): void {

@@ -30,13 +30,15 @@ export async function handleLoad(sync: SyncManager, peer: PeerState, message: Lo
     return;
   }
   // A `known` reply names only committed state: a peer that sees its content in it stops
-  // resending, so wait for pending appends (and answer from storage if one failed).
+  // resending. So the state is taken now, with the promise of the appends holding it, and named
+  // once they committed — content applied while we wait is committed later and is not named
+  // (answer from storage if an append failed).
+  const ours = entry.log.knownState();
   if (!(await entry.durable) || entry.log === undefined) {
     const stored = node.storage === undefined ? undefined : await node.storage.knownState(message.id);
     peer.send({ action: "known", ...(stored ?? { id: message.id, header: false, sessions: {} }) });
     return;
   }
-  const ours = entry.log.knownState();
   const sent = sendNewContent(node, peer, entry);
   // Tell the peer what we hold when we sent nothing, or when it already holds something: content
   // alone only names the sessions it carries, and a peer reconnecting after dropped writes needs
