@@ -59,6 +59,7 @@ export async function openPostgresStorage(options: PostgresStorageOptions): Prom
 
 class PostgresStorage implements StorageAdapter {
   #closed = false;
+  #closing: Promise<void> | undefined;
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #sessions = new SessionCache();
 
@@ -167,12 +168,15 @@ class PostgresStorage implements StorageAdapter {
     });
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    // Let calls already started finish (their promises settle) before the connections go.
-    await Promise.allSettled([...this.#inFlight]);
-    if (this.ownsPool) await this.pool.end();
+  /** Lets calls already started finish, then releases the pool. Every call resolves once that is done. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      // Let calls already started finish (their promises settle) before the connections go.
+      await Promise.allSettled([...this.#inFlight]);
+      if (this.ownsPool) await this.pool.end();
+    })();
+    return this.#closing;
   }
 
   [Symbol.asyncDispose](): Promise<void> {

@@ -41,6 +41,7 @@ interface SessionRow {
 /** A StorageAdapter over a SqliteDriver whose schema is migrated (see `openSqliteStorage`). */
 export class SqliteStorage implements StorageAdapter {
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   /** Reads run on `driver`; every write goes through `writer` (this thread's driver, or a worker). */
   constructor(
@@ -138,14 +139,17 @@ export class SqliteStorage implements StorageAdapter {
     return this.#io("isDeleted", id, () => this.driver.get(SQL.isDeleted, [id]) !== undefined);
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      await this.writer.close();
-    } finally {
-      this.#io("close", undefined, () => this.driver.close(), true);
-    }
+  /** Commits what was accepted, then closes. Every call resolves once that is done. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      try {
+        await this.writer.close();
+      } finally {
+        this.#io("close", undefined, () => this.driver.close(), true);
+      }
+    })();
+    return this.#closing;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -108,6 +108,24 @@ export function defineStorageLifecycleTests(setup: StorageSetup): void {
     expect((await t.storage.append({ id: ids[0] ?? randomCoId(), sessions: { [a.sessionId]: a.piece(9, 12) } })).type).toBe("Stored");
   });
 
+  test("close: a second close() resolves only once what was accepted before the first is durable", async () => {
+    await using t = await openStorageFixture(setup);
+    const id = randomCoId();
+    const log = createTestSessionLog(randomSessionId());
+    const appended = t.storage.append({ id, header: testHeader(), sessions: { [log.sessionId]: log.piece(0, 40) } });
+    const first = t.storage.close();
+    await t.storage.close(); // e.g. `await using` disposing after an explicit close began
+    // The first close is done too: what it committed is what a reopened adapter holds.
+    let firstDone = false;
+    void first.then(() => {
+      firstDone = true;
+    });
+    await Promise.resolve();
+    expect(firstDone).toBe(true);
+    expect((await appended).type).toBe("Stored");
+    expect((await (await t.reopen()).knownState(id))?.sessions).toEqual({ [log.sessionId]: 40 });
+  });
+
   test("close: every method afterwards rejects with a StorageError, and closing again is harmless", async () => {
     await using t = await openStorageFixture(setup);
     const id = randomCoId();

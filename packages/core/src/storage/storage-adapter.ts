@@ -83,7 +83,8 @@ export interface UnsyncedEntry {
  *   was stored in a session since its previous checkpoint; `load` cuts pieces only at checkpoints
  *   and at the last signature.
  * - After `close()`, every other method rejects with a StorageError (a `load` on its first
- *   pull); `close()` itself is idempotent, so `await using` after an explicit close is safe.
+ *   pull); `close()` itself is idempotent — every call resolves only once what was accepted
+ *   before the first call is durable — so `await using` after an explicit close is safe.
  *   Reopening the same location returns the same known states.
  */
 export interface StorageAdapter extends AsyncDisposable {
