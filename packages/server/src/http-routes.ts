@@ -49,6 +49,9 @@ export async function handleHttpRequest(ctx: HttpContext, request: IncomingMessa
 
 /** A cheap storage call; undefined if it answered in time, else what went wrong. */
 async function probeStorage(storage: StorageAdapter, timeoutMs: number): Promise<string | undefined> {
+  // Reads can still work while no write can (SQLite's writer thread gone): not ready either.
+  const writeProblem = storage.writeProblem?.();
+  if (writeProblem !== undefined) return `storage cannot write: ${writeProblem}`;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`storage did not answer within ${timeoutMs} ms`), timeoutMs);

@@ -139,6 +139,10 @@ export class SqliteStorage implements StorageAdapter {
     return this.#io("isDeleted", id, () => this.driver.get(SQL.isDeleted, [id]) !== undefined);
   }
 
+  writeProblem(): string | undefined {
+    return this.#closed ? undefined : this.writer.failure?.message;
+  }
+
   /** Commits what was accepted, then closes. Every call resolves once that is done. */
   close(): Promise<void> {
     this.#closing ??= (async () => {

@@ -12,6 +12,8 @@ export interface SqliteWriter {
   write(op: WriteOp): Promise<WriteResult>;
   /** Commits what is queued, then releases the writer. */
   close(): Promise<void>;
+  /** Why every write now fails (the writer thread died or failed), or undefined. */
+  readonly failure: StorageError | undefined;
 }
 
 interface Pending {
@@ -32,6 +34,7 @@ const commitFailed = (error: unknown) =>
  */
 export class InlineSqliteWriter implements SqliteWriter {
   #pending: Pending[] = [];
+  readonly failure = undefined;
 
   constructor(private readonly driver: SqliteDriver) {}
 
@@ -91,6 +94,10 @@ export class WorkerSqliteWriter implements SqliteWriter {
   #onIdle: (() => void) | undefined;
 
   #onReady: ((error?: StorageError) => void) | undefined;
+
+  get failure(): StorageError | undefined {
+    return this.#failure;
+  }
 
   private constructor(private readonly worker: Worker) {
     worker.on("message", (reply: WorkerReply) => this.#onReply(reply));

@@ -120,6 +120,11 @@ export interface StorageAdapter extends AsyncDisposable {
   isDeleted(id: CoId): Promise<boolean>;
 
   close(): Promise<void>;
+  /**
+   * Why writes cannot succeed any more although reads still do (e.g. SQLite's writer thread
+   * died), or undefined. Optional: a server's readiness check reports it.
+   */
+  writeProblem?(): string | undefined;
 }
 
 /** An IO failure inside a storage adapter. */
