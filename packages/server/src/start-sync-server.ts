@@ -217,15 +217,8 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     const settled = (async () => {
       await Promise.all(guards.map((guard) => guard.whenSettled()));
       await Promise.all([...node.allEntries()].map((entry) => entry.storageTail));
-      return true;
     })();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    const finished = await Promise.race([settled, timedOut]);
-    clearTimeout(timer);
-    if (!finished) {
+    if (!(await settlesWithin(settled, timeoutMs))) {
       const left = guards.reduce((sum, guard) => sum + guard.pendingContent, 0);
       logger.warn({ pending: left, timeoutMs }, "draining timed out: closing connections with content not acknowledged (clients resend it)");
     }
@@ -240,8 +233,15 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
       const sockets = [...connections.values()].map(({ ws }) => ws);
       // A channel writes what is queued (the acks just sent) before its close frame.
       for (const guard of connections.keys()) guard.close({ code: CloseCode.ServerDraining, reason: "server draining" });
-      await node.close();
-      if (opened.owned) await storage.close();
+      // Storage that hangs (e.g. a database that stopped answering) must not hang shutdown: what
+      // it never committed was never acknowledged, and clients resend it.
+      const flushed = (async () => {
+        await node.close();
+        if (opened.owned) await storage.close();
+      })();
+      if (!(await settlesWithin(flushed, config.drainTimeoutMs))) {
+        logger.error({ timeoutMs: config.drainTimeoutMs }, "storage did not finish flushing: stopping without it (unacknowledged writes are resent by clients)");
+      }
       await Promise.all(sockets.map((ws) => socketClosed(ws, CLOSE_GRACE_MS)));
       wss.close();
       http.closeAllConnections();
@@ -252,6 +252,21 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   };
 
   return { url, node, close, [Symbol.asyncDispose]: close };
+}
+
+/** Whether `promise` settles within `ms` (a rejection counts as settled; it is not rethrown). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  const settled = promise.then(
+    () => true,
+    () => true,
+  );
+  const within = await Promise.race([settled, timedOut]);
+  clearTimeout(timer);
+  return within;
 }
 
 const statusText: Record<number, string> = {

@@ -90,3 +90,26 @@ test("shutdown: a drain that cannot finish gives up after drainTimeoutMs and sti
   await closing;
   await storage.close();
 });
+
+test("shutdown: storage that never finishes an append does not hang close(): it stops after drainTimeoutMs and says so", async () => {
+  const storage = await openSqliteStorage({ file: ":memory:" });
+  const { held, appending } = holdAppends(storage); // never released: a backend that stopped answering
+  const errors: string[] = [];
+  const logger = { child: () => logger, trace() {}, debug() {}, info() {}, warn() {}, fatal() {}, error: (_: unknown, message?: string) => void errors.push(message ?? "") };
+  const server = await startSyncServer({ ...quiet, logger: logger as never, port: 0, storage: held, drainTimeoutMs: 50 });
+  const alice = await createTestNode();
+  const bridged = await bridgeNode(alice, server.url);
+  alice.createCoValue(plainHeader(await testCrypto())).writeTrusting(["stuck"]);
+  await appending;
+  let closed = false;
+  const closing = server.close().then(() => {
+    closed = true;
+  });
+  // Bounded: the drain (50 ms) and the storage flush (50 ms) each give up; the test's own timeout
+  // (60 s) would catch a hang.
+  await closing;
+  expect(closed).toBe(true);
+  expect(errors.some((message) => message.includes("storage did not finish flushing"))).toBe(true);
+  await bridged.close();
+  await storage.close();
+});
