@@ -100,3 +100,9 @@ test("logger: pretty mode shows errors as type and message", () => {
   const line = formatPretty(JSON.stringify({ level: 50, time: 0, msg: "failed", err: { type: "StorageError", message: "disk full", stack: "…" } }));
   expect(line).toBe('00:00:00.000 ERROR failed err="StorageError: disk full"\n');
 });
+
+test("a misspelt option is refused by name, at the top level and in limits (a limit meant to protect the server must not be silently off)", () => {
+  expect(() => resolveServerOptions({ drainTimeout: 5 } as never)).toThrow(/^drainTimeout: unknown option \(expected one of host, port/);
+  expect(() => resolveServerOptions({ limits: { maxConection: 5 } } as never)).toThrow(/^limits\.maxConection: unknown option/);
+  expect(resolveServerOptions({ inMemory: true, limits: { maxConnections: 5 } }).limits.maxConnections).toBe(5);
+});

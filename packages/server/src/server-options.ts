@@ -118,22 +118,63 @@ export interface ResolvedLimits {
 }
 
 /** Validates options (naming the bad one) and fills in defaults. */
+// A misspelt option must not be ignored silently (a limit meant to protect the server would be off).
+const optionNames = new Set<keyof SyncServerOptions>([
+  "host",
+  "port",
+  "storage",
+  "db",
+  "inMemory",
+  "logger",
+  "log",
+  "limits",
+  "authenticate",
+  "authenticateTimeoutMs",
+  "gc",
+  "clock",
+  "crypto",
+  "pingIntervalMs",
+  "drainTimeoutMs",
+  "processMetrics",
+]);
+const limitNames = new Set<keyof ServerLimits>([
+  "maxConnections",
+  "maxFrameBytes",
+  "maxMessageBytes",
+  "connection",
+  "account",
+  "storageQuotaBytes",
+  "bans",
+  "closeBanned",
+  "noticesPerSecond",
+]);
+
+function assertKnownNames(value: object, known: ReadonlySet<string>, path: string): void {
+  for (const name of Object.keys(value)) {
+    if (!known.has(name)) throw new TypeError(`${path}${name}: unknown option (expected one of ${[...known].join(", ")})`);
+  }
+}
+
 export function resolveServerOptions(options: SyncServerOptions) {
   if (options === null || typeof options !== "object") throw new TypeError("options: expected an object");
+  assertKnownNames(options, optionNames, "");
   const host = options.host ?? serverDefaults.host;
   if (typeof host !== "string" || host === "") throw new TypeError(`host: expected a non-empty string, got ${String(host)}`);
   const port = options.port ?? serverDefaults.port;
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new RangeError(`port: expected an integer from 0 to 65535, got ${String(port)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new RangeError(`port: expected an integer from 0 to 65535, got ${String(port)}`);
   const pingIntervalMs = options.pingIntervalMs ?? serverDefaults.pingIntervalMs;
   assertDuration(pingIntervalMs, "pingIntervalMs", " (0: no pings)");
   const drainTimeoutMs = options.drainTimeoutMs ?? serverDefaults.drainTimeoutMs;
   assertDuration(drainTimeoutMs, "drainTimeoutMs");
-  if (options.authenticate !== undefined && typeof options.authenticate !== "function") throw new TypeError("authenticate: expected a function");
+  if (options.authenticate !== undefined && typeof options.authenticate !== "function")
+    throw new TypeError("authenticate: expected a function");
   const authenticateTimeoutMs = options.authenticateTimeoutMs ?? serverDefaults.authenticateTimeoutMs;
   // 0 would refuse every hook that awaits anything.
   assertDuration(authenticateTimeoutMs, "authenticateTimeoutMs", "", 1);
   const limits = options.limits ?? {};
   if (limits === null || typeof limits !== "object") throw new TypeError("limits: expected an object");
+  assertKnownNames(limits, limitNames, "limits.");
   const gc = resolveGc(options.gc);
   const storage = resolveStorage(options);
   return { host, port, pingIntervalMs, drainTimeoutMs, authenticateTimeoutMs, gc, storage, limits: resolveLimits(limits) };
@@ -193,7 +234,10 @@ function resolveLimits(limits: ServerLimits): ResolvedLimits {
   if (limits.storageQuotaBytes !== undefined) assertInteger(limits.storageQuotaBytes, "limits.storageQuotaBytes", 0);
   const closeBanned = limits.closeBanned ?? serverDefaults.closeBanned;
   if (typeof closeBanned !== "boolean") throw new TypeError(`limits.closeBanned: expected a boolean, got ${String(closeBanned)}`);
-  for (const [name, rates] of [["connection", limits.connection], ["account", limits.account]] as const) {
+  for (const [name, rates] of [
+    ["connection", limits.connection],
+    ["account", limits.account],
+  ] as const) {
     if (rates?.messages !== undefined) assertRateLimit(rates.messages, `limits.${name}.messages`);
     if (rates?.bytes !== undefined) assertRateLimit(rates.bytes, `limits.${name}.bytes`);
   }
