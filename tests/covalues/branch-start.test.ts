@@ -2,16 +2,11 @@
 // filtered by where they really sit (a merged copy by its place, not its original's); what the
 // source inherited from its own source comes unfiltered (limited by the source's start); and
 // reopening a branch keeps its start.
-import { createAccountNode, createMemoryStorage, type LocalNode } from "@cosync/core";
 import { expect, test } from "vitest";
-import { testCrypto } from "../helpers/nodes.js";
-
-async function accountNode(name: string): Promise<LocalNode> {
-  return createAccountNode({ crypto: await testCrypto(), storage: createMemoryStorage(), gc: false, name });
-}
+import { namedAccountNode } from "../helpers/nodes.js";
 
 test("a branch made before another branch was merged does not show the merged copies", async () => {
-  const alice = await accountNode("Alice");
+  const alice = await namedAccountNode("Alice");
   const list = alice.createGroup().createList();
   list.append("a");
   list.append("b");
@@ -26,7 +21,7 @@ test("a branch made before another branch was merged does not show the merged co
 });
 
 test("a branch of a branch reads all of the grand-source up to the first branch's start", async () => {
-  const alice = await accountNode("Alice");
+  const alice = await namedAccountNode("Alice");
   const map = alice.createGroup().createMap();
   for (const key of ["k1", "k2", "k3", "k4", "k5"]) map.set(key, key);
   const draft = map.createBranch("draft");
@@ -37,7 +32,7 @@ test("a branch of a branch reads all of the grand-source up to the first branch'
 });
 
 test("reopening a branch this node holds keeps its start: the source's later edits stay out", async () => {
-  const alice = await accountNode("Alice");
+  const alice = await namedAccountNode("Alice");
   const map = alice.createGroup().createMap({ a: 1 });
   const draft = map.createBranch("draft");
   draft.set("d", 1);

@@ -1,15 +1,10 @@
 // cojson reads a branch's source only once the branch has a start (`if (source && branchStart)`):
 // a value whose header names a `source` but holds no valid `from` shows only its own transactions.
-import { createAccountNode, createMemoryStorage, type LocalNode } from "@cosync/core";
 import { expect, test } from "vitest";
-import { testCrypto } from "../helpers/nodes.js";
-
-async function accountNode(name: string): Promise<LocalNode> {
-  return createAccountNode({ crypto: await testCrypto(), storage: createMemoryStorage(), gc: false, name });
-}
+import { namedAccountNode } from "../helpers/nodes.js";
 
 test("a value naming a source but without a branch start reads only its own transactions, as in cojson", async () => {
-  const alice = await accountNode("Alice");
+  const alice = await namedAccountNode("Alice");
   const group = alice.createGroup();
   const map = group.createMap({ secret: "from the source" });
   const handle = alice.createCoValue({

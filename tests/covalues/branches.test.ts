@@ -1,16 +1,11 @@
 // Branches between cosync nodes: who may branch, a reader's branch in its own group, and what
 // a second node reads of a branch and of the merged source. (Interop with cojson's branches:
-// tests/interop/mixed-clients.test.ts.)
-import { createAccountNode, createMemoryStorage, type LocalNode } from "@cosync/core";
+// tests/interop/branches.test.ts.)
 import { expect, test, vi } from "vitest";
-import { createTestNode, link, testCrypto } from "../helpers/nodes.js";
-
-async function accountNode(name: string): Promise<LocalNode> {
-  return createAccountNode({ crypto: await testCrypto(), storage: createMemoryStorage(), gc: false, name });
-}
+import { accountsOnServer, createTestNode, link, namedAccountNode } from "../helpers/nodes.js";
 
 test("branching is refused with a reason: no name, a value without an owner group, a reader without a group of its own", async () => {
-  const alice = await accountNode("Alice");
+  const alice = await namedAccountNode("Alice");
   const group = alice.createGroup();
   const map = group.createMap({ a: 1 });
   expect(() => map.createBranch("")).toThrow(/name: expected a non-empty branch name/);
@@ -18,7 +13,7 @@ test("branching is refused with a reason: no name, a value without an owner grou
   expect(() => unowned?.createBranch("draft")).toThrow(/not owned by a group/);
 
   const server = await createTestNode();
-  const bob = await accountNode("Bob");
+  const bob = await namedAccountNode("Bob");
   link(alice, server, { names: { client: "alice", server: "server" } });
   link(bob, server, { names: { client: "bob", server: "server" } });
   await Promise.all([alice, bob].map((node) => node.syncManager.waitForAllSynced()));
@@ -39,12 +34,9 @@ test("branching is refused with a reason: no name, a value without an owner grou
 });
 
 test("a second node reads a branch (its source up to the start, plus its edits) and the merged source", async () => {
-  const server = await createTestNode();
-  const alice = await accountNode("Alice");
-  const bob = await accountNode("Bob");
-  link(alice, server, { names: { client: "alice", server: "server" } });
-  link(bob, server, { names: { client: "bob", server: "server" } });
-  await Promise.all([alice, bob].map((node) => node.syncManager.waitForAllSynced()));
+  const {
+    accounts: [alice, bob],
+  } = await accountsOnServer("Alice", "Bob");
   const group = alice.createGroup();
   group.addMember("everyone", "writer");
   const text = group.createPlainText("hello");
@@ -65,7 +57,7 @@ test("a second node reads a branch (its source up to the start, plus its edits) 
 });
 
 test("a branch's subscribers hear of its source's changes (a branch reads its source), and stop when unsubscribed", async () => {
-  const alice = await accountNode("Alice");
+  const alice = await namedAccountNode("Alice");
   const map = alice.createGroup().createMap({ a: 1 });
   const draft = map.createBranch("draft");
   let calls = 0;

@@ -2,21 +2,13 @@
 // recognised by where a transaction really sits: a writer's transaction claiming to be a copy of
 // another session's transaction can't make that transaction vanish (cojson's RawCoMap does not
 // drop either).
-import { createAccountNode, createMemoryStorage, type LocalNode } from "@cosync/core";
 import { expect, test } from "vitest";
-import { createTestNode, link, testCrypto } from "../helpers/nodes.js";
-
-async function accountNode(name: string): Promise<LocalNode> {
-  return createAccountNode({ crypto: await testCrypto(), storage: createMemoryStorage(), gc: false, name });
-}
+import { accountsOnServer } from "../helpers/nodes.js";
 
 test("a writer's forged merge copy (meta mi/s naming alice's next index) does not erase alice's next write", async () => {
-  const server = await createTestNode();
-  const alice = await accountNode("Alice");
-  const bob = await accountNode("Bob");
-  link(alice, server, { names: { client: "alice", server: "server" } });
-  link(bob, server, { names: { client: "bob", server: "server" } });
-  await Promise.all([alice, bob].map((node) => node.syncManager.waitForAllSynced()));
+  const {
+    accounts: [alice, bob],
+  } = await accountsOnServer("Alice", "Bob");
   const group = alice.createGroup();
   group.addMember("everyone", "writer");
   const map = group.createMap({ title: "first" });

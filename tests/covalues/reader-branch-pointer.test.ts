@@ -1,21 +1,13 @@
 // A reader's branch pointer counts only as `{ branch, ownerId }` with no changes (cojson's
 // permissions.js rewrites it so): fww, merge or branch-start fields a reader adds can't act.
-import { createAccountNode, createMemoryStorage, type LocalNode } from "@cosync/core";
 import { expect, test } from "vitest";
-import { createTestNode, link, testCrypto } from "../helpers/nodes.js";
-
-async function accountNode(name: string): Promise<LocalNode> {
-  return createAccountNode({ crypto: await testCrypto(), storage: createMemoryStorage(), gc: false, name });
-}
+import { accountsOnServer } from "../helpers/nodes.js";
 
 /** alice (admin) and bob (reader, via everyone) on one server; `map` loaded by both. */
 async function aliceAndReaderBob() {
-  const server = await createTestNode();
-  const alice = await accountNode("Alice");
-  const bob = await accountNode("Bob");
-  link(alice, server, { names: { client: "alice", server: "server" } });
-  link(bob, server, { names: { client: "bob", server: "server" } });
-  await Promise.all([alice, bob].map((node) => node.syncManager.waitForAllSynced()));
+  const {
+    accounts: [alice, bob],
+  } = await accountsOnServer("Alice", "Bob");
   const group = alice.createGroup();
   group.addMember("everyone", "reader");
   return { alice, bob, group };

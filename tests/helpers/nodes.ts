@@ -6,6 +6,7 @@ import {
   type CoValueHeader,
   createLinkedChannels,
   createMemoryStorage,
+  createAccountNode as createNamedAccount,
   createLocalNode,
   type LocalNode,
   type LocalNodeOptions,
@@ -83,4 +84,22 @@ export function link(
   const serverPeer = client.syncManager.addPeer(clientSide);
   const clientPeer = server.syncManager.addPeer(serverSide);
   return { serverPeer, clientPeer, toServer, toClient };
+}
+
+/** A named account (core's `createAccountNode`: account, profile group) on memory storage, GC off. */
+export async function namedAccountNode(name: string): Promise<LocalNode> {
+  return createNamedAccount({ crypto: await testCrypto(), storage: createMemoryStorage(), gc: false, name });
+}
+
+/** Named accounts linked to one fresh server node, each synced once. */
+export async function accountsOnServer(...names: string[]): Promise<{ server: LocalNode; accounts: LocalNode[] }> {
+  const server = await createTestNode();
+  const accounts: LocalNode[] = [];
+  for (const name of names) {
+    const node = await namedAccountNode(name);
+    link(node, server, { names: { client: name.toLowerCase(), server: "server" } });
+    accounts.push(node);
+  }
+  await Promise.all(accounts.map((node) => node.syncManager.waitForAllSynced()));
+  return { server, accounts };
 }
