@@ -2,7 +2,7 @@
 // cosync, and cosync's branches and merges read by cojson.
 import type { RawCoMap } from "cojson";
 import { expect, test, vi } from "vitest";
-import { cojsonAccount, cojsonGroupWithCosyncMember, cosyncAccount, cosyncServer, nextMillisecond } from "./mixed-peers.js";
+import { cojsonAccount, cojsonGroupWithCosyncMember, cosyncAccount, cosyncGroupWithCojsonMember, cosyncServer, nextMillisecond } from "./mixed-peers.js";
 
 test("branches merged by cojson (meta mi/s/t/b): cosync reads the merged list and map as cojson does and appends after merged items", async () => {
   const server = await cosyncServer();
@@ -91,13 +91,7 @@ test("branches made by cojson are read by cosync as cojson reads them (source up
 });
 
 test("branches made and merged by cosync: cojson finds the same branch id, reads it and the merged source as cosync does", async () => {
-  const server = await cosyncServer();
-  const alice = await cosyncAccount(server, "alice");
-  const bob = await cojsonAccount(server, "bob");
-  await bob.node.syncManager.waitForAllCoValuesSync();
-  expect((await alice.load(bob.accountID as never)).status).toBe("loaded");
-  const group = alice.createGroup();
-  group.addMember(bob.accountID as never, "writer");
+  const { alice, bob, group } = await cosyncGroupWithCojsonMember(await cosyncServer());
   const list = group.createList();
   for (const item of ["a", "b"]) list.append(item);
   const map = group.createMap({ title: "main" });

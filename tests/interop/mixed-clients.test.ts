@@ -2,7 +2,7 @@
 // cosync server and through a cojson server (in process, plain-object peers).
 import type { RawCoMap } from "cojson";
 import { expect, test, vi } from "vitest";
-import { cojsonAccount, cojsonGroupWithCosyncMember, cojsonServer, cosyncAccount, cosyncServer } from "./mixed-peers.js";
+import { cojsonGroupWithCosyncMember, cojsonServer, cosyncGroupWithCojsonMember, cosyncServer } from "./mixed-peers.js";
 
 for (const [serverName, makeServer] of [
   ["cosync", cosyncServer],
@@ -24,13 +24,7 @@ for (const [serverName, makeServer] of [
   });
 
   test(`interop via a ${serverName} server: a cosync group with a cojson member, private writes both ways, a streamed value`, async () => {
-    const server = await makeServer();
-    const alice = await cosyncAccount(server, "alice");
-    const bob = await cojsonAccount(server, "bob");
-    await bob.node.syncManager.waitForAllCoValuesSync();
-    expect((await alice.load(bob.accountID as never)).status).toBe("loaded");
-    const group = alice.createGroup();
-    group.addMember(bob.accountID as never, "writer");
+    const { alice, bob, group } = await cosyncGroupWithCojsonMember(await makeServer());
     const map = group.createMap({ greeting: "hello from cosync" });
     const big = "z".repeat(1000);
     const stream = group.createStream();

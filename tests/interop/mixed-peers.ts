@@ -56,3 +56,14 @@ export async function cojsonGroupWithCosyncMember(server: Server, role: "reader"
   group.addMember(bobAccount, role);
   return { alice, bob, bobAccount, group };
 }
+
+/** A cosync account alice with a group in which the cojson account bob is a writer, both on `server`. */
+export async function cosyncGroupWithCojsonMember(server: Server) {
+  const alice = await cosyncAccount(server, "alice");
+  const bob = await cojsonAccount(server, "bob");
+  await bob.node.syncManager.waitForAllCoValuesSync();
+  expect((await alice.load(bob.accountID as never)).status).toBe("loaded");
+  const group = alice.createGroup();
+  group.addMember(bob.accountID as never, "writer");
+  return { alice, bob, group };
+}
