@@ -49,7 +49,7 @@ export function createBranch(node: LocalNode, source: CoValueHandle, name: strin
   }
   const branch = node.createCoValue(branchHeader(source.header, source.id, name, ownerId ?? ruleset.group));
   // Reopening a branch this node holds keeps its start (another `from` would move it to now).
-  if ([...branch.transactions()].length > 0) return branch.id;
+  if (Object.keys(branch.knownState().sessions).length > 0) return branch.id;
   writeAs(node, branch, [], "private", { from: { ...source.knownState().sessions } });
   writeAs(node, source, [], role === "reader" ? "trusting" : "private", ownerId === undefined ? { branch: name } : { branch: name, ownerId });
   return branch.id;

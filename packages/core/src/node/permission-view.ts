@@ -119,7 +119,7 @@ export class PermissionView implements KeyLookup {
    * changed for any transaction).
    */
   decodedTransactions(entry: CoValueEntry): DecodedTransaction[] {
-    const own = this.#ownTransactions(entry);
+    const own = this.ownTransactions(entry);
     const sourceId = entry.log === undefined ? undefined : branchSourceOf(entry.log.header);
     if (sourceId === undefined) return own;
     const sourceEntry = this.#node.peekEntry(sourceId);
@@ -129,7 +129,7 @@ export class PermissionView implements KeyLookup {
       this.#composing.add(entry.id);
       try {
         this.decodedTransactions(sourceEntry); // brings the source's own composition up to date
-        source = { own: this.#ownTransactions(sourceEntry), inherited: this.#branches.inherited(sourceEntry.id) };
+        source = { own: this.ownTransactions(sourceEntry), inherited: this.#branches.inherited(sourceEntry.id) };
       } finally {
         this.#composing.delete(entry.id);
       }
@@ -152,10 +152,6 @@ export class PermissionView implements KeyLookup {
 
   /** `decodedTransactions` without a branch's source: what was written in `entry` itself. */
   ownTransactions(entry: CoValueEntry): DecodedTransaction[] {
-    return this.#ownTransactions(entry);
-  }
-
-  #ownTransactions(entry: CoValueEntry): DecodedTransaction[] {
     const log = entry.log;
     if (log === undefined) return [];
     const groupsVersion = this.#node.groupsVersion;
