@@ -6,7 +6,7 @@ import type { Hash, Signature } from "../ids/crypto-strings.js";
 import type { SessionId } from "../ids/session-id.js";
 import { type Result, err, ok } from "../result.js";
 import { CHECKPOINT_BYTES } from "../storage/storage-adapter.js";
-import { serializeTransaction, type Transaction, transactionPayloadSize } from "./transaction.js";
+import { serializeTransaction, signedFormOf, type Transaction, transactionPayloadSize } from "./transaction.js";
 
 /** Why a received piece of a session was refused. Nothing of a refused piece is applied. */
 export type RejectedPiece =
@@ -27,6 +27,13 @@ export interface AppliedPiece {
   readonly transactions: readonly Transaction[];
   /** Canonical JSON of each new transaction (what storage keeps). */
   readonly serialized: readonly string[];
+}
+
+/** A received piece whose signature checked out, ready to `commit` (nothing of it is applied yet). */
+export interface VerifiedPiece extends AppliedPiece {
+  readonly signature: Signature;
+  /** The chain after the new transactions; undefined when the piece held nothing new. */
+  readonly chain: HashChain | undefined;
 }
 
 function hashOf(digest: Uint8Array): Hash {
@@ -69,21 +76,40 @@ export class SessionLog {
    * the new ones are hashed onto a copy of the chain and one signature is checked.
    */
   addVerified(piece: SessionPiece, signer: SignerId, crypto: CoCrypto): Result<AppliedPiece, RejectedPiece> {
+    const verified = this.verify(piece, signer, crypto);
+    return verified.ok ? ok(this.commit(verified.value)) : verified;
+  }
+
+  /**
+   * Checks a received piece without applying it: what is new is hashed onto a copy of the chain
+   * and its signature checked. Nothing changes until `commit`, so a caller can still refuse a
+   * verified piece (a quota, a deletion rule) and leave the log as it was.
+   */
+  verify(piece: SessionPiece, signer: SignerId, crypto: CoCrypto): Result<VerifiedPiece, RejectedPiece> {
     const have = this.count;
     if (piece.after > have) return err({ type: "Gap", sessionId: this.sessionId, have, after: piece.after });
     const skip = have - piece.after;
-    const fresh = piece.newTransactions.slice(skip);
-    if (fresh.length === 0) return ok({ from: have, transactions: [], serialized: [] });
+    const received = piece.newTransactions.slice(skip);
+    if (received.length === 0) return ok({ from: have, transactions: [], serialized: [], signature: piece.lastSignature, chain: undefined });
     const chain = this.#chain.clone();
-    const serialized = fresh.map(serializeTransaction);
+    const serialized = received.map(serializeTransaction);
     for (const text of serialized) chain.updateText(text);
     const hash = hashOf(chain.digest());
     if (!crypto.verify(piece.lastSignature, hash, signer)) {
       return err({ type: "InvalidSignature", sessionId: this.sessionId, after: piece.after });
     }
-    this.#chain = chain;
-    this.#append(fresh, serialized, piece.lastSignature);
-    return ok({ from: have, transactions: fresh, serialized });
+    // Only what the signature covers is kept and relayed: fields the canonical form drops
+    // (anything but privacy, madeAt, changes/encryptedChanges, keyUsed, meta) are dropped here too.
+    return ok({ from: have, transactions: received.map(signedFormOf), serialized, signature: piece.lastSignature, chain });
+  }
+
+  /** Applies a piece `verify` accepted; the log must not have changed in between. */
+  commit(verified: VerifiedPiece): AppliedPiece {
+    if (verified.from !== this.count) throw new Error(`${this.sessionId}: verified at ${verified.from} but the log now holds ${this.count}`);
+    if (verified.chain === undefined) return { from: verified.from, transactions: [], serialized: [] };
+    this.#chain = verified.chain;
+    this.#append(verified.transactions, verified.serialized, verified.signature);
+    return { from: verified.from, transactions: verified.transactions, serialized: verified.serialized };
   }
 
   /**

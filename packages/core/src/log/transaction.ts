@@ -91,6 +91,22 @@ export function serializeTransaction(tx: Transaction): string {
   return `{"encryptedChanges":${JSON.stringify(tx.encryptedChanges)},"keyUsed":${JSON.stringify(tx.keyUsed)},"madeAt":${tx.madeAt},${meta}"privacy":"private"}`;
 }
 
+/**
+ * The transaction as its signature covers it: the fields `serializeTransaction` keeps, nothing
+ * else (a peer may add fields the hash ignores; they must not be stored or relayed).
+ */
+export function signedFormOf(tx: Transaction): Transaction {
+  const hasMeta = tx.meta !== undefined && tx.meta !== null;
+  if (tx.privacy === "trusting") {
+    const { madeAt, changes } = tx;
+    return hasMeta ? { privacy: "trusting", madeAt, changes, meta: tx.meta as string } : { privacy: "trusting", madeAt, changes };
+  }
+  const { madeAt, keyUsed, encryptedChanges } = tx;
+  return hasMeta
+    ? { privacy: "private", madeAt, keyUsed, encryptedChanges, meta: tx.meta as Encrypted }
+    : { privacy: "private", madeAt, keyUsed, encryptedChanges };
+}
+
 /** Size of a transaction's payload as cojson counts it for checkpoints and streaming. */
 export function transactionPayloadSize(tx: Transaction): number {
   return tx.privacy === "trusting" ? tx.changes.length : tx.encryptedChanges.length;

@@ -7,7 +7,8 @@ import type { SessionId } from "../ids/session-id.js";
 import type { ContentMessage, SessionNewContent } from "../protocol/messages.js";
 import { CHECKPOINT_BYTES } from "../storage/storage-adapter.js";
 import type { KnownSessions, KnownState } from "../sync/known-state.js";
-import { type AppliedPiece, type RejectedPiece, type SessionPiece, SessionLog } from "./session-log.js";
+import type { Result } from "../result.js";
+import { type AppliedPiece, type RejectedPiece, type SessionPiece, SessionLog, type VerifiedPiece } from "./session-log.js";
 import { transactionPayloadSize } from "./transaction.js";
 
 /** Who must have signed a session, or which CoValue (an account) must be loaded to know. */
@@ -72,17 +73,25 @@ export class VerifiedLog {
         outcomes.push({ type: "MissingAccount", sessionId, account: resolution.missingAccount });
         continue;
       }
-      const existing = this.sessions.get(sessionId);
-      const log = existing ?? new SessionLog(sessionId, this.#crypto.provider.createHashChain());
-      const result = log.addVerified(piece, resolution.signer, this.#crypto);
-      if (!result.ok) {
-        outcomes.push({ type: "Rejected", rejection: result.error });
-        continue;
-      }
-      if (existing === undefined && log.count > 0) this.sessions.set(sessionId, log);
-      outcomes.push({ type: "Applied", sessionId, applied: result.value });
+      const result = this.verifySession(sessionId, piece, resolution.signer);
+      if (!result.ok) outcomes.push({ type: "Rejected", rejection: result.error });
+      else outcomes.push({ type: "Applied", sessionId, applied: this.commitSession(sessionId, result.value) });
     }
     return outcomes;
+  }
+
+  /** Checks one session's piece against what we hold without applying it (see SessionLog.verify). */
+  verifySession(sessionId: SessionId, piece: SessionPiece, signer: SignerId): Result<VerifiedPiece, RejectedPiece> {
+    const existing = this.sessions.get(sessionId);
+    if (existing !== undefined) return existing.verify(piece, signer, this.#crypto);
+    // A session we don't hold yet is checked against an empty chain and only created on commit.
+    return new SessionLog(sessionId, this.#crypto.provider.createHashChain()).verify(piece, signer, this.#crypto);
+  }
+
+  /** Applies a piece `verifySession` accepted. */
+  commitSession(sessionId: SessionId, verified: VerifiedPiece): AppliedPiece {
+    if (verified.transactions.length === 0) return { from: verified.from, transactions: [], serialized: [] };
+    return this.session(sessionId).commit(verified);
   }
 
   /**

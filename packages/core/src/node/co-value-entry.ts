@@ -1,8 +1,7 @@
 import type { CoId } from "../ids/co-id.js";
 import type { VerifiedLog } from "../log/verified-log.js";
-import type { ContentMessage } from "../protocol/messages.js";
 import type { KnownSessions, KnownState } from "../sync/known-state.js";
-import type { PeerState } from "../sync/peer-state.js";
+import type { ParkedPiece } from "../sync/parked-content.js";
 import { emptyKnownState } from "../sync/known-state.js";
 
 /**
@@ -12,13 +11,6 @@ import { emptyKnownState } from "../sync/known-state.js";
  * - "unloaded": garbage-collected, only its last known state is kept.
  */
 export type EntryState = "unknown" | "loading" | "available" | "unavailable" | "unloaded";
-
-/** Content parked until the accounts that signed it are known (spec §5 "missing dependencies"). */
-export interface ParkedContent {
-  /** The connection it came from (not its id: a new connection may reuse the id). */
-  readonly peer: PeerState;
-  readonly message: ContentMessage;
-}
 
 /** A node's bookkeeping for one CoValue. Owned by LocalNode; the sync layer reads and updates it. */
 export class CoValueEntry {
@@ -37,7 +29,8 @@ export class CoValueEntry {
   /** Bumped on every change, so derived views (content, group state) know when to recompute. */
   version = 0;
   readonly listeners = new Set<() => void>();
-  readonly parked: ParkedContent[] = [];
+  /** Pieces of this value waiting for the account that signed them (owned by sync/parked-content.ts). */
+  readonly parked: ParkedPiece[] = [];
   /** Storage appends run in order per CoValue; this is the tail of that chain. */
   storageTail: Promise<unknown> = Promise.resolve();
   /**

@@ -297,10 +297,14 @@ export class LocalNode implements SyncNode, AsyncDisposable {
       try {
         const outcome = await storage.append(chunk);
         this.syncManager.events.storageLatency?.(this.clock.now() - started);
-        if (outcome.type === "Stored") return true;
+        if (outcome.type === "Stored") {
+          this.syncManager.events.storageSucceeded?.();
+          return true;
+        }
         this.logger.error({ id: entry.id, stored: outcome.knownState }, "storage reported a gap; evicting the value");
       } catch (error) {
         this.logger.error({ err: error, id: entry.id }, "storage append failed; evicting the value");
+        this.syncManager.events.storageFailed?.(error);
       }
       this.#evict(entry);
       return false;

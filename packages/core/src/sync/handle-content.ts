@@ -1,128 +1,220 @@
-import { idForHeader } from "../covalues/header.js";
+import { type CoValueHeader, idForHeader } from "../covalues/header.js";
 import type { CoId } from "../ids/co-id.js";
 import { isDeleteSessionId, type SessionId, sessionOwner } from "../ids/session-id.js";
+import type { SessionPiece, VerifiedPiece } from "../log/session-log.js";
 import { VerifiedLog } from "../log/verified-log.js";
 import type { CoValueEntry } from "../node/co-value-entry.js";
 import { chunkForStorage } from "../node/storage-bridge.js";
 import type { ContentMessage } from "../protocol/messages.js";
+import type { AdmissionVerdict } from "./admission.js";
 import { combineKnownStates, type KnownState } from "./known-state.js";
-import { filterForDeletion } from "./deletion.js";
 import type { PeerState } from "./peer-state.js";
 import type { SyncManager } from "./sync-manager.js";
 
 /**
- * CoValues this message needs in memory before it can be verified: accounts that signed its
- * sessions, and for a deletion the owner group (only an admin of it may delete).
- */
-function missingDependencies(sync: SyncManager, entry: CoValueEntry, message: ContentMessage): CoId[] {
-  const missing: CoId[] = [];
-  const sessionIds = Object.keys(message.new) as SessionId[];
-  for (const sessionId of sessionIds) {
-    const owner = sessionOwner(sessionId);
-    if (!owner.startsWith("co_z") || owner === message.id) continue;
-    if (sync.node.peekEntry(owner as CoId)?.log === undefined) missing.push(owner as CoId);
-  }
-  const ruleset = entry.log?.header.ruleset;
-  if (ruleset?.type === "ownedByGroup" && sessionIds.some(isDeleteSessionId) && sync.node.peekEntry(ruleset.group)?.log === undefined) {
-    missing.push(ruleset.group);
-  }
-  return missing;
-}
-
-/**
- * New transactions from a peer (spec §5 handleNewContent), cosync's way: verified per session,
- * applied in memory at once and forwarded to subscribers, acknowledged with `known` only after
- * storage committed them; anything refused gets an explicit error notice and changes nothing.
+ * New transactions from a peer (spec §5 handleNewContent), cosync's way. The rule, for every
+ * message: nothing in it takes effect — storage, deletion, known state, forwarding, quota, memory
+ * — before the part it depends on is verified.
+ *
+ * 1. A header is taken only if it hashes to the id and the admission policy accepts its bytes.
+ * 2. A session whose signer account (or, for a delete session, owner group) is not known here
+ *    waits alone (ParkedContent), bounded and charged to the sender; the rest go on at once.
+ * 3. Every other session is verified on its own; only then is a delete session checked against
+ *    who may delete, and each verified piece offered to the admission policy (quotas, rates).
+ * 4. What was admitted is applied, stored, forwarded, and acknowledged once storage committed it.
+ * Anything refused gets an explicit error notice naming the session, and changes nothing.
  */
 export async function handleContent(sync: SyncManager, peer: PeerState, message: ContentMessage): Promise<void> {
   const node = sync.node;
   const entry = node.entry(message.id);
   entry.lastAccessed = node.clock.now();
-  if (entry.parked.length > 0) {
-    // Earlier content of this value waits for its signers; keep this one behind it (bounded).
-    sync.parkBehind(entry, peer, message);
+  if (!(await sync.loadOrRefuse(entry, peer, entry.id))) return;
+  const header = entry.log?.header ?? message.header;
+  if (header === undefined) {
+    peer.send({ action: "known", isCorrection: true, id: message.id, header: false, sessions: {} });
+    node.forgetIfUnused(entry);
     return;
   }
-  if (entry.log === undefined) await node.loadFromStorage(entry);
-  let headerIsNew = false;
+  if (entry.log === undefined && idForHeader(header, (bytes) => node.crypto.provider.blake3(bytes)) !== message.id) {
+    sync.refuse(peer, { code: "InvalidHeader", id: message.id, message: "header does not hash to the CoValue id" });
+    node.forgetIfUnused(entry);
+    return;
+  }
+  const waiting = await dependenciesToWaitFor(sync, peer, entry, header, message);
+  if (waiting === undefined) return;
+  let headerAdmission: AdmissionVerdict | undefined;
   if (entry.log === undefined) {
-    if (message.header === undefined) {
-      peer.send({ action: "known", isCorrection: true, id: message.id, header: false, sessions: {} });
+    // Re-checked after the awaits: another peer may have brought the header meanwhile.
+    headerAdmission = sync.admit(peer, { kind: "header", id: message.id, bytes: JSON.stringify(header).length });
+    if (!headerAdmission.ok) {
+      sync.refuse(peer, { code: headerAdmission.code, id: message.id, message: headerAdmission.message });
+      node.forgetIfUnused(entry);
       return;
     }
-    if (idForHeader(message.header, (bytes) => node.crypto.provider.blake3(bytes)) !== message.id) {
-      sync.refuse(peer, { code: "InvalidHeader", id: message.id, message: "header does not hash to the CoValue id" });
-      return;
-    }
-    entry.log = new VerifiedLog(message.id, message.header, node.crypto);
+    entry.log = new VerifiedLog(message.id, header, node.crypto);
     entry.state = "available";
-    headerIsNew = true;
   }
-  const missing = missingDependencies(sync, entry, message);
-  for (const account of missing) await node.loadFromStorage(node.entry(account));
-  const stillMissing = missing.filter((account) => node.peekEntry(account)?.log === undefined);
-  if (stillMissing.length > 0) {
-    if (headerIsNew) {
-      // The header is verified (it hashes to the id): keep memory and storage in step.
-      if (node.storage !== undefined) void node.persist(entry, { id: entry.id, header: message.header as NonNullable<ContentMessage["header"]>, sessions: {} });
-      sync.entryBecameAvailable(entry);
-    }
-    sync.park(entry, peer, message, stillMissing);
-    return;
+  const ready: Record<SessionId, SessionPiece> = {};
+  for (const [sessionId, piece] of Object.entries(message.new) as [SessionId, SessionPiece][]) {
+    const dependency = waiting.get(sessionId);
+    if (dependency === undefined) ready[sessionId] = piece;
+    else parkPiece(sync, peer, entry, message, sessionId, piece, dependency);
   }
-  applyContent(sync, peer, entry, message, headerIsNew);
+  applyContent(sync, peer, entry, message, ready, headerAdmission);
 }
 
-/** The synchronous heart of content handling, also used to replay parked content. */
+/**
+ * Sessions that can't be verified yet, by the CoValue each waits for (looked for in storage first).
+ * Undefined if storage failed (the peer was told).
+ */
+async function dependenciesToWaitFor(
+  sync: SyncManager,
+  peer: PeerState,
+  entry: CoValueEntry,
+  header: CoValueHeader,
+  message: ContentMessage,
+): Promise<Map<SessionId, CoId> | undefined> {
+  const node = sync.node;
+  const needs = new Map<SessionId, CoId>();
+  for (const sessionId of Object.keys(message.new) as SessionId[]) {
+    const owner = sessionOwner(sessionId);
+    if (owner.startsWith("co_z") && owner !== message.id && node.peekEntry(owner as CoId)?.log === undefined) {
+      needs.set(sessionId, owner as CoId);
+    } else if (isDeleteSessionId(sessionId) && header.ruleset.type === "ownedByGroup" && node.peekEntry(header.ruleset.group)?.log === undefined) {
+      needs.set(sessionId, header.ruleset.group);
+    }
+  }
+  for (const dependency of new Set(needs.values())) {
+    if (!(await sync.loadOrRefuse(node.entry(dependency), peer, message.id))) return undefined;
+  }
+  for (const [sessionId, dependency] of needs) if (node.peekEntry(dependency)?.log !== undefined) needs.delete(sessionId);
+  return needs;
+}
+
+function parkPiece(
+  sync: SyncManager,
+  peer: PeerState,
+  entry: CoValueEntry,
+  message: ContentMessage,
+  sessionId: SessionId,
+  piece: SessionPiece,
+  dependency: CoId,
+): void {
+  if (entry.deleted && !isDeleteSessionId(sessionId)) {
+    sync.refuse(peer, { code: "Deleted", id: entry.id, session: sessionId, message: "this value is deleted: only delete sessions are kept; content not stored" });
+    return;
+  }
+  // Junk that could never apply is refused before it waits: a piece must continue what we hold
+  // (or what this sender already has waiting in that session).
+  const held = Math.max(entry.log?.sessions.get(sessionId)?.count ?? 0, sync.parked.parkedEnd(entry, peer, sessionId) ?? 0);
+  if (piece.after > held) {
+    sync.refuse(peer, { code: "Gap", id: entry.id, session: sessionId, message: `content starts after transaction ${piece.after} but ${held} are held; resend from ${held}` });
+    return;
+  }
+  const refusal = sync.parked.park(entry, peer, sessionId, piece, message.priority, dependency);
+  if (refusal !== undefined) sync.refuse(peer, { code: "RateLimited", id: entry.id, session: sessionId, message: `${refusal}; content not applied` });
+}
+
+interface Verified {
+  readonly sessionId: SessionId;
+  readonly piece: SessionPiece;
+  readonly verified: VerifiedPiece;
+  readonly deletes: boolean;
+}
+
+/**
+ * The synchronous heart of content handling: verify every ready piece, then check deletions and
+ * admission, then apply, persist, forward, and acknowledge once committed.
+ */
 export function applyContent(
   sync: SyncManager,
   peer: PeerState,
   entry: CoValueEntry,
   message: ContentMessage,
-  headerIsNew: boolean,
+  pieces: Readonly<Record<SessionId, SessionPiece>>,
+  headerAdmission?: AdmissionVerdict,
 ): void {
   const node = sync.node;
   const log = entry.log as VerifiedLog;
   const receivedAt = node.clock.now();
-  const deletion = filterForDeletion(sync, peer, entry, message);
-  const outcomes = log.addPieces(deletion.pieces, (sessionId) => node.resolveSigner(sessionId));
-  const fromBySession = new Map<SessionId, number>();
-  const sentByPeer: Record<SessionId, number> = {};
+  const verified: Verified[] = [];
   let needsCorrection = false;
-  for (const outcome of outcomes) {
-    if (outcome.type === "Applied") {
-      if (outcome.applied.transactions.length > 0) fromBySession.set(outcome.sessionId, outcome.applied.from);
-      const piece = message.new[outcome.sessionId];
-      if (piece !== undefined) sentByPeer[outcome.sessionId] = piece.after + piece.newTransactions.length;
-    } else if (outcome.type === "MissingAccount") {
-      sync.refuse(peer, { code: "UnknownSigner", id: message.id, session: outcome.sessionId, message: `signer account ${outcome.account} is unknown` });
-    } else if (outcome.rejection.type === "Gap") {
-      needsCorrection = true;
-    } else {
-      const { sessionId, after } = outcome.rejection;
-      sync.refuse(peer, { code: "InvalidSignature", id: message.id, session: sessionId, message: `signature does not match the transactions after ${after}` });
+  for (const [sessionId, piece] of Object.entries(pieces) as [SessionId, SessionPiece][]) {
+    const resolution = node.resolveSigner(sessionId);
+    if ("missingAccount" in resolution) {
+      sync.refuse(peer, { code: "UnknownSigner", id: message.id, session: sessionId, message: `signer account ${resolution.missingAccount} is unknown` });
+      continue;
     }
+    const result = log.verifySession(sessionId, piece, resolution.signer);
+    if (!result.ok) {
+      if (result.error.type === "Gap") needsCorrection = true;
+      else sync.refuse(peer, { code: "InvalidSignature", id: message.id, session: sessionId, message: `signature does not match the transactions after ${piece.after}` });
+      continue;
+    }
+    // Who may delete is judged only on a delete session whose own signature verified.
+    let deletes = false;
+    if (isDeleteSessionId(sessionId) && result.value.transactions.length > 0) {
+      const check = node.checkDeletion(entry, sessionId, piece);
+      if (check.type === "Rejected") {
+        sync.refuse(peer, { code: "Forbidden", id: message.id, session: sessionId, message: `${check.reason}: ${check.message}` });
+        continue;
+      }
+      deletes = check.type === "Delete";
+    }
+    verified.push({ sessionId, piece, verified: result.value, deletes });
+  }
+  const deleting = entry.deleted || verified.some((candidate) => candidate.deletes);
+  // Sessions the sender proved it holds (signatures verified); a deleted value answers with them
+  // merged into its state so the sender stops resending ("stop syncing", as cojson does).
+  const provenBySender: Record<SessionId, number> = {};
+  const fromBySession = new Map<SessionId, number>();
+  const settles: Array<(stored: boolean) => void> = [];
+  if (headerAdmission?.ok === true && headerAdmission.settle !== undefined) settles.push(headerAdmission.settle);
+  let deletes = false;
+  for (const { sessionId, piece, verified: verifiedPiece, deletes: isDeletion } of verified) {
+    const end = piece.after + piece.newTransactions.length;
+    const fresh = verifiedPiece.transactions.length;
+    if (deleting && !isDeleteSessionId(sessionId)) {
+      provenBySender[sessionId] = end;
+      if (fresh > 0 && entry.deleted) {
+        sync.refuse(peer, { code: "Deleted", id: message.id, session: sessionId, message: "this value is deleted: only delete sessions are kept; content not stored" });
+      }
+      continue;
+    }
+    if (fresh > 0) {
+      let bytes = 0;
+      for (const text of verifiedPiece.serialized) bytes += text.length;
+      const verdict = sync.admit(peer, { kind: "session", id: message.id, sessionId, owner: sessionOwner(sessionId), transactions: fresh, bytes });
+      if (!verdict.ok) {
+        sync.refuse(peer, { code: verdict.code, id: message.id, session: sessionId, message: verdict.message });
+        continue;
+      }
+      if (verdict.settle !== undefined) settles.push(verdict.settle);
+      fromBySession.set(sessionId, log.commitSession(sessionId, verifiedPiece).from);
+      if (isDeletion) deletes = true;
+    }
+    provenBySender[sessionId] = end;
   }
   if (peer.isServer && message.expectContentUntil !== undefined) entry.streamingTarget = message.expectContentUntil;
-  peer.mergeKnown({ id: message.id, header: true, sessions: { ...sentByPeer, ...deletion.skipped } });
-  const changed = headerIsNew || fromBySession.size > 0;
+  peer.mergeKnown({ id: message.id, header: true, sessions: provenBySender });
+  const changed = headerAdmission !== undefined || fromBySession.size > 0;
   // Nothing new: the ack still waits until what we hold is committed (a duplicate of content whose
   // append is in flight, or failed, must not be acknowledged early).
   let durable: Promise<boolean> = entry.durable;
   if (changed) {
     if (node.storage !== undefined) durable = node.persist(entry, chunkForStorage(log, fromBySession, true));
-    if (deletion.deletes && fromBySession.size > 0) node.markDeleted(entry);
+    if (deletes) node.markDeleted(entry);
     sync.entryBecameAvailable(entry);
     node.entryChanged(entry);
     sync.forward(entry, peer);
     sync.unsynced.markChanged(entry, peer);
   }
-  // Captured now: the ack must name only what this append makes durable. A deleted value answers
-  // with a "stop syncing" state: ours merged with what the peer sent, so it stops resending.
+  // Captured now: the ack must name only what this append makes durable.
   const ourState: KnownState = entry.deleted
-    ? combineKnownStates(log.knownState(), { id: message.id, header: true, sessions: { ...sentByPeer, ...deletion.skipped } })
+    ? combineKnownStates(log.knownState(), { id: message.id, header: true, sessions: provenBySender })
     : log.knownState();
   void durable.then((committed) => {
+    for (const settle of settles) settle(committed);
     if (!committed) {
       sync.refuse(peer, { code: "StorageFailure", id: message.id, message: "storage could not commit this content; it was not acknowledged" });
       return;

@@ -12,6 +12,9 @@ export function handleKnown(sync: SyncManager, peer: PeerState, message: KnownMe
   if (message.isCorrection === true) peer.setKnown(state);
   else peer.mergeKnown(state);
   sync.loads.answered(peer, message);
+  // We asked this peer for a value its content depends on, and it lacks it too: that content can
+  // never be verified, so it is refused now instead of waiting out its timeout.
+  if (!message.header) sync.parked.senderLacks(peer, message.id);
   const entry = sync.node.peekEntry(message.id);
   if (entry?.log === undefined) return;
   if (peer.isServer || peer.isSubscribed(message.id)) sendNewContent(sync.node, peer, entry);

@@ -10,6 +10,15 @@ import type { SyncManager } from "./sync-manager.js";
  * cosync extension that cojson ignores, `done` once everything it asked for was sent.
  */
 export async function handleLoad(sync: SyncManager, peer: PeerState, message: LoadMessage): Promise<void> {
+  try {
+    await answerLoad(sync, peer, message);
+  } catch (error) {
+    // Only storage can fail here: the peer hears of it rather than waiting for an answer.
+    sync.storageFailed(error, message.id, peer);
+  }
+}
+
+async function answerLoad(sync: SyncManager, peer: PeerState, message: LoadMessage): Promise<void> {
   const node = sync.node;
   peer.setKnown({ id: message.id, header: message.header, sessions: message.sessions });
   const entry = node.entry(message.id);

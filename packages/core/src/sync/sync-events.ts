@@ -11,5 +11,9 @@ export interface SyncEvents {
   /** Milliseconds from receiving content to sending its durable ack. */
   ackLatency?(ms: number): void;
   storageLatency?(ms: number): void;
+  /** A storage append committed (storage works again after a failure). */
+  storageSucceeded?(): void;
+  /** A storage call on the sync path failed (the value's peers were told; nothing was applied). */
+  storageFailed?(error: unknown): void;
   unloaded?(count: number): void;
 }

@@ -3,12 +3,13 @@ import type { CoValueEntry } from "../node/co-value-entry.js";
 import { dependenciesOf } from "../node/dependencies.js";
 import type { ContentMessage, ErrorNotice, SyncMessage } from "../protocol/messages.js";
 import { validateSyncMessage } from "../protocol/validate.js";
-import type { Cancel } from "../time/clock.js";
 import type { PeerChannel } from "../transport/peer-channel.js";
+import { type AdmitContent, admitEverything } from "./admission.js";
 import { handleContent } from "./handle-content.js";
 import { handleKnown } from "./handle-known.js";
 import { handleLoad } from "./handle-load.js";
 import { defaultLoadLimits, type LoadLimits, LoadTracker } from "./load-tracker.js";
+import { defaultParkingLimits, ParkedContent, type ParkedPiece, type ParkingLimits } from "./parked-content.js";
 import { PeerState } from "./peer-state.js";
 import { channelFromSeedPeer, isPeerChannel, type SeedPeer } from "./seed-peer.js";
 import { ContentMemo, sendNewContent } from "./send-content.js";
@@ -16,12 +17,10 @@ import type { SyncEvents } from "./sync-events.js";
 import type { SyncNode } from "./sync-node.js";
 import { UnsyncedTracker } from "./unsynced-tracker.js";
 
-export interface SyncOptions extends Partial<LoadLimits> {
+export interface SyncOptions extends Partial<LoadLimits>, Partial<ParkingLimits> {
   readonly events?: SyncEvents;
-  /** How long content may wait for its signer accounts before it is refused (default 60 s). */
-  readonly parkTimeoutMs?: number;
-  /** How many messages may wait per CoValue; more are refused at once (default 1,000). */
-  readonly maxParkedPerValue?: number;
+  /** Decides whether verified content may be taken (a server's quotas and rates); default: all of it. */
+  readonly admitContent?: AdmitContent;
 }
 
 /**
@@ -38,11 +37,13 @@ export class SyncManager {
   readonly events: SyncEvents;
   /** Confirmed states of persistent peers, kept across their reconnects. */
   readonly #persistentStates = new Map<string, PeerState["confirmed"]>();
-  readonly #parkedWaitingOn = new Map<CoId, Set<CoValueEntry>>();
   readonly #localChanges = new Set<CoValueEntry>();
-  readonly #parkTimers = new Map<CoValueEntry, Cancel>();
-  readonly #parkTimeoutMs: number;
-  readonly #maxParkedPerValue: number;
+  /** Per peer, the promise of handling what it sent so far (see `settled`). */
+  readonly #receiving = new Map<PeerState, Promise<void>>();
+  /** Content waiting for the accounts that signed it. */
+  readonly parked: ParkedContent;
+  /** The admission policy: called for verified content before it is applied. */
+  readonly admit: AdmitContent;
   #localFlushScheduled = false;
 
   constructor(node: SyncNode, options: SyncOptions = {}) {
@@ -50,8 +51,13 @@ export class SyncManager {
     this.events = options.events ?? {};
     this.loads = new LoadTracker(this, { ...defaultLoadLimits, ...options });
     this.unsynced = new UnsyncedTracker(this);
-    this.#parkTimeoutMs = options.parkTimeoutMs ?? 60_000;
-    this.#maxParkedPerValue = options.maxParkedPerValue ?? 1_000;
+    this.admit = options.admitContent ?? admitEverything;
+    this.parked = new ParkedContent(parkingLimits(options), {
+      replay: (entry, pieces) => void this.#replayParked(entry, pieces),
+      refuse: (peer, error) => this.refuse(peer, error),
+      request: (peer, dependency) => this.#requestDependency(peer, dependency),
+      setTimeout: (callback, ms) => this.node.clock.setTimeout(callback, ms),
+    });
   }
 
   /** Connects a peer; returns its state. A peer with an id already connected replaces it. */
@@ -77,13 +83,16 @@ export class SyncManager {
         }
       }
       draining = false;
+      this.#receiving.delete(state);
     };
     channel.onMessage((message) => {
       queue.push(message);
-      if (!draining) void drain();
+      if (!draining) this.#receiving.set(state, drain());
     });
     void channel.closed.then(() => this.#peerClosed(state));
-    if (state.isServer) void this.#greetServer(state);
+    if (state.isServer) {
+      this.#greetServer(state).catch((error: unknown) => this.node.logger.error({ err: error, peer: state.id }, "could not greet a server from storage"));
+    }
     this.loads.peerAdded(state);
     return state;
   }
@@ -99,23 +108,46 @@ export class SyncManager {
     if (this.peers.get(state.id) === state) this.peers.delete(state.id);
     if (state.channel.persistent) this.#persistentStates.set(state.id, state.confirmed);
     this.loads.peerClosed(state);
-    this.#dropParkedFrom(state);
+    // What it parked can no longer be acknowledged or refused to it (it resends on reconnecting).
+    this.parked.dropPeer(state);
   }
 
-  // Content parked by a closed connection can no longer be acknowledged or refused to its sender
-  // (who resends it on reconnecting): drop it now rather than holding it until the park timeout.
-  #dropParkedFrom(state: PeerState): void {
-    for (const [entry, cancel] of [...this.#parkTimers]) {
-      const kept = entry.parked.filter((parked) => parked.peer !== state);
-      if (kept.length === entry.parked.length) continue;
-      entry.parked.splice(0, entry.parked.length, ...kept);
-      if (kept.length > 0) continue;
-      cancel();
-      this.#parkTimers.delete(entry);
-      for (const [account, waiting] of this.#parkedWaitingOn) {
-        waiting.delete(entry);
-        if (waiting.size === 0) this.#parkedWaitingOn.delete(account);
-      }
+  /**
+   * Resolves once every message peers sent before this call was handled and what it stored is
+   * committed (acks sent): a server waits for this before closing connections on shutdown.
+   * Content still waiting for an unknown account is not waited for (it was never acknowledged).
+   */
+  async settled(): Promise<void> {
+    await Promise.all([...this.#receiving.values()]);
+    await Promise.all([...this.node.allEntries()].map((entry) => entry.storageTail));
+  }
+
+  /** Peers whose received messages are still being handled. */
+  get receiving(): number {
+    return this.#receiving.size;
+  }
+
+  /**
+   * Loads `entry` from storage for handling content of `id`; false, with a StorageFailure notice to
+   * the peer and a `storageFailed` event, if storage failed (never an unhandled rejection).
+   */
+  async loadOrRefuse(entry: CoValueEntry, peer: PeerState, id: CoId): Promise<boolean> {
+    try {
+      await this.node.loadFromStorage(entry);
+      return true;
+    } catch (error) {
+      this.storageFailed(error, id, peer);
+      return false;
+    }
+  }
+
+  /** A storage call failed on the sync path: logged with the value id, reported, the peer told. */
+  storageFailed(error: unknown, id: CoId, peer?: PeerState): void {
+    this.node.logger.error({ err: error, id, ...(peer === undefined ? {} : { peer: peer.id }) }, "storage failed while syncing");
+    this.events.storageFailed?.(error);
+    if (peer !== undefined) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.refuse(peer, { code: "StorageFailure", id, message: `storage failed while handling ${id}: ${reason}; nothing of it was applied` });
     }
   }
 
@@ -202,70 +234,29 @@ export class SyncManager {
     }
   }
 
-  /** Content whose signer accounts are missing waits here until they arrive. */
-  /** Queues content behind content of the same value that already waits; false if refused. */
-  parkBehind(entry: CoValueEntry, peer: PeerState, message: ContentMessage): boolean {
-    // Parked content costs memory on the peer's word alone: bound it in count and in time.
-    if (entry.parked.length >= this.#maxParkedPerValue) {
-      this.refuse(peer, { code: "RateLimited", id: entry.id, message: `more than ${this.#maxParkedPerValue} messages are waiting for this value's signers` });
-      return false;
-    }
-    entry.parked.push({ peer, message });
-    return true;
-  }
-
-  park(entry: CoValueEntry, peer: PeerState, message: ContentMessage, accounts: CoId[]): void {
-    if (!this.parkBehind(entry, peer, message)) return;
-    if (entry.parked.length === 1) this.#parkTimers.set(entry, this.node.clock.setTimeout(() => this.#expireParked(entry, accounts), this.#parkTimeoutMs));
-    for (const account of accounts) {
-      let waiting = this.#parkedWaitingOn.get(account);
-      if (waiting === undefined) {
-        waiting = new Set();
-        this.#parkedWaitingOn.set(account, waiting);
-      }
-      waiting.add(entry);
-      const accountEntry = this.node.entry(account);
-      // Ask the sender (it must have it, spec §5) and our servers.
-      peer.send({ action: "load", ...accountEntry.knownState() });
-      void this.makeAvailable(accountEntry, peer);
-    }
-  }
-
   /** An entry got its header: wake loads waiting for it and content parked behind it. */
   entryBecameAvailable(entry: CoValueEntry): void {
     this.loads.available(entry.id);
-    const waiting = this.#parkedWaitingOn.get(entry.id);
-    if (waiting === undefined) return;
-    this.#parkedWaitingOn.delete(entry.id);
-    for (const parkedEntry of waiting) void this.#replayParked(parkedEntry);
+    this.parked.arrived(entry.id);
   }
 
-  #expireParked(entry: CoValueEntry, accounts: CoId[]): void {
-    this.#parkTimers.delete(entry);
-    const expired = entry.parked.splice(0);
-    for (const [account, waiting] of this.#parkedWaitingOn) {
-      waiting.delete(entry);
-      if (waiting.size === 0) this.#parkedWaitingOn.delete(account);
-    }
-    for (const { peer } of expired) {
+  /** Parked pieces whose dependency arrived: verified now, one after another, as their sender's. */
+  async #replayParked(entry: CoValueEntry, pieces: readonly ParkedPiece[]): Promise<void> {
+    for (const { peer, sessionId, piece, priority } of pieces) {
       if (peer.closed) continue;
-      const message = `signer accounts ${accounts.join(", ")} did not arrive within ${this.#parkTimeoutMs} ms; content not applied`;
-      this.refuse(peer, { code: "UnknownSigner", id: entry.id, message });
-    }
-  }
-
-  async #replayParked(entry: CoValueEntry): Promise<void> {
-    this.#parkTimers.get(entry)?.();
-    this.#parkTimers.delete(entry);
-    const parked = entry.parked.splice(0);
-    for (const { peer, message } of parked) {
-      if (peer.closed) continue;
-      if (entry.parked.length > 0) {
-        entry.parked.push({ peer, message });
-        continue;
+      try {
+        await handleContent(this, peer, { action: "content", id: entry.id, priority, new: { [sessionId]: piece } });
+      } catch (error) {
+        this.node.logger.error({ err: error, id: entry.id, peer: peer.id }, "replaying parked content failed");
       }
-      await handleContent(this, peer, message);
     }
+  }
+
+  /** Asks the sender of parked content (it must have it, spec §5) and our servers for `dependency`. */
+  #requestDependency(peer: PeerState, dependency: CoId): void {
+    const entry = this.node.entry(dependency);
+    peer.send({ action: "load", ...entry.knownState() });
+    this.makeAvailable(entry, peer).catch((error: unknown) => this.storageFailed(error, dependency));
   }
 
   /** On connecting to a server: subscribe to everything we hold, dependencies first. */
@@ -314,4 +305,13 @@ function withoutStreamingTarget(message: ContentMessage): ContentMessage {
   if (message.expectContentUntil === undefined) return message;
   const { expectContentUntil: _ignored, ...rest } = message;
   return rest;
+}
+
+function parkingLimits(options: Partial<ParkingLimits>): ParkingLimits {
+  return {
+    parkTimeoutMs: options.parkTimeoutMs ?? defaultParkingLimits.parkTimeoutMs,
+    maxParkedPerPeer: options.maxParkedPerPeer ?? defaultParkingLimits.maxParkedPerPeer,
+    maxParkedBytesPerPeer: options.maxParkedBytesPerPeer ?? defaultParkingLimits.maxParkedBytesPerPeer,
+    maxParkedBytes: options.maxParkedBytes ?? defaultParkingLimits.maxParkedBytes,
+  };
 }

@@ -1,0 +1,232 @@
+import type { Priority } from "../covalues/header.js";
+import type { CoId } from "../ids/co-id.js";
+import type { SessionId } from "../ids/session-id.js";
+import type { SessionPiece } from "../log/session-log.js";
+import { transactionPayloadSize } from "../log/transaction.js";
+import type { CoValueEntry } from "../node/co-value-entry.js";
+import type { ErrorNotice } from "../protocol/messages.js";
+import type { Cancel } from "../time/clock.js";
+import type { PeerState } from "./peer-state.js";
+
+/** How much unverifiable content may wait, and for how long (see ParkedContent). */
+export interface ParkingLimits {
+  /** How long a piece may wait for its signer's account before it is refused (default 60 s). */
+  readonly parkTimeoutMs: number;
+  /** Pieces one connection may have waiting at once (default 256). */
+  readonly maxParkedPerPeer: number;
+  /** Bytes (approximate) one connection may have waiting at once (default 4 MiB). */
+  readonly maxParkedBytesPerPeer: number;
+  /** Bytes (approximate) all connections together may have waiting (default 64 MiB). */
+  readonly maxParkedBytes: number;
+}
+
+export const defaultParkingLimits: ParkingLimits = {
+  parkTimeoutMs: 60_000,
+  maxParkedPerPeer: 256,
+  maxParkedBytesPerPeer: 4 * 1024 * 1024,
+  maxParkedBytes: 64 * 1024 * 1024,
+};
+
+/** One session's piece waiting, unverified, for the CoValue (an account, or an owner group) that can verify it. */
+export interface ParkedPiece {
+  /** The connection it came from (not its id: a new connection may reuse the id). */
+  readonly peer: PeerState;
+  readonly sessionId: SessionId;
+  readonly piece: SessionPiece;
+  readonly priority: Priority;
+  readonly waitingFor: CoId;
+  readonly bytes: number;
+  cancelTimer: Cancel | undefined;
+}
+
+/** What happens to a piece taken out of the lot. */
+export interface ParkingCallbacks {
+  /** Its dependency arrived: verify it now (pieces of one value come in arrival order). */
+  replay(entry: CoValueEntry, pieces: readonly ParkedPiece[]): void;
+  /** It is refused (timeout, or its sender says it lacks the dependency too). */
+  refuse(peer: PeerState, error: ErrorNotice["error"]): void;
+  /** Asks the sender (and our servers) for the dependency, once per connection and dependency. */
+  request(peer: PeerState, dependency: CoId): void;
+  setTimeout(callback: () => void, ms: number): Cancel;
+}
+
+// Per-transaction overhead of a piece beyond its payload (field names, madeAt, signature share).
+const TRANSACTION_OVERHEAD_BYTES = 64;
+const PIECE_OVERHEAD_BYTES = 160;
+
+/** Approximate memory a parked piece holds, charged to its connection. */
+export function parkedBytesOf(piece: SessionPiece): number {
+  let bytes = PIECE_OVERHEAD_BYTES;
+  for (const tx of piece.newTransactions) bytes += transactionPayloadSize(tx) + (tx.meta?.length ?? 0) + TRANSACTION_OVERHEAD_BYTES;
+  return bytes;
+}
+
+/**
+ * Content whose signature can't be checked yet because the account that signed it (or, for a
+ * delete session, the group that decides who may delete) is not known here. Each session's piece
+ * waits alone — never holding back other sessions, other messages or other peers' content of the
+ * same value — charged to the connection that sent it and bounded per connection, in total and in
+ * time. A sender that says it lacks the dependency itself has its pieces refused at once.
+ */
+export class ParkedContent {
+  readonly #limits: ParkingLimits;
+  readonly #callbacks: ParkingCallbacks;
+  readonly #waiting = new Map<CoId, Set<CoValueEntry>>();
+  readonly #perPeer = new Map<PeerState, { count: number; bytes: number; requested: Set<CoId> }>();
+  #bytes = 0;
+  #count = 0;
+
+  constructor(limits: ParkingLimits, callbacks: ParkingCallbacks) {
+    this.#limits = limits;
+    this.#callbacks = callbacks;
+  }
+
+  /** Pieces waiting, across all connections. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Approximate bytes waiting, across all connections. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get limits(): ParkingLimits {
+    return this.#limits;
+  }
+
+  /** Transactions of `sessionId` waiting from `peer` (a later piece of that session queues behind them). */
+  parkedEnd(entry: CoValueEntry, peer: PeerState, sessionId: SessionId): number | undefined {
+    let end: number | undefined;
+    for (const parked of entry.parked) {
+      if (parked.peer !== peer || parked.sessionId !== sessionId) continue;
+      end = Math.max(end ?? 0, parked.piece.after + parked.piece.newTransactions.length);
+    }
+    return end;
+  }
+
+  /** Parks a piece; returns why it was refused instead, if a bound is reached. */
+  park(
+    entry: CoValueEntry,
+    peer: PeerState,
+    sessionId: SessionId,
+    piece: SessionPiece,
+    priority: Priority,
+    waitingFor: CoId,
+  ): string | undefined {
+    const bytes = parkedBytesOf(piece);
+    const mine = this.#peerState(peer);
+    const { maxParkedPerPeer, maxParkedBytesPerPeer, maxParkedBytes } = this.#limits;
+    if (mine.count + 1 > maxParkedPerPeer || mine.bytes + bytes > maxParkedBytesPerPeer) {
+      return `this connection already has ${mine.count} pieces (${mine.bytes} bytes) waiting for unknown accounts (limit ${maxParkedPerPeer} pieces, ${maxParkedBytesPerPeer} bytes)`;
+    }
+    if (this.#bytes + bytes > maxParkedBytes) {
+      return `the server holds its limit of ${maxParkedBytes} bytes of content waiting for unknown accounts`;
+    }
+    const parked: ParkedPiece = { peer, sessionId, piece, priority, waitingFor, bytes, cancelTimer: undefined };
+    parked.cancelTimer = this.#callbacks.setTimeout(() => this.#expire(entry, parked), this.#limits.parkTimeoutMs);
+    entry.parked.push(parked);
+    mine.count++;
+    mine.bytes += bytes;
+    this.#count++;
+    this.#bytes += bytes;
+    let entries = this.#waiting.get(waitingFor);
+    if (entries === undefined) {
+      entries = new Set();
+      this.#waiting.set(waitingFor, entries);
+    }
+    entries.add(entry);
+    if (!mine.requested.has(waitingFor)) {
+      // Remembered only to avoid asking twice; bounded like the pieces themselves.
+      if (mine.requested.size >= maxParkedPerPeer) mine.requested.clear();
+      mine.requested.add(waitingFor);
+      this.#callbacks.request(peer, waitingFor);
+    }
+    return undefined;
+  }
+
+  /** `id` became available: every piece waiting for it is taken out and replayed, per value in order. */
+  arrived(id: CoId): void {
+    const entries = this.#waiting.get(id);
+    if (entries === undefined) return;
+    this.#waiting.delete(id);
+    for (const entry of entries) {
+      const ready = this.#take(entry, (parked) => parked.waitingFor === id);
+      if (ready.length > 0) this.#callbacks.replay(entry, ready);
+    }
+  }
+
+  /** `peer` answered that it lacks `id` too: its pieces waiting for `id` can never verify. */
+  senderLacks(peer: PeerState, id: CoId): void {
+    const entries = this.#waiting.get(id);
+    if (entries === undefined) return;
+    for (const entry of [...entries]) {
+      for (const parked of this.#take(entry, (candidate) => candidate.peer === peer && candidate.waitingFor === id)) {
+        this.#callbacks.refuse(peer, {
+          code: "UnknownSigner",
+          id: entry.id,
+          session: parked.sessionId,
+          message: `${id} is unknown here and the sender does not have it either; content not applied`,
+        });
+      }
+    }
+  }
+
+  /** A connection closed: what it parked can no longer be acknowledged (it resends on reconnecting). */
+  dropPeer(peer: PeerState): void {
+    if (!this.#perPeer.has(peer)) return;
+    for (const entries of [...this.#waiting.values()]) {
+      for (const entry of [...entries]) this.#take(entry, (parked) => parked.peer === peer);
+    }
+    this.#perPeer.delete(peer);
+  }
+
+  #expire(entry: CoValueEntry, parked: ParkedPiece): void {
+    parked.cancelTimer = undefined;
+    if (this.#take(entry, (candidate) => candidate === parked).length === 0) return;
+    this.#callbacks.refuse(parked.peer, {
+      code: "UnknownSigner",
+      id: entry.id,
+      session: parked.sessionId,
+      message: `${parked.waitingFor} did not arrive within ${this.#limits.parkTimeoutMs} ms; content not applied`,
+    });
+  }
+
+  /** Removes the matching pieces of `entry`, releasing their budgets and timers. */
+  #take(entry: CoValueEntry, matches: (parked: ParkedPiece) => boolean): ParkedPiece[] {
+    const taken: ParkedPiece[] = [];
+    const kept: ParkedPiece[] = [];
+    for (const parked of entry.parked) (matches(parked) ? taken : kept).push(parked);
+    if (taken.length === 0) return taken;
+    entry.parked.splice(0, entry.parked.length, ...kept);
+    for (const parked of taken) {
+      parked.cancelTimer?.();
+      parked.cancelTimer = undefined;
+      this.#count--;
+      this.#bytes -= parked.bytes;
+      const theirs = this.#perPeer.get(parked.peer);
+      if (theirs !== undefined) {
+        theirs.count--;
+        theirs.bytes -= parked.bytes;
+        if (theirs.count === 0) this.#perPeer.delete(parked.peer);
+      }
+    }
+    const stillWaitingOn = new Set(kept.map((parked) => parked.waitingFor));
+    for (const parked of taken) {
+      if (stillWaitingOn.has(parked.waitingFor)) continue;
+      const entries = this.#waiting.get(parked.waitingFor);
+      entries?.delete(entry);
+      if (entries?.size === 0) this.#waiting.delete(parked.waitingFor);
+    }
+    return taken;
+  }
+
+  #peerState(peer: PeerState): { count: number; bytes: number; requested: Set<CoId> } {
+    let state = this.#perPeer.get(peer);
+    if (state === undefined) {
+      state = { count: 0, bytes: 0, requested: new Set() };
+      this.#perPeer.set(peer, state);
+    }
+    return state;
+  }
+}
