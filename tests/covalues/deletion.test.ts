@@ -39,15 +39,16 @@ test("deletion: an admin deletes a value; afterwards only the delete session syn
   expect(Object.keys(stored?.sessions ?? {})).toHaveLength(1);
   expect(await server.storage?.isDeleted(map.id)).toBe(true);
 
-  // Bob reconnects: his offline write is skipped by the server but acknowledged (so he stops
-  // resending it), and he learns of the deletion.
+  // Bob reconnects: his offline write (signature verified) is not stored; he is told so with a
+  // Deleted notice, his session is named in the "stop syncing" state so he stops resending it,
+  // and he learns of the deletion.
   const again = link(bob, server, { names: { client: "bob", server: "server" } });
   again.toServer.onNotice((notice) => notices.push(notice));
   await bob.syncManager.waitForAllSynced();
   await vi.waitFor(() => expect(bob.peekEntry(map.id)?.deleted).toBe(true));
   expect(Object.keys((await server.storage?.knownState(map.id))?.sessions ?? {})).toHaveLength(1);
   expect(() => bob.getMap(map.id)?.set("late", "write")).toThrow(/deleted/);
-  expect(notices).toEqual([]);
+  expect(notices).toEqual([{ error: expect.objectContaining({ code: "Deleted", id: map.id, session: bob.sessionId }) }]);
 });
 
 test("deletion: a forged delete session from a non-admin is refused with an explicit notice", async () => {

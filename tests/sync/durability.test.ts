@@ -36,7 +36,8 @@ function gatedStorage() {
 
 test("durability: a duplicate of content whose append failed is not acknowledged", async () => {
   const gs = gatedStorage();
-  const server = await createTestNode({ storage: gs.storage });
+  let received = 0;
+  const server = await createTestNode({ storage: gs.storage, sync: { events: { messageIn: () => received++ } } });
   const client = await createTestNode({ storage: false });
   const value = client.createCoValue(plainHeader(await testCrypto()));
   value.writeTrusting(["important"]);
@@ -52,7 +53,10 @@ test("durability: a duplicate of content whose append failed is not acknowledged
   for (const message of content) raw.send(message);
   await vi.waitFor(() => expect(gs.waiting()).toBeGreaterThan(0));
   for (const message of content) raw.send(message); // the same content again (a resend, or a second relay)
-  await vi.waitFor(() => expect(server.peekEntry(value.id)?.parked ?? []).toHaveLength(0));
+  // Handled while the first append is still held (not parked: its signer is an agent).
+  await vi.waitFor(() => expect(received).toBe(2 * content.length));
+  await vi.waitFor(() => expect(server.syncManager.receiving).toBe(0));
+  expect(server.peekEntry(value.id)?.parked ?? []).toHaveLength(0);
   gs.fail();
   await vi.waitFor(() => expect(notices.filter((n) => n.error.code === "StorageFailure").length).toBeGreaterThan(0));
   expect(acks.filter((m) => (m as { action: string }).action === "known" && Object.keys((m as { sessions: object }).sessions).length > 0)).toEqual([]);

@@ -34,6 +34,8 @@ export * from "./sync/load-tracker.js";
 export * from "./sync/logger.js";
 export * from "./sync/peer-state.js";
 export * from "./sync/seed-peer.js";
+export * from "./sync/admission.js";
+export * from "./sync/parked-content.js";
 export * from "./sync/sync-events.js";
 export * from "./sync/sync-manager.js";
 export * from "./sync/unsynced-tracker.js";

@@ -1,9 +1,8 @@
-import { type CloseReason, type CoId, type ErrorCode, isCoId, type OutgoingMessage, type PeerChannel, type PeerRole } from "@cosync/core";
-import { type ContentShape, ContentAdmission } from "./content-admission.js";
+import { CloseCode, type CloseReason, type ErrorCode, isCoId, type OutgoingMessage, type PeerChannel, type PeerRole } from "@cosync/core";
+import { bannedOwnerIn } from "./bans.js";
 import type { GuardContext, GuardLimits } from "./guard-context.js";
 import { approximateJsonBytes, messageBytes } from "./message-size.js";
 import { RateBudget, type RateLimits, type RateVerdict } from "./owner-limits.js";
-import { PendingCharges } from "./pending-charges.js";
 import { RefusalNotices } from "./refusal-notices.js";
 
 const knownActions = new Set(["load", "known", "content", "done", "reconcile", "reconcile-ack"]);
@@ -15,10 +14,9 @@ const knownActions = new Set(["load", "known", "content", "done", "reconcile", "
  * refusal is logged and counted (RefusalNotices).
  *
  * Checks, in order: size (TooLarge), the connection's message and byte budgets (RateLimited), the
- * authenticated account's budgets, then for content per session owner: bans, the owner's budgets
- * and storage quota (ContentAdmission). Owner charges are refunded when the server refuses the
- * content or never acknowledges it (PendingCharges). A correction `known` for content whose
- * `after` lay beyond what the server holds is followed by a `Gap` notice.
+ * authenticated account's budgets, a banned owner's session (Forbidden). These are the sender's own costs, charged before anything is
+ * verified. What content costs its writers (bans, per-owner rates and quotas) and the bytes this
+ * connection may store are charged only once core verified it (see verified-admission.ts).
  */
 export class GuardedChannel implements PeerChannel {
   readonly inner: PeerChannel;
@@ -27,8 +25,8 @@ export class GuardedChannel implements PeerChannel {
   readonly #ctx: GuardContext;
   readonly #budget: RateBudget | undefined;
   readonly #notices: RefusalNotices;
-  readonly #charges: PendingCharges;
-  readonly #admission: ContentAdmission;
+  /** Bytes this connection had stored (headers and transactions), against `limits.connectionQuotaBytes`. */
+  #storedBytes = 0;
   readonly #listeners = new Set<(message: unknown) => void>();
   #subscribed = false;
 
@@ -40,30 +38,25 @@ export class GuardedChannel implements PeerChannel {
     const connection = limits.connection;
     this.#budget = connection === undefined ? undefined : new RateBudget(connection, ctx.clock);
     this.#notices = new RefusalNotices(inner, ctx, limits.noticesPerSecond);
-    const refuse = this.refuse.bind(this);
-    this.#charges = new PendingCharges(ctx, limits.pendingTimeoutMs, refuse);
-    this.#admission = new ContentAdmission({
-      ctx,
-      channel: inner,
-      accountId,
-      closeBanned: limits.closeBanned,
-      charges: this.#charges,
-      refuse,
-    });
-    void inner.closed.then(() => this.#charges.closeAll());
   }
 
-  /** Content received so far and not yet acknowledged or refused, in messages. */
-  get pendingContent(): number {
-    return this.#charges.count;
+  /** Bytes stored through this connection so far. */
+  get storedBytes(): number {
+    return this.#storedBytes;
   }
 
-  /**
-   * Resolves once every content message received before this call was acknowledged or refused
-   * (or the connection closed): the server waits for it on shutdown so no ack is cut off.
-   */
-  whenSettled(): Promise<void> {
-    return this.#charges.whenSettled();
+  /** Charges verified content to this connection's storage quota; why not, if it would exceed it. */
+  chargeStored(bytes: number): string | undefined {
+    const quota = this.#limits.connectionQuotaBytes;
+    if (quota !== undefined && this.#storedBytes + bytes > quota) {
+      return `this connection would exceed its storage quota of ${quota} bytes (${this.#storedBytes} used, ${bytes} more sent); content not stored`;
+    }
+    this.#storedBytes += bytes;
+    return undefined;
+  }
+
+  refundStored(bytes: number): void {
+    this.#storedBytes = Math.max(0, this.#storedBytes - bytes);
   }
 
   get peerId(): string {
@@ -90,10 +83,8 @@ export class GuardedChannel implements PeerChannel {
     if ("action" in message) {
       this.inner.send(message);
       this.#ctx.observer?.message("out", message.action, messageBytes(message));
-      if (message.action === "known" && this.#charges.any) this.#charges.settleKnown(message);
       return;
     }
-    if (this.#charges.any) this.#charges.settleRefused(message.error);
     this.#notices.forward(message);
   }
 
@@ -135,7 +126,14 @@ export class GuardedChannel implements PeerChannel {
         return;
       }
     }
-    if (action === "content" && id !== undefined && !this.#admission.admit(id as CoId, raw as ContentShape)) return;
+    // Refusing a banned owner's sessions before verifying them costs no one else anything: the
+    // sender's message is dropped (a forger only gets its own connection closed).
+    const banned = action === "content" ? bannedOwnerIn(this.#ctx, (raw as { new?: unknown }).new) : undefined;
+    if (banned !== undefined) {
+      this.refuse("Forbidden", `${banned.owner} is banned from this server; content not stored`, id, banned.session);
+      if (this.#ctx.closeBanned) this.close({ code: CloseCode.Forbidden, reason: "banned" });
+      return;
+    }
     for (const listener of [...this.#listeners]) listener(raw);
   }
 }

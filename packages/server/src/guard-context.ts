@@ -7,10 +7,8 @@ export interface GuardLimits {
   readonly connection: RateLimits | undefined;
   /** Error notices sent per second at most; the rest are counted and summarized in the next one. */
   readonly noticesPerSecond: number;
-  /** Admitted content not settled (acknowledged or refused) after this long is refunded. */
-  readonly pendingTimeoutMs: number;
-  /** Close a connection that sends content of a banned owner with CloseCode.Forbidden. */
-  readonly closeBanned: boolean;
+  /** Bytes of verified content (headers and transactions) one connection may store; undefined: no limit. */
+  readonly connectionQuotaBytes: number | undefined;
 }
 
 /** Metrics hooks of a guard. */
@@ -29,6 +27,8 @@ export interface GuardContext {
   /** Banned account and agent ids; read on every content message, so a caller's Set can change live. */
   readonly bans: ReadonlySet<string> | undefined;
   readonly observer: GuardObserver | undefined;
+  /** Close a connection that sends content of a banned owner with CloseCode.Forbidden. */
+  readonly closeBanned: boolean;
 }
 
 /** Refuses one message of a connection: notice (throttled), log line and counter. */

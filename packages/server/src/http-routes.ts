@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type CoId, coIdFromHash, type StorageAdapter } from "@cosync/core";
 import type { ServerMetrics } from "./metrics.js";
+import type { StorageHealth } from "./storage-health.js";
 
 /** Paths the server answers over plain HTTP; every other path upgrades to a WebSocket. */
 export const httpPaths = new Set(["/health", "/ready", "/metrics"]);
@@ -10,6 +11,7 @@ const probeId: CoId = coIdFromHash(new Uint8Array(19));
 
 export interface HttpContext {
   readonly storage: StorageAdapter;
+  readonly storageHealth: StorageHealth;
   readonly metrics: ServerMetrics;
   readonly readyTimeoutMs: number;
   isDraining(): boolean;
@@ -21,7 +23,10 @@ export function pathOf(url: string | undefined): string {
   return path === "" ? "/" : path;
 }
 
-/** `GET /health` (the process runs), `GET /ready` (storage answers, not draining), `GET /metrics`. */
+/**
+ * `GET /health` (the process runs), `GET /ready` (storage answers and did not fail on the sync path
+ * since its last commit; not draining), `GET /metrics`.
+ */
 export async function handleHttpRequest(ctx: HttpContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = pathOf(request.url);
   if (!httpPaths.has(path)) {
@@ -36,7 +41,7 @@ export async function handleHttpRequest(ctx: HttpContext, request: IncomingMessa
       return json(response, 200, { status: "ok" });
     case "/ready": {
       if (ctx.isDraining()) return json(response, 503, { status: "draining" });
-      const problem = await probeStorage(ctx.storage, ctx.readyTimeoutMs);
+      const problem = await probeStorage(ctx.storage, ctx.storageHealth, ctx.readyTimeoutMs);
       return problem === undefined ? json(response, 200, { status: "ready" }) : json(response, 503, { status: "unavailable", error: problem });
     }
     default: {
@@ -48,10 +53,12 @@ export async function handleHttpRequest(ctx: HttpContext, request: IncomingMessa
 }
 
 /** A cheap storage call; undefined if it answered in time, else what went wrong. */
-async function probeStorage(storage: StorageAdapter, timeoutMs: number): Promise<string | undefined> {
+async function probeStorage(storage: StorageAdapter, health: StorageHealth, timeoutMs: number): Promise<string | undefined> {
   // Reads can still work while no write can (SQLite's writer thread gone): not ready either.
   const writeProblem = storage.writeProblem?.();
   if (writeProblem !== undefined) return `storage cannot write: ${writeProblem}`;
+  // A probe can succeed while real reads and appends fail (a flaky disk or database).
+  if (health.problem !== undefined) return `storage failed while syncing: ${health.problem}`;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<string>((resolve) => {
     timer = setTimeout(() => resolve(`storage did not answer within ${timeoutMs} ms`), timeoutMs);

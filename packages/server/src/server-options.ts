@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import type { Clock, CryptoProvider, GcOptions, Logger, StorageAdapter } from "@cosync/core";
+import type { Clock, CryptoProvider, GcOptions, Logger, ParkingLimits, StorageAdapter } from "@cosync/core";
 import type { LogOptions } from "./server-logger.js";
 import type { RateLimits } from "./owner-limits.js";
 import { assertRateLimit } from "./token-bucket.js";
@@ -30,8 +30,28 @@ export interface ServerLimits {
   readonly connection?: RateLimits;
   /** Token buckets per account (or agent), over all its connections: content by session owner, and every message of connections authenticated as it. */
   readonly account?: RateLimits;
-  /** Bytes of transactions each account (or agent) may store, counted from this process's start. */
+  /**
+   * Bytes of verified transactions each session owner (the account or agent that signed them) may
+   * store, counted from this process's start (a restart starts everyone from zero). Anyone can mint
+   * a new agent, so this bounds honest accounts, not a stranger: `connectionQuotaBytes` does that.
+   */
   readonly storageQuotaBytes?: number;
+  /**
+   * Bytes of verified content (headers and transactions) one connection may store. Default: the
+   * value of `storageQuotaBytes` when that is set, else unlimited.
+   */
+  readonly connectionQuotaBytes?: number;
+  /**
+   * Content signed by an account this server doesn't know waits for it, unverified: at most this
+   * many pieces per connection (default 256)…
+   */
+  readonly maxParkedPerConnection?: number;
+  /** …and bytes per connection (default 4 MiB)… */
+  readonly maxParkedBytesPerConnection?: number;
+  /** …and bytes across all connections (default 64 MiB)… */
+  readonly maxParkedBytes?: number;
+  /** …for at most this long (ms, default 60,000); then it is refused with UnknownSigner. */
+  readonly parkTimeoutMs?: number;
   /** Banned account or agent ids. Read on every content message, so a Set you keep can change while the server runs. */
   readonly bans?: ReadonlySet<string> | readonly string[];
   /** Close connections that send a banned owner's content with 4403 (Forbidden). Default true. */
@@ -91,7 +111,6 @@ export const serverDefaults = {
   maxMessageBytes: 4 * 1024 * 1024,
   closeBanned: true,
   noticesPerSecond: 20,
-  pendingTimeoutMs: 60_000,
   pingIntervalMs: 1500,
   drainTimeoutMs: 5000,
   authenticateTimeoutMs: 10_000,
@@ -112,6 +131,8 @@ export interface ResolvedLimits {
   readonly connection: RateLimits | undefined;
   readonly account: RateLimits | undefined;
   readonly storageQuotaBytes: number | undefined;
+  readonly connectionQuotaBytes: number | undefined;
+  readonly parking: Partial<ParkingLimits>;
   readonly bans: ReadonlySet<string> | undefined;
   readonly closeBanned: boolean;
   readonly noticesPerSecond: number;
@@ -144,6 +165,11 @@ const limitNames = new Set<keyof ServerLimits>([
   "connection",
   "account",
   "storageQuotaBytes",
+  "connectionQuotaBytes",
+  "maxParkedPerConnection",
+  "maxParkedBytesPerConnection",
+  "maxParkedBytes",
+  "parkTimeoutMs",
   "bans",
   "closeBanned",
   "noticesPerSecond",
@@ -232,6 +258,9 @@ function resolveLimits(limits: ServerLimits): ResolvedLimits {
     throw new RangeError(`limits.noticesPerSecond: expected a finite number > 0, got ${String(noticesPerSecond)}`);
   }
   if (limits.storageQuotaBytes !== undefined) assertInteger(limits.storageQuotaBytes, "limits.storageQuotaBytes", 0);
+  const connectionQuotaBytes = limits.connectionQuotaBytes ?? limits.storageQuotaBytes;
+  if (connectionQuotaBytes !== undefined) assertInteger(connectionQuotaBytes, "limits.connectionQuotaBytes", 0);
+  const parking = resolveParking(limits);
   const closeBanned = limits.closeBanned ?? serverDefaults.closeBanned;
   if (typeof closeBanned !== "boolean") throw new TypeError(`limits.closeBanned: expected a boolean, got ${String(closeBanned)}`);
   for (const [name, rates] of [
@@ -249,10 +278,33 @@ function resolveLimits(limits: ServerLimits): ResolvedLimits {
     connection: limits.connection,
     account: limits.account,
     storageQuotaBytes: limits.storageQuotaBytes,
+    connectionQuotaBytes,
+    parking,
     bans,
     closeBanned,
     noticesPerSecond,
   };
+}
+
+function resolveParking(limits: ServerLimits): Partial<ParkingLimits> {
+  const parking: { -readonly [K in keyof ParkingLimits]?: number } = {};
+  if (limits.maxParkedPerConnection !== undefined) {
+    assertInteger(limits.maxParkedPerConnection, "limits.maxParkedPerConnection", 0);
+    parking.maxParkedPerPeer = limits.maxParkedPerConnection;
+  }
+  if (limits.maxParkedBytesPerConnection !== undefined) {
+    assertInteger(limits.maxParkedBytesPerConnection, "limits.maxParkedBytesPerConnection", 0);
+    parking.maxParkedBytesPerPeer = limits.maxParkedBytesPerConnection;
+  }
+  if (limits.maxParkedBytes !== undefined) {
+    assertInteger(limits.maxParkedBytes, "limits.maxParkedBytes", 0);
+    parking.maxParkedBytes = limits.maxParkedBytes;
+  }
+  if (limits.parkTimeoutMs !== undefined) {
+    assertDuration(limits.parkTimeoutMs, "limits.parkTimeoutMs", "", 1);
+    parking.parkTimeoutMs = limits.parkTimeoutMs;
+  }
+  return parking;
 }
 
 function resolveBans(bans: ServerLimits["bans"]): ReadonlySet<string> | undefined {

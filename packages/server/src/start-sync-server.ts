@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { CloseCode, createLocalNode, type LocalNode, type Logger, systemClock } from "@cosync/core";
+import { type AdmitContent, CloseCode, createLocalNode, type LocalNode, type Logger, systemClock } from "@cosync/core";
 import { loadNodeCryptoProvider } from "@cosync/crypto";
 import { acceptWebSocket, type FrameError, type WebSocketChannel } from "@cosync/transport-ws";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -13,6 +13,8 @@ import { type RefusalReason, ServerMetrics, type TrackedConnection } from "./met
 import { openServerStorage } from "./open-server-storage.js";
 import { limitsAnything, OwnerRateLimiter, QuotaLedger } from "./owner-limits.js";
 import { createServerLogger } from "./server-logger.js";
+import { StorageHealth } from "./storage-health.js";
+import { createVerifiedAdmission } from "./verified-admission.js";
 import { resolveServerOptions, serverDefaults, type SyncServerOptions } from "./server-options.js";
 
 /** A running sync server. */
@@ -45,16 +47,29 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   const opened = await openServerStorage(config.storage);
   const { storage } = opened;
   const metrics = new ServerMetrics({ processMetrics: options.processMetrics ?? true });
-  const node = createLocalNode({ crypto, storage, clock, logger, sync: { events: metrics.syncEvents }, gc: config.gc });
+  const storageHealth = new StorageHealth();
+  const limits = config.limits;
+  // Verified content is admitted by the guards' shared policy, which needs the node it serves.
+  let admitVerified: AdmitContent | undefined;
+  const node = createLocalNode({
+    crypto,
+    storage,
+    clock,
+    logger,
+    sync: {
+      events: storageHealth.observe(metrics.syncEvents),
+      admitContent: (peer, request) => admitVerified?.(peer, request) ?? { ok: true },
+      ...limits.parking,
+    },
+    gc: config.gc,
+  });
   metrics.attachNode(node);
 
-  const limits = config.limits;
   const guardLimits: GuardLimits = {
     maxMessageBytes: limits.maxMessageBytes,
     connection: limitsAnything(limits.connection) ? limits.connection : undefined,
     noticesPerSecond: limits.noticesPerSecond,
-    pendingTimeoutMs: serverDefaults.pendingTimeoutMs,
-    closeBanned: limits.closeBanned,
+    connectionQuotaBytes: limits.connectionQuotaBytes,
   };
   const guardContext: GuardContext = {
     clock,
@@ -64,7 +79,9 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     quota: limits.storageQuotaBytes === undefined ? undefined : new QuotaLedger(limits.storageQuotaBytes),
     bans: limits.bans,
     observer: metrics.guardObserver,
+    closeBanned: limits.closeBanned,
   };
+  admitVerified = createVerifiedAdmission(guardContext);
 
   const connections = new Map<GuardedChannel, { readonly ws: WebSocket; readonly tracked: TrackedConnection }>();
   let admitting = 0;
@@ -72,7 +89,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   let draining = false;
 
   const http: Server = createServer((request, response) => {
-    handleHttpRequest({ storage, metrics, readyTimeoutMs: serverDefaults.readyTimeoutMs, isDraining: () => draining }, request, response).catch(
+    handleHttpRequest({ storage, storageHealth, metrics, readyTimeoutMs: serverDefaults.readyTimeoutMs, isDraining: () => draining }, request, response).catch(
       (error: unknown) => {
         logger.error({ err: error, path: request.url }, "HTTP handler failed");
         if (!response.headersSent) response.writeHead(500);
@@ -211,16 +228,10 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   // leave clients unsure of what the server kept. Connections stay open (and are still served)
   // while content received before close() settles; storage writes then finish, sending their acks.
   const drain = async (timeoutMs: number): Promise<void> => {
-    const guards = [...connections.keys()];
-    const pending = guards.reduce((sum, guard) => sum + guard.pendingContent, 0);
-    if (pending > 0) logger.info({ pending }, "draining: waiting for received content to be stored and acknowledged");
-    const settled = (async () => {
-      await Promise.all(guards.map((guard) => guard.whenSettled()));
-      await Promise.all([...node.allEntries()].map((entry) => entry.storageTail));
-    })();
-    if (!(await settlesWithin(settled, timeoutMs))) {
-      const left = guards.reduce((sum, guard) => sum + guard.pendingContent, 0);
-      logger.warn({ pending: left, timeoutMs }, "draining timed out: closing connections with content not acknowledged (clients resend it)");
+    const busy = node.syncManager.receiving;
+    if (busy > 0) logger.info({ connections: busy }, "draining: waiting for received content to be stored and acknowledged");
+    if (!(await settlesWithin(node.syncManager.settled(), timeoutMs))) {
+      logger.warn({ connections: node.syncManager.receiving, timeoutMs }, "draining timed out: closing connections with content not acknowledged (clients resend it)");
     }
   };
 

@@ -104,8 +104,10 @@ test("account limits: one account's message rate is shared by all its connection
   await acked(b, two.id);
   a.send(three.message);
   const notice = await a.notice("RateLimited");
-  expect(notice).toEqual({ code: "RateLimited", id: three.id, message: `${author.agentId} exceeds its messages rate across connections; content dropped` });
-  expect(await server.node.storage?.knownState(three.id)).toBeUndefined();
+  expect(notice).toMatchObject({ code: "RateLimited", id: three.id, message: `${author.agentId} exceeds its messages rate across connections; content not stored` });
+  expect(notice.session?.startsWith(`${author.agentId}_session_z`)).toBe(true);
+  // Only the header (verified, charged to the connection) is stored; none of the owner's content.
+  expect(await server.node.storage?.knownState(three.id)).toEqual({ id: three.id, header: true, sessions: {} });
   // Someone else is not affected.
   const other = await freshContent(await createTestNode());
   b.send(other.message);
@@ -135,7 +137,8 @@ test("account limits: a connection authenticated as an account spends that accou
 });
 
 test("quota: content beyond an account's storage quota gets QuotaExceeded and is not stored", async () => {
-  await using server = await start({ limits: { storageQuotaBytes: 1000 } });
+  // One connection writing for two owners: its own quota is set apart from theirs.
+  await using server = await start({ limits: { storageQuotaBytes: 1000, connectionQuotaBytes: 100_000 } });
   const author = await createTestNode();
   await using client = await RawClient.connect(server.url);
   const first = await freshContent(author, "a".repeat(600));
@@ -145,8 +148,8 @@ test("quota: content beyond an account's storage quota gets QuotaExceeded and is
   client.send(second.message);
   const notice = await client.notice("QuotaExceeded");
   expect(notice.id).toBe(second.id);
-  expect(notice.message).toMatch(new RegExp(`^${author.agentId} would exceed its storage quota of 1000 bytes \\(6\\d\\d used, 6\\d\\d more sent\\); content not stored$`));
-  expect(await server.node.storage?.knownState(second.id)).toBeUndefined();
+  expect(notice.message).toMatch(new RegExp(`^${author.agentId} would exceed its storage quota of 1000 bytes \\(7\\d\\d used, 7\\d\\d more sent\\); content not stored$`));
+  expect((await server.node.storage?.knownState(second.id))?.sessions).toEqual({});
   // Resending what is already stored costs nothing.
   client.send(first.message);
   await client.waitFor((entry) => entry.action === "known" && entry.id === first.id && entry !== client.entries.find((e) => e.id === first.id), "a second ack");
@@ -157,7 +160,7 @@ test("quota: content beyond an account's storage quota gets QuotaExceeded and is
   await acked(client, other.id);
 });
 
-test("quota: forged content is refunded, so it cannot use up someone else's quota", async () => {
+test("quota: forged content is never charged, so it cannot use up someone else's quota", async () => {
   await using server = await start({ limits: { storageQuotaBytes: 1000 } });
   const victim = await createTestNode();
   await using attacker = await RawClient.connect(server.url);
@@ -167,6 +170,29 @@ test("quota: forged content is refunded, so it cannot use up someone else's quot
   await using honest = await RawClient.connect(server.url);
   honest.send(genuine.message);
   await acked(honest, genuine.id);
+});
+
+test("quota: one connection's storage is bounded even when every owner is fresh (headers included)", async () => {
+  await using server = await start({ limits: { connectionQuotaBytes: 2000 } });
+  await using client = await RawClient.connect(server.url);
+  const stored: CoId[] = [];
+  let refusal: { code: string; message: string } | undefined;
+  client.onEntry((entry) => {
+    if (entry.error?.code === "QuotaExceeded") refusal ??= entry.error;
+  });
+  for (let i = 0; i < 10 && refusal === undefined; i++) {
+    const content = await freshContent(await createTestNode(), "z".repeat(400));
+    client.send(content.message);
+    await client.waitFor((entry) => (entry.action === "known" && entry.id === content.id) || entry.error?.id === content.id, "an answer");
+    if ((await server.node.storage?.knownState(content.id))?.sessions !== undefined) stored.push(content.id);
+  }
+  expect(refusal?.message).toMatch(/^this connection would exceed its storage quota of 2000 bytes \(\d+ used, \d+ more sent\); content not stored$/);
+  expect(stored.length).toBeLessThan(5);
+  // A new connection has its own budget (an honest bound per connection, documented as such).
+  await using second = await RawClient.connect(server.url);
+  const fresh = await freshContent(await createTestNode());
+  second.send(fresh.message);
+  await acked(second, fresh.id);
 });
 
 test("limits: a gapped decoy sent just ahead does not make over-quota content free (regression)", async () => {

@@ -132,7 +132,7 @@ test("refusal: content whose `after` is beyond what the server holds gets a corr
     code: "Gap",
     id,
     session,
-    message: "content starts after transaction 5 but the server holds 0 of this session; resend from 0",
+    message: "content starts after transaction 5 but 0 of this session are held here; resend from 0",
   });
   expect(await storedTransactions(t.server, id)).toEqual({});
 

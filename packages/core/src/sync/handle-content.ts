@@ -5,7 +5,7 @@ import type { SessionPiece, VerifiedPiece } from "../log/session-log.js";
 import { VerifiedLog } from "../log/verified-log.js";
 import type { CoValueEntry } from "../node/co-value-entry.js";
 import { chunkForStorage } from "../node/storage-bridge.js";
-import type { ContentMessage } from "../protocol/messages.js";
+import type { ContentMessage, ErrorNotice } from "../protocol/messages.js";
 import type { AdmissionVerdict } from "./admission.js";
 import { combineKnownStates, type KnownState } from "./known-state.js";
 import type { PeerState } from "./peer-state.js";
@@ -108,11 +108,15 @@ function parkPiece(
   // (or what this sender already has waiting in that session).
   const held = Math.max(entry.log?.sessions.get(sessionId)?.count ?? 0, sync.parked.parkedEnd(entry, peer, sessionId) ?? 0);
   if (piece.after > held) {
-    sync.refuse(peer, { code: "Gap", id: entry.id, session: sessionId, message: `content starts after transaction ${piece.after} but ${held} are held; resend from ${held}` });
+    sync.refuse(peer, gapNotice(entry.id, sessionId, piece.after, held));
     return;
   }
   const refusal = sync.parked.park(entry, peer, sessionId, piece, message.priority, dependency);
   if (refusal !== undefined) sync.refuse(peer, { code: "RateLimited", id: entry.id, session: sessionId, message: `${refusal}; content not applied` });
+}
+
+function gapNotice(id: CoId, session: SessionId, after: number, held: number): ErrorNotice["error"] {
+  return { code: "Gap", id, session, message: `content starts after transaction ${after} but ${held} of this session are held here; resend from ${held}` };
 }
 
 interface Verified {
@@ -147,8 +151,10 @@ export function applyContent(
     }
     const result = log.verifySession(sessionId, piece, resolution.signer);
     if (!result.ok) {
-      if (result.error.type === "Gap") needsCorrection = true;
-      else sync.refuse(peer, { code: "InvalidSignature", id: message.id, session: sessionId, message: `signature does not match the transactions after ${piece.after}` });
+      if (result.error.type === "Gap") {
+        needsCorrection = true;
+        sync.refuse(peer, gapNotice(message.id, sessionId, piece.after, result.error.have));
+      } else sync.refuse(peer, { code: "InvalidSignature", id: message.id, session: sessionId, message: `signature does not match the transactions after ${piece.after}` });
       continue;
     }
     // Who may delete is judged only on a delete session whose own signature verified.
