@@ -81,7 +81,7 @@ test("trace: a client that already has everything gets a known reply, no content
   ]);
 });
 
-test("trace: content with `after` beyond what the server holds gets a correction naming what it has", async () => {
+test("trace: content with `after` beyond what the server holds gets a Gap notice and a correction naming what it has", async () => {
   const trace = createMessageTrace();
   const { server, alice, serverPeer, value } = await aliceSyncsAValue((value) => {
     value.writeTrusting([1]);
@@ -102,7 +102,7 @@ test("trace: content with `after` beyond what the server holds gets a correction
   toServer.send(gap);
   await vi.waitFor(() => expect(trace.lines({ [value.id]: "Value" }).length).toBeGreaterThanOrEqual(1));
   await settle(server, late);
-  expect(trace.lines({ [value.id]: "Value" })).toEqual(["server -> late | known   Value header 2 correction"]);
+  expect(trace.lines({ [value.id]: "Value" })).toEqual(["server -> late | error   Value Gap", "server -> late | known   Value header 2 correction"]);
   expect(await server.storage?.knownState(value.id)).toEqual({ id: value.id, header: true, sessions: { [session.sessionId]: 2 } });
 });
 

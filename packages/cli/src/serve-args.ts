@@ -28,7 +28,15 @@ a command-line flag wins over its variable, and an empty variable counts as unse
   --account-messages-per-second <n>  per-account message rate, over all its connections [COSYNC_ACCOUNT_MESSAGES_PER_SECOND]
   --account-bytes-per-second <size>  per-account byte rate [COSYNC_ACCOUNT_BYTES_PER_SECOND]
   --burst-seconds <s>              rates allow bursts of this many seconds' worth [COSYNC_BURST_SECONDS] (default 2)
-  --quota-bytes <size>             stored transaction bytes per account, counted since the server started [COSYNC_QUOTA_BYTES]
+  --quota-bytes <size>             stored transaction bytes per session owner (the account or agent that signed
+                                   them, checked after its signature verified), counted since the server started
+                                   [COSYNC_QUOTA_BYTES]. Anyone can make a new agent: this bounds honest accounts,
+                                   --connection-quota-bytes bounds a stranger
+  --connection-quota-bytes <size>  stored bytes (headers and transactions) per connection [COSYNC_CONNECTION_QUOTA_BYTES]
+                                   (default: the --quota-bytes value if set, else unlimited)
+  --max-parked-bytes <size>        content signed by accounts the server doesn't know yet waits for them, unverified:
+                                   at most this much across all connections (each connection at most 256 pieces,
+                                   4MiB, 60 s) [COSYNC_MAX_PARKED_BYTES] (default 64MiB)
   --ban <id>                       refuse content written by this account (co_z…) or agent (sealer_z…/signer_z…),
                                    close a connection that sends it with 4403, refuse logins as it; banning an
                                    account also bans its agent. Repeatable [COSYNC_BAN, comma-separated]
@@ -54,6 +62,8 @@ const options = {
   "account-bytes-per-second": { type: "string" },
   "burst-seconds": { type: "string" },
   "quota-bytes": { type: "string" },
+  "connection-quota-bytes": { type: "string" },
+  "max-parked-bytes": { type: "string" },
   ban: { type: "string", multiple: true },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -232,6 +242,9 @@ export function serverOptionsFromArgs(argv: readonly string[], env: NodeJS.Proce
     connection: rates(parsePositive(get("conn-messages-per-second"), true), parseSize(get("conn-bytes-per-second"), true)),
     account: rates(parsePositive(get("account-messages-per-second"), true), parseSize(get("account-bytes-per-second"), true)),
     storageQuotaBytes: parseSize(get("quota-bytes"), true) ?? undefined,
+    // "unlimited" must override the default taken from --quota-bytes.
+    connectionQuotaBytes: unlimitedAsMax(parseSize(get("connection-quota-bytes"), true)),
+    maxParkedBytes: parseSize(get("max-parked-bytes")),
     bans: bans.length > 0 ? bans : undefined,
   };
   for (const key of Object.keys(limits)) if (limits[key] === undefined) delete limits[key];
@@ -248,4 +261,8 @@ export function serverOptionsFromArgs(argv: readonly string[], env: NodeJS.Proce
     log: { format: logFormat as LogFormat, level: logLevel as never },
     limits: limits as ServerLimits,
   };
+}
+
+function unlimitedAsMax(size: number | null | undefined): number | undefined {
+  return size === null ? Number.MAX_SAFE_INTEGER : size;
 }

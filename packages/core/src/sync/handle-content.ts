@@ -40,7 +40,7 @@ export async function handleContent(sync: SyncManager, peer: PeerState, message:
     node.forgetIfUnused(entry);
     return;
   }
-  const waiting = await dependenciesToWaitFor(sync, peer, entry, header, message);
+  const waiting = await dependenciesToWaitFor(sync, peer, header, message);
   if (waiting === undefined) return;
   let headerAdmission: AdmissionVerdict | undefined;
   if (entry.log === undefined) {
@@ -70,7 +70,6 @@ export async function handleContent(sync: SyncManager, peer: PeerState, message:
 async function dependenciesToWaitFor(
   sync: SyncManager,
   peer: PeerState,
-  entry: CoValueEntry,
   header: CoValueHeader,
   message: ContentMessage,
 ): Promise<Map<SessionId, CoId> | undefined> {
