@@ -1,6 +1,7 @@
 import type { Socket } from "node:net";
 import type { ErrorCode, LocalNode, SyncEvents } from "@cosync/core";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { StorageHealth } from "./storage-health.js";
 import type { GuardObserver } from "./guard-context.js";
 
 /** Why an upgrade or connection was refused (label values of cosync_connections_refused_total). */
@@ -39,6 +40,7 @@ export class ServerMetrics {
   #closedBytesOut = 0;
   #closedDropped = 0;
   #node: LocalNode | undefined;
+  readonly #storageHealth: StorageHealth | undefined;
 
   readonly #open: Gauge;
   readonly #accepted: Counter;
@@ -51,7 +53,8 @@ export class ServerMetrics {
   readonly #ackLatency: Histogram;
   readonly #unloads: Counter;
 
-  constructor(options: { readonly processMetrics?: boolean } = {}) {
+  constructor(options: { readonly processMetrics?: boolean; readonly storageHealth?: StorageHealth } = {}) {
+    this.#storageHealth = options.storageHealth;
     const registers = [this.registry];
     const metrics = this;
     this.#open = new Gauge({ name: "cosync_connections", help: "Open WebSocket connections", registers });
@@ -159,6 +162,30 @@ export class ServerMetrics {
       help: "Time from receiving content to sending its durable acknowledgement",
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
+    });
+    new Gauge({
+      name: "cosync_parked_bytes",
+      help: "Approximate bytes of content waiting, unverified, for the accounts that signed it",
+      registers,
+      collect() {
+        this.set(metrics.#node?.syncManager.parked.bytes ?? 0);
+      },
+    });
+    new Gauge({
+      name: "cosync_parked_pieces",
+      help: "Session pieces waiting, unverified, for the accounts that signed them",
+      registers,
+      collect() {
+        this.set(metrics.#node?.syncManager.parked.count ?? 0);
+      },
+    });
+    new Gauge({
+      name: "cosync_storage_failing",
+      help: "1 while storage failed on the sync path and no append has committed since (then /ready answers 503)",
+      registers,
+      collect() {
+        this.set(metrics.#storageHealth?.problem === undefined ? 0 : 1);
+      },
     });
     new Gauge({
       name: "cosync_values_in_memory",

@@ -46,8 +46,8 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   const crypto = options.crypto ?? (await loadNodeCryptoProvider());
   const opened = await openServerStorage(config.storage);
   const { storage } = opened;
-  const metrics = new ServerMetrics({ processMetrics: options.processMetrics ?? true });
   const storageHealth = new StorageHealth();
+  const metrics = new ServerMetrics({ processMetrics: options.processMetrics ?? true, storageHealth });
   const limits = config.limits;
   // Verified content is admitted by the guards' shared policy, which needs the node it serves.
   let admitVerified: AdmitContent | undefined;

@@ -48,6 +48,8 @@ export interface ParkingCallbacks {
   /** Asks the sender (and our servers) for the dependency, once per connection and dependency. */
   request(peer: PeerState, dependency: CoId): void;
   setTimeout(callback: () => void, ms: number): Cancel;
+  /** Nothing waits for `dependency` any more. */
+  released(dependency: CoId): void;
 }
 
 // Per-transaction overhead of a piece beyond its payload (field names, madeAt, signature share).
@@ -216,7 +218,10 @@ export class ParkedContent {
       if (stillWaitingOn.has(parked.waitingFor)) continue;
       const entries = this.#waiting.get(parked.waitingFor);
       entries?.delete(entry);
-      if (entries?.size === 0) this.#waiting.delete(parked.waitingFor);
+      if (entries?.size === 0) {
+        this.#waiting.delete(parked.waitingFor);
+        this.#callbacks.released(parked.waitingFor);
+      }
     }
     return taken;
   }

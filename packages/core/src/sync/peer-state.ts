@@ -1,6 +1,7 @@
 import type { CoId } from "../ids/co-id.js";
 import type { OutgoingMessage, PeerChannel } from "../transport/peer-channel.js";
 import { combineKnownStates, type KnownState } from "./known-state.js";
+import { LogThrottle } from "./log-throttle.js";
 
 /**
  * What we know about one peer: per CoValue, the state it confirmed and the state we optimistically
@@ -13,6 +14,8 @@ export class PeerState {
   /** CoValues this peer asked for with `load` and has not yet been sent everything of. */
   readonly awaitingDone = new Set<CoId>();
   closed = false;
+  /** Refusals of this peer's input are logged at most ten a second. */
+  readonly refusalLog = new LogThrottle();
 
   constructor(channel: PeerChannel) {
     this.channel = channel;

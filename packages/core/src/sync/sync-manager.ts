@@ -57,6 +57,11 @@ export class SyncManager {
       refuse: (peer, error) => this.refuse(peer, error),
       request: (peer, dependency) => this.#requestDependency(peer, dependency),
       setTimeout: (callback, ms) => this.node.clock.setTimeout(callback, ms),
+      released: (dependency) => {
+        // Nothing waits for it any more: an id a peer merely named must not stay in memory.
+        const entry = this.node.peekEntry(dependency);
+        if (entry !== undefined) this.node.forgetIfUnused(entry);
+      },
     });
   }
 
@@ -185,7 +190,10 @@ export class SyncManager {
   /** Sends an explicit error notice (to peers that accept them) and counts the refusal. */
   refuse(peer: PeerState, error: ErrorNotice["error"]): void {
     this.events.rejected?.(peer.id, error.code);
-    this.node.logger.warn({ peer: peer.id, ...error }, "refused input from peer");
+    const suppressed = peer.refusalLog.admit(this.node.clock.now());
+    if (suppressed !== undefined) {
+      this.node.logger.warn({ peer: peer.id, ...error, ...(suppressed > 0 ? { suppressedBefore: suppressed } : {}) }, "refused input from peer");
+    }
     if (peer.channel.acceptsErrorNotices) peer.send({ error });
   }
 
