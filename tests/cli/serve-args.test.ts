@@ -66,6 +66,8 @@ const samples: Array<[string, string, (options: Record<string, unknown>) => unkn
   ["account-bytes-per-second", "1kB", (o) => (o.limits as { account: unknown }).account, { bytes: { perSecond: 1000, burst: 2000 } }],
   ["quota-bytes", "1MB", (o) => (o.limits as { storageQuotaBytes: number }).storageQuotaBytes, 1_000_000],
   ["ban", "co_zA", (o) => (o.limits as { bans: string[] }).bans, ["co_zA"]],
+  ["connection-quota-bytes", "1MB", (o) => (o.limits as { connectionQuotaBytes: number }).connectionQuotaBytes, 1_000_000],
+  ["max-parked-bytes", "2MiB", (o) => (o.limits as { maxParkedBytes: number }).maxParkedBytes, 2 * 1024 * 1024],
 ];
 
 test("serve args: every flag has its COSYNC_* variable, listed in --help, and the flag wins over it", () => {
@@ -89,6 +91,12 @@ test("serve args: --db and --in-memory against each other's variables: the flag 
   expect(serverOptionsFromArgs(["serve", "--in-memory"], { COSYNC_DB: "x.db" })).not.toHaveProperty("db");
   expect(serverOptionsFromArgs(["serve"], { COSYNC_IN_MEMORY: "0", COSYNC_DB: "x.db" })).toMatchObject({ db: "x.db" });
   expect(() => serverOptionsFromArgs(["serve"], { COSYNC_IN_MEMORY: "1", COSYNC_DB: "x.db" })).toThrow("COSYNC_DB and COSYNC_IN_MEMORY: choose one");
+});
+
+test('serve args: "unlimited" lifts the per-connection quota that otherwise follows --quota-bytes', () => {
+  const unlimited = serverOptionsFromArgs(["serve", "--quota-bytes=1MB", "--connection-quota-bytes=unlimited"], {});
+  expect((unlimited as { limits: object }).limits).toEqual({ storageQuotaBytes: 1_000_000, connectionQuotaBytes: Number.MAX_SAFE_INTEGER });
+  expect(() => serverOptionsFromArgs(["serve", "--max-parked-bytes=unlimited"], {})).toThrow(/--max-parked-bytes/);
 });
 
 test('serve args: "unlimited" clears a rate or quota set by a variable; 0 is refused', () => {
