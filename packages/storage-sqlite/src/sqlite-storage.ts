@@ -42,6 +42,8 @@ interface SessionRow {
 export class SqliteStorage implements StorageAdapter {
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** Writes are queued synchronously and committed in request order (see SqliteWriter). */
+  readonly appendsInOrder = true;
 
   /** Reads run on `driver`; every write goes through `writer` (this thread's driver, or a worker). */
   constructor(

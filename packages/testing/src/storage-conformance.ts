@@ -182,6 +182,21 @@ function defineAppendTests(setup: StorageSetup): void {
     }
     expect((await loadJoined(t.storage, id)).sessions[s]).toEqual({ after: 0, transactions: log.txs(0, 30), lastSignature: log.signatureAt(30) });
   });
+
+  test("append: an adapter claiming appendsInOrder commits pipelined appends of one session in call order, none refused", async () => {
+    await using t = await openStorageFixture(setup);
+    if (t.storage.appendsInOrder !== true) return; // the node waits for each commit instead
+    const id = randomCoId();
+    const log = createTestSessionLog(randomSessionId());
+    const s: SessionId = log.sessionId;
+    // Issued back to back, none awaiting the one before: each builds on what the previous stores.
+    const outcomes = await Promise.all([
+      t.storage.append({ id, header: testHeader(), sessions: { [s]: log.piece(0, 1) } }),
+      ...Array.from({ length: 29 }, (_, index) => t.storage.append({ id, sessions: { [s]: log.piece(index + 1, index + 2) } })),
+    ]);
+    expect(outcomes.map((outcome) => outcome.type)).toEqual(Array(30).fill("Stored"));
+    expect((await loadJoined(t.storage, id)).sessions[s]).toEqual({ after: 0, transactions: log.txs(0, 30), lastSignature: log.signatureAt(30) });
+  });
 }
 
 function defineLoadTests(setup: StorageSetup): void {

@@ -288,32 +288,43 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     return { signer: isAgentId(admin) ? signerIdOfAgent(admin) : ("signer_z" as SignerId) };
   }
 
+  /**
+   * Appends `chunk` to storage. Resolves true once it and every earlier append of the value
+   * committed (what an ack or a `known` reply may then name), false if any failed (the value is
+   * evicted and reloaded from storage). With an adapter that commits appends in call order, the
+   * append is issued at once, so pipelined content shares commits; otherwise after the previous
+   * append of the value committed.
+   */
   persist(entry: CoValueEntry, chunk: AppendChunk): Promise<boolean> {
     const storage = this.storage;
     if (storage === undefined) return entry.storageTail.then(() => true);
     entry.pendingStorageWrites++;
-    const started = this.clock.now();
-    const result = entry.storageTail.then(async () => {
-      try {
-        const outcome = await storage.append(chunk);
-        this.syncManager.events.storageLatency?.(this.clock.now() - started);
-        if (outcome.type === "Stored") {
-          this.syncManager.events.storageSucceeded?.();
-          return true;
-        }
-        this.logger.error({ id: entry.id, stored: outcome.knownState }, "storage reported a gap; evicting the value");
-      } catch (error) {
-        this.logger.error({ err: error, id: entry.id }, "storage append failed; evicting the value");
-        this.syncManager.events.storageFailed?.(error);
-      }
-      this.#evict(entry);
-      return false;
-    });
+    const earlier = entry.durable;
+    const appended = storage.appendsInOrder === true ? this.#append(entry, storage, chunk) : entry.storageTail.then(() => this.#append(entry, storage, chunk));
+    const result = Promise.all([earlier, appended]).then(([before, now]) => before && now);
     entry.durable = result;
     entry.storageTail = result.finally(() => {
       entry.pendingStorageWrites--;
     });
     return result;
+  }
+
+  async #append(entry: CoValueEntry, storage: StorageAdapter, chunk: AppendChunk): Promise<boolean> {
+    const started = this.clock.now();
+    try {
+      const outcome = await storage.append(chunk);
+      this.syncManager.events.storageLatency?.(this.clock.now() - started);
+      if (outcome.type === "Stored") {
+        this.syncManager.events.storageSucceeded?.();
+        return true;
+      }
+      this.logger.error({ id: entry.id, stored: outcome.knownState }, "storage reported a gap; evicting the value");
+    } catch (error) {
+      this.logger.error({ err: error, id: entry.id }, "storage append failed; evicting the value");
+      this.syncManager.events.storageFailed?.(error);
+    }
+    this.#evict(entry);
+    return false;
   }
 
   // Memory must never claim what storage lacks: drop the value so it is reloaded from storage.

@@ -87,6 +87,8 @@ interface StagedSession {
 
 class MemoryStorage implements StorageAdapter {
   #closed = false;
+  /** Each append takes effect synchronously, in call order. */
+  readonly appendsInOrder = true;
 
   constructor(private readonly state: MemoryState) {}
 

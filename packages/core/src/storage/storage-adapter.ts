@@ -121,6 +121,14 @@ export interface StorageAdapter extends AsyncDisposable {
 
   close(): Promise<void>;
   /**
+   * True if appends commit in the order they are called: whatever an append stores is seen by
+   * every append called after it, even one called before it committed. A node then issues a
+   * value's next append without waiting for the previous commit, so content arriving while a
+   * commit is in flight shares the next one (group commit). Absent: a node waits for each commit
+   * of a value before its next append.
+   */
+  readonly appendsInOrder?: boolean;
+  /**
    * Why writes cannot succeed any more although reads still do (e.g. SQLite's writer thread
    * died), or undefined. Optional: a server's readiness check reports it.
    */
