@@ -2,12 +2,14 @@
 // does (spec/cojson-oracle-recipes.md; same as tests/helpers/cojson-sync-server.ts): a LocalNode
 // with a random agent, cojson's SQLite storage over better-sqlite3 (WAL), the garbage collector on,
 // one cojson-transport-ws peer per connection, a ping every 1.5 s, and /health.
+// Crypto: "wasm" (the default) is what `jazz-run sync` builds, `cojson/crypto/WasmCrypto`; "napi" is
+// `cojson/crypto/NapiCrypto` over the native cojson-core-napi module, cojson's fastest crypto on
+// Node (imported only when asked for, so the wasm server needs no native module).
 // Used by bench/server.mjs (in a child process) and by the interop tests (tests/helpers/cojson-sync-server.ts).
 // Not a suite of its own: bench/run.mjs skips it.
 import { createServer } from "node:http";
 import Database from "better-sqlite3";
 import { getSqliteStorage, LocalNode, LogLevel, logger } from "cojson";
-import { WasmCrypto } from "cojson/crypto/WasmCrypto";
 import { createWebSocketPeer } from "cojson-transport-ws";
 import { WebSocketServer } from "ws";
 
@@ -37,13 +39,28 @@ function sqliteDriver(db) {
   };
 }
 
+/** The crypto providers the server can run on: `crypto` option → how to create it. */
+export const COJSON_CRYPTO = {
+  wasm: {
+    module: "cojson/crypto/WasmCrypto",
+    create: async () => (await import("cojson/crypto/WasmCrypto")).WasmCrypto.create(),
+  },
+  napi: {
+    module: "cojson/crypto/NapiCrypto",
+    create: async () => (await import("cojson/crypto/NapiCrypto")).NapiCrypto.create(),
+  },
+};
+
 /**
- * Starts a cojson sync server on 127.0.0.1 over the SQLite `file` (created if missing).
+ * Starts a cojson sync server on 127.0.0.1 over the SQLite `file` (created if missing), with
+ * `crypto` "wasm" (default, as jazz-run) or "napi".
  * Resolves with `{ url, port, node, close }`; `close()` terminates sockets, shuts the node down
  * gracefully, closes the database and the HTTP server.
  */
-export async function startCojsonSyncServer({ file, port = 0, pingIntervalMs = 1500, synchronous }) {
-  const crypto = await WasmCrypto.create();
+export async function startCojsonSyncServer({ file, port = 0, pingIntervalMs = 1500, synchronous, crypto: cryptoName = "wasm" }) {
+  const provider = COJSON_CRYPTO[cryptoName];
+  if (provider === undefined) throw new TypeError(`crypto: expected "wasm" or "napi", got ${cryptoName}`);
+  const crypto = await provider.create();
   const agentSecret = crypto.newRandomAgentSecret();
   const node = new LocalNode(agentSecret, crypto.newRandomSessionID(crypto.getAgentID(agentSecret)), crypto);
   const db = new Database(file);

@@ -1,23 +1,28 @@
 // Server benchmark: cosync's sync server against a real cojson 0.20.19 sync server (jazz-run's
-// recipe, bench/cojson-server.mjs), each in its own child process on a SQLite file, the parent being
-// the load generator. Same machine, same run, alternating order per round.
+// recipe, bench/cojson-server.mjs) in two configurations: `cojson` on WasmCrypto (what
+// `jazz-run sync` builds) and `cojson-napi` on NapiCrypto (cojson's fastest crypto on Node), each
+// server in its own child process on a SQLite file, the parent being the load generator. Same
+// machine, same run; the order of the three servers rotates per round.
 //  - Real cojson clients A and B (WasmCrypto, cojson-transport-ws): single-write latency
 //    A → server → B (B subscribed, one write at a time); a 10k-write burst by A: lag from A's last
 //    local write to the server's ack (A's waitForSync) and to B holding everything; server RSS after
 //    the burst; cold load of that 10k-transaction value by a fresh client after the server restarts
 //    on the same SQLite file.
-//  - Ingest: pre-signed content messages (50 private txs each, built once with cosync's core, one
-//    account per connection) pipelined by raw `ws` connections with a window, counting `known`
-//    acks; with 1 and with 10 subscriber connections that loaded every value first and must
-//    receive every transaction.
+//  - Ingest: pre-signed content messages (built once per run with cosync's core, one account per
+//    connection) pipelined by raw `ws` connections with a window, counting `known` acks, while
+//    subscriber connections that loaded every value first must receive every transaction:
+//    50 private txs per message with 1 and with 10 subscribers, and one tx per message (each
+//    message one signed piece) with 1 subscriber. For each ingest, the server's main-thread busy
+//    share (event-loop utilization over the ingest) and its RSS after it.
 // Scale with BENCH_SERVER_ROUNDS, BENCH_LATENCY_WRITES, BENCH_BURST, BENCH_INGEST_CONNECTIONS,
-// BENCH_INGEST_VALUES, BENCH_INGEST_BATCHES, BENCH_INGEST_WINDOW, BENCH_SERVER_BUDGET_S; pick parts with
-// BENCH_SERVER_PARTS=clients,ingest; profile a child with BENCH_SERVER_CHILD_ARGS="--cpu-prof"; run both
-// servers' SQLite with BENCH_SERVER_SQLITE_SYNCHRONOUS=normal|full instead of their defaults.
+// BENCH_INGEST_VALUES, BENCH_INGEST_BATCHES (50-tx messages per value), BENCH_INGEST_1TX_BATCHES
+// (1-tx messages per value), BENCH_INGEST_WINDOW, BENCH_SERVER_BUDGET_S; pick parts with
+// BENCH_SERVER_PARTS=clients,ingest; profile a child with BENCH_SERVER_CHILD_ARGS="--cpu-prof"; run
+// every server's SQLite with BENCH_SERVER_SQLITE_SYNCHRONOUS=normal|full instead of their defaults.
 //
-// Run as `node bench/server.mjs child <cosync|cojson> <file>` this module is the child: it imports
-// only the server it runs (so the child's RSS and CPU are that server's own) and answers the parent
-// over IPC. Everything the parent needs is therefore imported lazily, inside `run()`.
+// Run as `node bench/server.mjs child <cosync|cojson|cojson-napi> <file>` this module is the child: it
+// imports only the server it runs (so the child's RSS and CPU are that server's own) and answers the
+// parent over IPC. Everything the parent needs is therefore imported lazily, inside `run()`.
 import { fork } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -33,17 +38,27 @@ const BURST = env("BENCH_BURST", 10_000);
 const INGEST = {
   connections: env("BENCH_INGEST_CONNECTIONS", 4),
   valuesPerConnection: env("BENCH_INGEST_VALUES", 25),
-  batchesPerValue: env("BENCH_INGEST_BATCHES", 16),
-  txPerBatch: 50,
   window: env("BENCH_INGEST_WINDOW", 16),
+};
+/** The two ingest loads: 50 tx per message, and one tx (one signed piece) per message. */
+const INGEST_LOADS = {
+  tx50: { txPerBatch: 50, batchesPerValue: env("BENCH_INGEST_BATCHES", 16) },
+  tx1: { txPerBatch: 1, batchesPerValue: env("BENCH_INGEST_1TX_BATCHES", 100) },
 };
 const BUDGET_MS = env("BENCH_SERVER_BUDGET_S", 200) * 1000;
 const PHASE_TIMEOUT_MS = 120_000;
-const KINDS = ["cosync", "cojson"];
+const KINDS = ["cosync", "cojson", "cojson-napi"];
+/** The baselines: child kind → the `crypto` option of bench/cojson-server.mjs. */
+const COJSON_KINDS = { cojson: "wasm", "cojson-napi": "napi" };
 const PARTS = new Set((process.env.BENCH_SERVER_PARTS ?? "clients,ingest").split(","));
 const CHILD_ARGS = (process.env.BENCH_SERVER_CHILD_ARGS ?? "").split(" ").filter(Boolean);
 
-if (process.argv[1] === self && process.argv[2] === "child") await serveAsChild(process.argv[3], process.argv[4]);
+if (process.argv[1] === self && process.argv[2] === "child") {
+  await serveAsChild(process.argv[3], process.argv[4]).catch((error) => {
+    // Tell the parent exactly what failed (e.g. a native module missing), then exit.
+    process.send({ type: "failed", error: String(error?.stack ?? error) }, () => process.exit(1));
+  });
+}
 
 // ---- child process ------------------------------------------------------------------------------
 
@@ -66,14 +81,22 @@ async function serveAsChild(kind, file) {
       storage = await openSqliteStorage({ file, synchronous });
       server = await startSyncServer({ ...options, storage });
     }
-  } else {
+  } else if (COJSON_KINDS[kind] !== undefined) {
     const { startCojsonSyncServer } = await import("./cojson-server.mjs");
-    server = await startCojsonSyncServer({ file, synchronous });
+    server = await startCojsonSyncServer({ file, synchronous, crypto: COJSON_KINDS[kind] });
+  } else {
+    throw new TypeError(`unknown server kind ${kind}`);
   }
   process.on("disconnect", () => process.exit(1)); // the parent died: never linger
   process.on("message", (message) => {
     if (message.type === "stats") {
-      process.send({ type: "stats", id: message.id, rss: process.memoryUsage().rss, cpuMs: cpuMs(process.cpuUsage()) });
+      process.send({
+        type: "stats",
+        id: message.id,
+        rss: process.memoryUsage().rss,
+        cpuMs: cpuMs(process.cpuUsage()),
+        elu: performance.eventLoopUtilization(), // cumulative { idle, active, utilization } of the main thread
+      });
     } else if (message.type === "close") {
       server
         .close()
@@ -84,10 +107,17 @@ async function serveAsChild(kind, file) {
         );
     }
   });
-  process.send({ type: "ready", url: server.url });
+  // The crypto the server really runs on (cojson: its LocalNode's provider), checked by the parent.
+  process.send({ type: "ready", url: server.url, crypto: server.node?.crypto?.constructor?.name });
 }
 
 const cpuMs = (usage) => (usage.user + usage.system) / 1000;
+/** The main thread's busy share between two cumulative `performance.eventLoopUtilization()` readings. */
+function busyShare(after, before) {
+  const active = after.active - before.active;
+  const idle = after.idle - before.idle;
+  return active + idle > 0 ? active / (active + idle) : undefined;
+}
 
 // ---- helpers --------------------------------------------------------------------------------------
 
@@ -110,12 +140,18 @@ async function startChild(kind, file) {
   let nextId = 0;
   const ready = new Promise((resolve, reject) => {
     proc.on("message", (message) => {
-      if (message.type === "ready") resolve(message.url);
+      if (message.type === "ready") resolve(message);
+      else if (message.type === "failed") reject(new Error(`${kind} server failed to start: ${message.error}`));
       else replies.get(message.id)?.(message);
     });
     void exited.then((code) => reject(new Error(`${kind} server exited with ${code} before it was ready`)));
   });
-  const url = await within(ready, 30_000, `${kind} server start`);
+  const { url, crypto } = await within(ready, 30_000, `${kind} server start`);
+  const expectedCrypto = { wasm: "WasmCrypto", napi: "NapiCrypto" }[COJSON_KINDS[kind]];
+  if (expectedCrypto !== undefined && crypto !== expectedCrypto) {
+    proc.kill("SIGKILL");
+    throw new Error(`${kind} server runs on ${crypto}, expected ${expectedCrypto}`);
+  }
   return {
     url,
     stats: () =>
@@ -284,12 +320,15 @@ async function clientScenario(kind, file) {
 
 // ---- ingest -------------------------------------------------------------------------------------------
 
-/** Builds every frame once: per connection an account, its group, and streams of 50-tx messages. */
-async function buildIngestLoad() {
+/**
+ * Builds every frame of one ingest load once: per connection an account, its group, and streams of
+ * `batchesPerValue` messages of `txPerBatch` transactions each (one signed piece per message).
+ */
+async function buildIngestLoad({ txPerBatch, batchesPerValue }) {
   const { CoCrypto, createAccountNode } = await import("@cosync/core");
   const { loadNodeCryptoProvider } = await import("@cosync/crypto");
   const crypto = new CoCrypto(await loadNodeCryptoProvider());
-  const { connections, valuesPerConnection, batchesPerValue, txPerBatch } = INGEST;
+  const { connections, valuesPerConnection } = INGEST;
   const writers = [];
   for (let c = 0; c < connections; c++) {
     const node = createAccountNode({ crypto, gc: false, name: `writer ${c}` });
@@ -310,6 +349,13 @@ async function buildIngestLoad() {
         node.sealLocalWrites();
         const pieces = contentOf(stream.id, { id: stream.id, header: true, sessions: { [node.sessionId]: before } });
         if (pieces.length !== 1) throw new Error(`expected one message per batch, got ${pieces.length}`);
+        const piece = pieces[0].new[node.sessionId];
+        if (
+          Object.keys(pieces[0].new).length !== 1 ||
+          piece.newTransactions.length !== txPerBatch ||
+          typeof piece.lastSignature !== "string"
+        )
+          throw new Error(`expected one signed piece of ${txPerBatch} transactions per message`);
         batches.push({ id: stream.id, end: before + txPerBatch, frame: JSON.stringify(pieces[0]) });
       }
     }
@@ -322,7 +368,14 @@ async function buildIngestLoad() {
     writers.push({ session: node.sessionId, setup: setup.map((m) => [m.id, JSON.stringify(m)]), expected, batches, valueIds });
   }
   const valueIds = new Set(writers.flatMap((writer) => [...writer.valueIds]));
-  return { writers, valueIds, totalTx: connections * valuesPerConnection * batchesPerValue * txPerBatch };
+  return {
+    writers,
+    valueIds,
+    txPerBatch,
+    batchesPerValue,
+    messages: connections * valuesPerConnection * batchesPerValue,
+    totalTx: connections * valuesPerConnection * batchesPerValue * txPerBatch,
+  };
 }
 
 /** Feeds `handle` every sync message of every frame; an error notice (cosync's refusals) calls `fail`. */
@@ -478,7 +531,7 @@ async function ingestScenario(kind, file, load, subscriberCount) {
         Promise.all(writers.map((writer) => writer.pump())).then(() => performance.now() - start),
         Promise.all(subscribers.map((subscriber) => subscriber.complete())).then(() => performance.now() - start),
       ]),
-      `${kind} ingest with ${subscriberCount} subscribers`,
+      `${kind} ${load.txPerBatch}-tx ingest with ${subscriberCount} subscribers`,
     );
     const wallMs = Math.max(ackMs, deliveredMs);
     const after = await server.stats();
@@ -487,6 +540,7 @@ async function ingestScenario(kind, file, load, subscriberCount) {
       ackMs,
       deliveredMs,
       serverCpuShare: (after.cpuMs - before.cpuMs) / wallMs,
+      serverBusyShare: busyShare(after.elu, before.elu),
       parentCpuShare: (cpuMs(process.cpuUsage()) - parentBefore) / wallMs,
       repeatedTx: subscribers.reduce((sum, subscriber) => sum + subscriber.repeated, 0),
       rssMb: after.rss / 2 ** 20,
@@ -499,39 +553,73 @@ async function ingestScenario(kind, file, load, subscriberCount) {
 
 // ---- the suite --------------------------------------------------------------------------------------
 
+/** How each server kind is labelled in the table, and what it runs on. */
+const BASELINES = {
+  cojson: { column: "cojson-wasm", crypto: "WasmCrypto (cojson/crypto/WasmCrypto, what `jazz-run sync` builds)" },
+  "cojson-napi": { column: "cojson-napi", crypto: "NapiCrypto (cojson/crypto/NapiCrypto over the native cojson-core-napi)" },
+};
+
+/** Per round, the kinds in rotated order (a Latin square over three rounds). */
+const orderOf = (kinds, round) => kinds.map((_, i) => kinds[(i + round) % kinds.length]);
+
 export async function run() {
   const synchronous = process.env.BENCH_SERVER_SQLITE_SYNCHRONOUS;
   if (synchronous !== undefined && synchronous !== "normal" && synchronous !== "full") {
     throw new TypeError(`BENCH_SERVER_SQLITE_SYNCHRONOUS: expected "normal" or "full", got ${synchronous}`);
   }
+  for (const part of PARTS) {
+    if (part !== "clients" && part !== "ingest") throw new TypeError(`BENCH_SERVER_PARTS: unknown part "${part}" (clients, ingest)`);
+  }
+  console.log("baselines: a cojson 0.20.19 sync server (jazz-run's recipe, bench/cojson-server.mjs) on");
+  for (const [kind, { column, crypto }] of Object.entries(BASELINES)) console.log(`  ${column} (child kind ${kind}): ${crypto}`);
+  console.log(`parts: ${[...PARTS].join(", ")}`);
   await loadParentLibraries();
   const loadBefore = loadavg()[0];
   const dir = await mkdtemp(join(tmpdir(), "cosync-bench-server-"));
   const started = performance.now();
   const results = Object.fromEntries(KINDS.map((kind) => [kind, []]));
+  const failures = {}; // a baseline that could not run (e.g. cojson-napi without its native module): kind → message
+  let kinds = [...KINDS];
   try {
-    const load = PARTS.has("ingest") ? await buildIngestLoad() : undefined;
-    if (load !== undefined) {
-      const { valuesPerConnection, batchesPerValue, txPerBatch, window } = INGEST;
-      console.log(
-        `ingest load: ${load.writers.length} connections × ${valuesPerConnection} values × ${batchesPerValue} messages × ${txPerBatch} tx = ${load.totalTx} tx, window ${window} messages per connection`,
-      );
+    const loads = {};
+    if (PARTS.has("ingest")) {
+      for (const [name, shape] of Object.entries(INGEST_LOADS)) {
+        const buildStart = performance.now();
+        loads[name] = await buildIngestLoad(shape);
+        const load = loads[name];
+        console.log(
+          `ingest load ${load.txPerBatch}-tx: ${load.writers.length} connections × ${INGEST.valuesPerConnection} values × ${load.batchesPerValue} messages × ${load.txPerBatch} tx ` +
+            `= ${load.messages} messages, ${load.totalTx} tx, window ${INGEST.window} messages per connection (built in ${((performance.now() - buildStart) / 1000).toFixed(1)} s)`,
+        );
+      }
     }
     for (let round = 0; round < ROUNDS; round++) {
       if (round > 0 && performance.now() - started > BUDGET_MS * (round / (round + 1))) {
         console.log(`stopping after ${round} rounds (time budget ${BUDGET_MS / 1000} s)`);
         break;
       }
-      for (const kind of round % 2 === 0 ? KINDS : [...KINDS].reverse()) {
+      for (const kind of orderOf(kinds, round)) {
         const file = (part) => join(dir, `${kind}-${round}-${part}.db`);
         const result = {};
-        if (PARTS.has("clients")) Object.assign(result, await clientScenario(kind, file("clients")));
-        if (PARTS.has("ingest")) {
-          result.ingest1 = await ingestScenario(kind, file("ingest1"), load, 1);
-          result.ingest10 = await ingestScenario(kind, file("ingest10"), load, 10);
+        const roundStart = performance.now();
+        try {
+          if (PARTS.has("clients")) Object.assign(result, await clientScenario(kind, file("clients")));
+          if (PARTS.has("ingest")) {
+            result.ingest1 = await ingestScenario(kind, file("ingest1"), loads.tx50, 1);
+            result.ingest10 = await ingestScenario(kind, file("ingest10"), loads.tx50, 10);
+            result.ingest1tx = await ingestScenario(kind, file("ingest1tx"), loads.tx1, 1);
+          }
+        } catch (error) {
+          // cosync and the wasm baseline must run; the napi baseline may lack its native module.
+          if (kind !== "cojson-napi") throw error;
+          failures[kind] = `round ${round + 1}: ${error?.stack ?? error}`;
+          console.log(`round ${round + 1} ${kind}: FAILED, dropping this baseline: ${error?.stack ?? error}`);
+          kinds = kinds.filter((k) => k !== kind);
+          killChildren();
+          continue;
         }
         results[kind].push(result);
-        console.log(`round ${round + 1} ${kind}: ${describeRound(result)}`);
+        console.log(`round ${round + 1} ${kind}: ${describeRound(result)} [${((performance.now() - roundStart) / 1000).toFixed(0)} s]`);
       }
     }
   } finally {
@@ -539,15 +627,15 @@ export async function run() {
     await rm(dir, { recursive: true, force: true });
   }
   const loadAverage = { before: loadBefore, after: loadavg()[0] };
-  const summary = report(results);
+  const summary = report(results, failures);
   console.log(
-    `machine load average (1 min): ${loadAverage.before.toFixed(2)} before, ${loadAverage.after.toFixed(2)} after, on ${availableParallelism()} CPUs; ` +
+    `run took ${((performance.now() - started) / 1000).toFixed(0)} s; machine load average (1 min): ${loadAverage.before.toFixed(2)} before, ${loadAverage.after.toFixed(2)} after, on ${availableParallelism()} CPUs; ` +
       "the run itself adds about 2; other work on the machine skews single rounds, so trust a run that started quiet.",
   );
   return { ...summary, loadAverage };
 }
 
-const pct = (share) => `${(share * 100).toFixed(0)} %`;
+const pct = (share) => (share === undefined ? "?" : `${(share * 100).toFixed(0)} %`);
 
 function describeRound(r) {
   const parts = [];
@@ -558,17 +646,34 @@ function describeRound(r) {
     );
   }
   if (r.ingest1 !== undefined) {
-    const { ingest1: one, ingest10: ten } = r;
+    const all = [r.ingest1, r.ingest10, r.ingest1tx];
+    const repeated = all.map((i) => i.repeatedTx);
     parts.push(
-      `ingest ${one.txPerSec.toFixed(0)} / ${ten.txPerSec.toFixed(0)} tx/s with 1 / 10 subscribers ` +
-        `(server CPU ${pct(one.serverCpuShare)} / ${pct(ten.serverCpuShare)}, load generator ${pct(one.parentCpuShare)} / ${pct(ten.parentCpuShare)}` +
-        `${one.repeatedTx + ten.repeatedTx > 0 ? `, ${one.repeatedTx} / ${ten.repeatedTx} tx sent to subscribers more than once` : ""})`,
+      `ingest 50-tx ${r.ingest1.txPerSec.toFixed(0)} / ${r.ingest10.txPerSec.toFixed(0)} tx/s with 1 / 10 subscribers, 1-tx ${r.ingest1tx.txPerSec.toFixed(0)} tx/s ` +
+        `(server CPU ${all.map((i) => pct(i.serverCpuShare)).join(" / ")}, main thread busy ${all.map((i) => pct(i.serverBusyShare)).join(" / ")}, ` +
+        `load generator ${all.map((i) => pct(i.parentCpuShare)).join(" / ")}, RSS after 1-tx ${r.ingest1tx.rssMb.toFixed(0)} MB` +
+        `${repeated.some((n) => n > 0) ? `, ${repeated.join(" / ")} tx sent to subscribers more than once` : ""})`,
     );
   }
   return parts.join(", ");
 }
 
-function report(results) {
+// Targets (DESIGN.md, issue 13) as cosync/baseline ratios, per baseline; undefined = informational.
+// Higher is better for the tx/s rows, lower for the others.
+const TARGETS = {
+  "single write A→server→B p50 (ms)": { wasm: 0.5, napi: 0.5 },
+  "single write A→server→B p99 (ms)": { wasm: 0.5, napi: 0.5 },
+  [`${BURST} burst: last write → server ack (ms)`]: { wasm: 0.5, napi: 0.5 },
+  [`${BURST} burst: last write → B has all (ms)`]: { wasm: 0.5, napi: 0.5 },
+  [`cold load of ${BURST}-tx value after restart (ms)`]: { wasm: 0.5, napi: 0.5 },
+  "server RSS after the burst (MB)": { wasm: 0.5, napi: 0.5 },
+  "ingest 1-tx, 1 subscriber (acked tx/s)": { wasm: 3, napi: 1.5 },
+  "ingest 50-tx, 1 subscriber (acked tx/s)": { wasm: 2 },
+  "server RSS after the 1-tx ingest (MB)": { wasm: 0.75, napi: 0.75 },
+};
+const INFO_NOTES = { "server main thread busy during 1-tx ingest (%)": "info; cosync ≥ 70 %" };
+
+function report(results, failures) {
   const summary = (kind) => {
     const rounds = results[kind];
     const latencies = rounds.flatMap((r) => r.latencies ?? []).sort((a, b) => a - b);
@@ -577,6 +682,7 @@ function report(results) {
       const values = perRound.filter((v) => v !== undefined).sort((a, b) => a - b);
       return values.length === 0 ? undefined : quantile(values, 0.5);
     };
+    const percent = (share) => (share === undefined ? undefined : share * 100);
     return {
       "single write A→server→B p50 (ms)": latencies.length === 0 ? undefined : quantile(latencies, 0.5),
       "single write A→server→B p99 (ms)": latencies.length === 0 ? undefined : quantile(latencies, 0.99),
@@ -585,41 +691,64 @@ function report(results) {
       [`cold load of ${BURST}-tx value after restart (ms)`]: median(rounds.map((r) => r.coldLoadMs)),
       "server RSS after the burst (MB)": median(rounds.map((r) => r.rssAfterBurstMb)),
       "server RSS idle, just started (MB)": median(rounds.map((r) => r.rssIdleMb)),
-      "ingest, 1 subscriber (acked tx/s)": median(rounds.map((r) => r.ingest1?.txPerSec)),
-      "ingest, 10 subscribers (acked tx/s)": median(rounds.map((r) => r.ingest10?.txPerSec)),
-      "server RSS after ingest with 10 subscribers (MB)": median(rounds.map((r) => r.ingest10?.rssMb)),
+      "ingest 1-tx, 1 subscriber (acked tx/s)": median(rounds.map((r) => r.ingest1tx?.txPerSec)),
+      "ingest 50-tx, 1 subscriber (acked tx/s)": median(rounds.map((r) => r.ingest1?.txPerSec)),
+      "ingest 50-tx, 10 subscribers (acked tx/s)": median(rounds.map((r) => r.ingest10?.txPerSec)),
+      "server RSS after the 1-tx ingest (MB)": median(rounds.map((r) => r.ingest1tx?.rssMb)),
+      "server RSS after 50-tx ingest with 10 subscribers (MB)": median(rounds.map((r) => r.ingest10?.rssMb)),
+      "server main thread busy during 1-tx ingest (%)": median(rounds.map((r) => percent(r.ingest1tx?.serverBusyShare))),
+      "server main thread busy during 50-tx ingest, 1 subscriber (%)": median(rounds.map((r) => percent(r.ingest1?.serverBusyShare))),
+      "server main thread busy during 50-tx ingest, 10 subscribers (%)": median(rounds.map((r) => percent(r.ingest10?.serverBusyShare))),
     };
   };
   const ours = summary("cosync");
-  const theirs = summary("cojson");
+  const baselines = { wasm: summary("cojson"), napi: summary("cojson-napi") };
   const rows = Object.keys(ours)
-    .filter((metric) => ours[metric] !== undefined && theirs[metric] !== undefined)
+    .filter((metric) => ours[metric] !== undefined)
     .map((metric) => {
       const higherIsBetter = metric.includes("tx/s");
-      const informational = metric.includes("after ingest") || metric.includes("idle");
-      const ratio = ours[metric] / theirs[metric];
-      const target = informational ? "(info)" : higherIsBetter ? "≥ 3×" : "≤ 0.5×";
-      const pass = higherIsBetter ? ratio >= 3 : ratio <= 0.5;
-      return {
-        metric,
-        cosync: ours[metric],
-        cojson: theirs[metric],
-        "cosync/cojson": ratio,
-        target,
-        verdict: informational ? "" : pass ? "PASS" : "FAIL",
-      };
+      const row = { metric, cosync: ours[metric], "cojson-wasm": baselines.wasm[metric], "cojson-napi": baselines.napi[metric] };
+      for (const [name, theirs] of Object.entries(baselines)) {
+        const target = TARGETS[metric]?.[name];
+        const ratio = theirs[metric] === undefined ? undefined : ours[metric] / theirs[metric];
+        row[`cosync/cojson-${name}`] = ratio;
+        row[`target vs ${name}`] = target === undefined ? `(${INFO_NOTES[metric] ?? "info"})` : `${higherIsBetter ? "≥" : "≤"} ${target}×`;
+        row[`verdict vs ${name}`] =
+          target === undefined ? "" : ratio === undefined ? "n/a" : (higherIsBetter ? ratio >= target : ratio <= target) ? "PASS" : "FAIL";
+      }
+      return row;
     });
-  printTable(["metric", "cosync", "cojson", "cosync/cojson", "target", "verdict"], rows);
+  printTable(
+    [
+      "metric",
+      "cosync",
+      "cojson-wasm",
+      "cojson-napi",
+      "cosync/cojson-wasm",
+      "target vs wasm",
+      "verdict vs wasm",
+      "cosync/cojson-napi",
+      "target vs napi",
+      "verdict vs napi",
+    ],
+    rows,
+  );
+  for (const [kind, message] of Object.entries(failures)) console.log(`\n${kind} baseline FAILED, its columns are empty: ${message}`);
   console.log(
-    "\ntargets (DESIGN.md): ingest ≥ 3× cojson's server; latency, burst lag, cold load and RSS ≤ ½ of cojson's. " +
-      `${results.cosync.length} rounds, alternating order; latency percentiles pooled over ${results.cosync.length * LATENCY_WRITES} writes per server. ` +
-      `SQLite: ${process.env.BENCH_SERVER_SQLITE_SYNCHRONOUS === undefined ? "each server's default (cosync fsyncs every commit, cojson's WAL default only at checkpoints)" : `synchronous=${process.env.BENCH_SERVER_SQLITE_SYNCHRONOUS} for both`}.`,
+    "\ntargets (DESIGN.md, issue 13): 1-tx ingest ≥ 3× cojson-wasm and ≥ 1.5× cojson-napi; 50-tx ingest with 1 subscriber ≥ 2× cojson-wasm; " +
+      "RSS after the 1-tx ingest ≤ 0.75× cojson; latency, burst lag, cold load and RSS after the burst ≤ ½ of cojson's; " +
+      "the server's main thread busy during the 1-tx ingest ≥ 70 % for cosync (informational). " +
+      `${results.cosync.length} rounds, order rotating; latency percentiles pooled over ${results.cosync.length * LATENCY_WRITES} writes per server. ` +
+      `SQLite: ${process.env.BENCH_SERVER_SQLITE_SYNCHRONOUS === undefined ? "each server's default (cosync fsyncs every commit, cojson's WAL default only at checkpoints)" : `synchronous=${process.env.BENCH_SERVER_SQLITE_SYNCHRONOUS} for all`}.`,
   );
   const config = {
     rounds: results.cosync.length,
     latencyWrites: LATENCY_WRITES,
     burst: BURST,
-    ingest: INGEST,
+    ingest: { ...INGEST, loads: INGEST_LOADS },
+    parts: [...PARTS],
+    baselines: Object.fromEntries(Object.entries(BASELINES).map(([kind, { column, crypto }]) => [column, { kind, crypto }])),
+    baselineFailures: failures,
     sqliteSynchronous:
       process.env.BENCH_SERVER_SQLITE_SYNCHRONOUS ??
       "each server's default: cosync FULL (fsync per commit), cojson WAL default (fsync at checkpoints)",

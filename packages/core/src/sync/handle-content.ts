@@ -21,7 +21,8 @@ import type { SyncManager } from "./sync-manager.js";
  *    waits alone (ParkedContent), bounded and charged to the sender; the rest go on at once.
  * 3. Every other session is verified on its own; only then is a delete session checked against
  *    who may delete, and each verified piece offered to the admission policy (quotas, rates).
- * 4. What was admitted is applied, stored, forwarded, and acknowledged once storage committed it.
+ * 4. What was admitted is applied in memory and appended to storage at once (a busy server's
+ *    appends share commits); once the commit holding it is done it is acknowledged and forwarded.
  * Anything refused gets an explicit error notice naming the session, and changes nothing.
  */
 export async function handleContent(sync: SyncManager, peer: PeerState, message: ContentMessage): Promise<void> {
@@ -211,7 +212,6 @@ export function applyContent(
     if (deletes) node.markDeleted(entry);
     sync.entryBecameAvailable(entry);
     node.entryChanged(entry);
-    sync.forward(entry, peer);
     sync.unsynced.markChanged(entry, peer);
   }
   // Captured now: the ack must name only what this append makes durable.
@@ -226,5 +226,7 @@ export function applyContent(
     }
     sync.events.ackLatency?.(node.clock.now() - receivedAt);
     peer.send(needsCorrection ? { action: "known", isCorrection: true, ...ourState } : { action: "known", ...ourState });
+    // Subscribers get it once it is durable, in one round with whatever committed alongside.
+    if (changed) sync.forwardSoon(entry);
   });
 }

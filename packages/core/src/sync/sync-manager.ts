@@ -37,14 +37,14 @@ export class SyncManager {
   readonly events: SyncEvents;
   /** Confirmed states of persistent peers, kept across their reconnects. */
   readonly #persistentStates = new Map<string, PeerState["confirmed"]>();
-  readonly #localChanges = new Set<CoValueEntry>();
+  readonly #toForward = new Set<CoValueEntry>();
   /** Per peer, the promise of handling what it sent so far (see `settled`). */
   readonly #receiving = new Map<PeerState, Promise<void>>();
   /** Content waiting for the accounts that signed it. */
   readonly parked: ParkedContent;
   /** The admission policy: called for verified content before it is applied. */
   readonly admit: AdmitContent;
-  #localFlushScheduled = false;
+  #forwardScheduled = false;
 
   constructor(node: SyncNode, options: SyncOptions = {}) {
     this.node = node;
@@ -197,28 +197,41 @@ export class SyncManager {
     if (peer.channel.acceptsErrorNotices) peer.send({ error });
   }
 
-  /** New content in `entry`: push it to every server peer and every subscribed client but `source`. */
-  forward(entry: CoValueEntry, source?: PeerState): void {
+  /**
+   * New content in `entry`: push what each server peer and subscribed client lacks (the peer that
+   * sent it holds it already, so it is sent nothing).
+   */
+  forward(entry: CoValueEntry): void {
     const memo = new ContentMemo();
     for (const peer of this.peers.values()) {
-      if (peer === source || peer.closed) continue;
+      if (peer.closed) continue;
       if (peer.isServer || peer.isSubscribed(entry.id)) sendNewContent(this.node, peer, entry, new Set(), memo);
     }
   }
 
   /** A local write: batched per microtask, preserving order across CoValues. */
   localChange(entry: CoValueEntry): void {
-    this.#localChanges.add(entry);
     this.unsynced.markChanged(entry);
-    if (this.#localFlushScheduled) return;
-    this.#localFlushScheduled = true;
+    this.forwardSoon(entry);
+  }
+
+  /**
+   * Pushes `entry`'s new content to its subscribers at the end of this microtask run: everything
+   * committed together (one storage commit resolves many appends in one run) goes out in one
+   * round per value, in the order values changed.
+   */
+  forwardSoon(entry: CoValueEntry): void {
+    this.#toForward.add(entry);
+    if (this.#forwardScheduled) return;
+    this.#forwardScheduled = true;
     queueMicrotask(() => {
-      this.#localFlushScheduled = false;
-      const entries = [...this.#localChanges];
-      this.#localChanges.clear();
+      this.#forwardScheduled = false;
+      const entries = [...this.#toForward];
+      this.#toForward.clear();
       for (const changed of entries) this.forward(changed);
     });
   }
+
 
   /**
    * Makes `entry` available: from storage, else (for a client's request or our own) from servers.
