@@ -30,6 +30,10 @@ function gatedStorage() {
       gated = false;
       for (const resolve of waiting.splice(0)) resolve(false);
     },
+    release: () => {
+      gated = false;
+      for (const resolve of waiting.splice(0)) resolve(true);
+    },
     waiting: () => waiting.length,
   };
 }
@@ -85,4 +89,34 @@ test("durability: after storage lost writes that were already sent, the node wri
   const onServer = [...(server.get(value.id)?.transactions() ?? [])].map((t) => (t.tx.privacy === "trusting" ? t.tx.changes : ""));
   expect(onServer).toEqual(expect.arrayContaining(['["first"]', '["second"]']));
   expect(new Set([...(server.get(value.id)?.transactions() ?? [])].map((t) => t.sessionId)).size).toBe(2);
+});
+
+test("back-pressure: a peer's content beyond maxUnacknowledgedPerPeer waits (its channel paused) until commits catch up", async () => {
+  const gs = gatedStorage();
+  let handled = 0;
+  const server = await createTestNode({ storage: gs.storage, sync: { maxUnacknowledgedPerPeer: 2, events: { messageIn: () => handled++ } } });
+  const client = await createTestNode({ storage: false });
+  const crypto = await testCrypto();
+  const values = Array.from({ length: 4 }, () => client.createCoValue(plainHeader(crypto)));
+  for (const value of values) value.writeTrusting(["one"]);
+  client.sealLocalWrites();
+  const [raw, serverSide] = createLinkedChannels({ aId: "raw", bId: "server", aRole: "client", bRole: "server" });
+  const paused: boolean[] = [];
+  server.syncManager.addPeer(Object.assign(serverSide, { pause: () => paused.push(true), resume: () => paused.push(false) }));
+  const acks: string[] = [];
+  raw.onMessage((message) => {
+    if ((message as { action: string }).action === "known") acks.push((message as { id: string }).id);
+  });
+  gs.gate();
+  for (const value of values) for (const message of client.peekEntry(value.id)?.log?.contentSince(undefined) ?? []) raw.send(message);
+  // Two messages are applied and wait for their commit; the third waits, unread, behind them.
+  await vi.waitFor(() => expect(gs.waiting()).toBe(2));
+  expect(handled).toBe(2);
+  expect(paused).toEqual([true]);
+  expect(server.syncManager.receiving).toBe(1);
+  gs.release();
+  await vi.waitFor(() => expect(new Set(acks)).toEqual(new Set(values.map((value) => value.id))));
+  expect(handled).toBe(4);
+  expect(paused).toEqual([true, false]);
+  for (const value of values) expect((await gs.storage.knownState(value.id))?.header).toBe(true);
 });

@@ -79,6 +79,14 @@ export class GuardedChannel implements PeerChannel {
     this.inner.close(reason);
   }
 
+  pause(): void {
+    this.inner.pause?.();
+  }
+
+  resume(): void {
+    this.inner.resume?.();
+  }
+
   send(message: OutgoingMessage): void {
     if ("action" in message) {
       this.inner.send(message);

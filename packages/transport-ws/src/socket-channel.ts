@@ -209,6 +209,14 @@ export class SocketChannel implements WebSocketChannel {
     return subscribe(this.#pingListeners, listener);
   }
 
+  pause(): void {
+    this.#socket.pause?.();
+  }
+
+  resume(): void {
+    if (this.#closeReason === undefined) this.#socket.resume?.();
+  }
+
   close(reason: CloseReason = { code: CloseCode.Normal, reason: "closed" }): void {
     if (this.#closeReason !== undefined) return;
     // What was queued leaves before the close frame, congested or not.

@@ -17,6 +17,9 @@ export interface WebSocketLike {
   readonly bufferedAmount: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+  /** Stops / restarts reading from the network (`ws` has them; browsers' WebSocket does not). */
+  pause?(): void;
+  resume?(): void;
   addEventListener<K extends keyof WebSocketEventMapLike>(type: K, listener: (event: WebSocketEventMapLike[K]) => void): void;
   removeEventListener<K extends keyof WebSocketEventMapLike>(type: K, listener: (event: WebSocketEventMapLike[K]) => void): void;
 }

@@ -209,6 +209,7 @@ export function applyContent(
   let durable: Promise<boolean> = entry.durable;
   if (changed) {
     if (node.storage !== undefined) durable = node.persist(entry, chunkForStorage(log, fromBySession, true));
+    peer.unacknowledged++;
     if (deletes) node.markDeleted(entry);
     sync.entryBecameAvailable(entry);
     node.entryChanged(entry);
@@ -219,6 +220,7 @@ export function applyContent(
     ? combineKnownStates(log.knownState(), { id: message.id, header: true, sessions: provenBySender })
     : log.knownState();
   void durable.then((committed) => {
+    if (changed) peer.settledOne();
     for (const settle of settles) settle(committed);
     if (!committed) {
       sync.refuse(peer, { code: "StorageFailure", id: message.id, message: "storage could not commit this content; it was not acknowledged" });

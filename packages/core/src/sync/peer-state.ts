@@ -13,6 +13,9 @@ export class PeerState {
   readonly optimistic = new Map<CoId, KnownState>();
   /** CoValues this peer asked for with `load` and has not yet been sent everything of. */
   readonly awaitingDone = new Set<CoId>();
+  /** Content messages of this peer applied in memory whose commit (and ack) is still pending. */
+  unacknowledged = 0;
+  #roomWaiters: Array<{ readonly below: number; readonly resolve: () => void }> = [];
   closed = false;
   /** Refusals of this peer's input are logged at most ten a second. */
   readonly refusalLog = new LogThrottle();
@@ -57,6 +60,26 @@ export class PeerState {
   resetOptimistic(): void {
     this.optimistic.clear();
     for (const [id, state] of this.confirmed) this.optimistic.set(id, state);
+  }
+
+  /** Resolves once fewer than `below` of its content messages await their commit. */
+  whenUnacknowledgedBelow(below: number): Promise<void> {
+    if (this.unacknowledged < below || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.#roomWaiters.push({ below, resolve }));
+  }
+
+  /** One of its content messages was committed (or failed to be). */
+  settledOne(): void {
+    this.unacknowledged--;
+    if (this.#roomWaiters.length === 0) return;
+    const ready = this.#roomWaiters.filter((waiter) => this.unacknowledged < waiter.below);
+    this.#roomWaiters = this.#roomWaiters.filter((waiter) => this.unacknowledged >= waiter.below);
+    for (const waiter of ready) waiter.resolve();
+  }
+
+  /** Closing releases whoever waits for room (nothing more is read from it). */
+  releaseWaiters(): void {
+    for (const waiter of this.#roomWaiters.splice(0)) waiter.resolve();
   }
 
   send(message: OutgoingMessage): void {

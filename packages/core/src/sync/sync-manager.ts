@@ -21,6 +21,11 @@ export interface SyncOptions extends Partial<LoadLimits>, Partial<ParkingLimits>
   readonly events?: SyncEvents;
   /** Decides whether verified content may be taken (a server's quotas and rates); default: all of it. */
   readonly admitContent?: AdmitContent;
+  /**
+   * Content messages of one peer that may wait for their commit before its next messages wait
+   * too (and its channel is paused); default 1,024.
+   */
+  readonly maxUnacknowledgedPerPeer?: number;
 }
 
 /**
@@ -45,6 +50,7 @@ export class SyncManager {
   /** The admission policy: called for verified content before it is applied. */
   readonly admit: AdmitContent;
   #forwardScheduled = false;
+  readonly #maxUnacknowledged: number;
 
   constructor(node: SyncNode, options: SyncOptions = {}) {
     this.node = node;
@@ -52,6 +58,7 @@ export class SyncManager {
     this.loads = new LoadTracker(this, { ...defaultLoadLimits, ...options });
     this.unsynced = new UnsyncedTracker(this);
     this.admit = options.admitContent ?? admitEverything;
+    this.#maxUnacknowledged = options.maxUnacknowledgedPerPeer ?? 1024;
     this.parked = new ParkedContent(parkingLimits(options), {
       replay: (entry, pieces) => void this.#replayParked(entry, pieces),
       refuse: (peer, error) => this.refuse(peer, error),
@@ -81,6 +88,14 @@ export class SyncManager {
     const drain = async () => {
       draining = true;
       while (queue.length > 0 && !state.closed) {
+        // Back-pressure: a peer whose content outruns storage waits here (its socket paused, so
+        // the flood queues in its TCP window, not in our memory) until half its backlog committed.
+        if (state.unacknowledged >= this.#maxUnacknowledged) {
+          state.channel.pause?.();
+          await state.whenUnacknowledgedBelow(Math.ceil(this.#maxUnacknowledged / 2));
+          state.channel.resume?.();
+          continue;
+        }
         try {
           await this.#receive(state, queue.shift());
         } catch (error) {
@@ -110,6 +125,7 @@ export class SyncManager {
 
   #peerClosed(state: PeerState): void {
     state.closed = true;
+    state.releaseWaiters();
     if (this.peers.get(state.id) === state) this.peers.delete(state.id);
     if (state.channel.persistent) this.#persistentStates.set(state.id, state.confirmed);
     this.loads.peerClosed(state);

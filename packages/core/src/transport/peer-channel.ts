@@ -34,6 +34,12 @@ export interface PeerChannel {
   onMessage(listener: (message: unknown) => void): () => void;
   readonly closed: Promise<CloseReason>;
   close(reason?: CloseReason): void;
+  /**
+   * Optional back-pressure: stop reading from the peer (a socket stops reading, so its sender
+   * blocks on TCP) until `resume`. Messages already received are still delivered.
+   */
+  pause?(): void;
+  resume?(): void;
 }
 
 /** Priority of an outgoing message for queueing: content carries its own, others count as 0. */
