@@ -25,13 +25,12 @@ a command-line flag wins over its variable, and an empty variable counts as unse
   --max-message-bytes <size>       largest sync message, at most the frame size [COSYNC_MAX_MESSAGE_BYTES] (default 4MiB)
   --conn-messages-per-second <n>   per-connection message rate [COSYNC_CONN_MESSAGES_PER_SECOND]
   --conn-bytes-per-second <size>   per-connection byte rate [COSYNC_CONN_BYTES_PER_SECOND]
-  --account-messages-per-second <n>  per-account message rate, over all its connections [COSYNC_ACCOUNT_MESSAGES_PER_SECOND]
-  --account-bytes-per-second <size>  per-account byte rate [COSYNC_ACCOUNT_BYTES_PER_SECOND]
+  --account-messages-per-second <n>  per authenticated account, over all its connections [COSYNC_ACCOUNT_MESSAGES_PER_SECOND]
+  --account-bytes-per-second <size>  per authenticated account byte rate [COSYNC_ACCOUNT_BYTES_PER_SECOND]
   --burst-seconds <s>              rates allow bursts of this many seconds' worth [COSYNC_BURST_SECONDS] (default 2)
-  --quota-bytes <size>             stored transaction bytes per session owner (the account or agent that signed
-                                   them, checked after its signature verified), counted since the server started
-                                   [COSYNC_QUOTA_BYTES]. Anyone can make a new agent: this bounds honest accounts,
-                                   --connection-quota-bytes bounds a stranger
+  --quota-bytes <size>             bytes an authenticated account may store through its connections (headers and
+                                   verified transactions), counted since the server started [COSYNC_QUOTA_BYTES];
+                                   an unauthenticated peer is bounded by --connection-quota-bytes
   --connection-quota-bytes <size>  stored bytes (headers and transactions) per connection [COSYNC_CONNECTION_QUOTA_BYTES]
                                    (default: the --quota-bytes value if set, else unlimited)
   --max-parked-bytes <size>        content signed by accounts the server doesn't know yet waits for them, unverified:

@@ -2,7 +2,7 @@ import { CloseCode, type CloseReason, type ErrorCode, isCoId, type OutgoingMessa
 import { bannedOwnerIn } from "./bans.js";
 import type { GuardContext, GuardLimits } from "./guard-context.js";
 import { approximateJsonBytes, messageBytes } from "./message-size.js";
-import { RateBudget, type RateLimits, type RateVerdict } from "./owner-limits.js";
+import { RateBudget, type RateLimits, type RateVerdict } from "./account-limits.js";
 import { RefusalNotices } from "./refusal-notices.js";
 
 const knownActions = new Set(["load", "known", "content", "done", "reconcile", "reconcile-ack"]);
@@ -126,9 +126,9 @@ export class GuardedChannel implements PeerChannel {
       this.refuse("RateLimited", `connection exceeds its ${describeBudget(this.#budget?.limits, connectionVerdict)}; message dropped`, id);
       return;
     }
-    const owners = this.#ctx.owners;
-    if (this.accountId !== undefined && owners !== undefined) {
-      const verdict = owners.take(this.accountId, 1, bytes);
+    const accounts = this.#ctx.accounts;
+    if (this.accountId !== undefined && accounts !== undefined) {
+      const verdict = accounts.take(this.accountId, 1, bytes);
       if (verdict !== "ok") {
         this.refuse("RateLimited", `account ${this.accountId} exceeds its ${verdict} rate; message dropped`, id);
         return;

@@ -1,5 +1,5 @@
 import type { Clock, ErrorCode, LocalNode, Logger } from "@cosync/core";
-import type { OwnerRateLimiter, QuotaLedger, RateLimits } from "./owner-limits.js";
+import type { AccountRateLimiter, QuotaLedger, RateLimits } from "./account-limits.js";
 
 /** Per-connection limits a guard enforces. */
 export interface GuardLimits {
@@ -22,7 +22,7 @@ export interface GuardContext {
   readonly clock: Pick<Clock, "now">;
   readonly node: LocalNode;
   readonly logger: Logger;
-  readonly owners: OwnerRateLimiter | undefined;
+  readonly accounts: AccountRateLimiter | undefined;
   readonly quota: QuotaLedger | undefined;
   /** Banned account and agent ids; read on every content message, so a caller's Set can change live. */
   readonly bans: ReadonlySet<string> | undefined;

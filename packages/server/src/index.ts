@@ -10,5 +10,5 @@ export {
   type SyncServerOptions,
 } from "./server-options.js";
 export { createServerLogger, formatPretty, type LogFormat, logLevels, type LogOptions } from "./server-logger.js";
-export type { RateLimits } from "./owner-limits.js";
+export type { RateLimits } from "./account-limits.js";
 export { type RateLimit, TokenBucket } from "./token-bucket.js";

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Clock, CryptoProvider, GcOptions, Logger, ParkingLimits, StorageAdapter } from "@cosync/core";
 import type { LogOptions } from "./server-logger.js";
-import type { RateLimits } from "./owner-limits.js";
+import type { RateLimits } from "./account-limits.js";
 import { assertRateLimit } from "./token-bucket.js";
 
 /** What `authenticate` decided about a connection attempt. */
@@ -28,12 +28,13 @@ export interface ServerLimits {
   readonly maxMessageBytes?: number;
   /** Token buckets per connection, over every message it sends. */
   readonly connection?: RateLimits;
-  /** Token buckets per account (or agent), over all its connections: content by session owner, and every message of connections authenticated as it. */
+  /** Token buckets per authenticated account (see `authenticate`), over every message of all its connections. */
   readonly account?: RateLimits;
   /**
-   * Bytes of verified transactions each session owner (the account or agent that signed them) may
-   * store, counted from this process's start (a restart starts everyone from zero). Anyone can mint
-   * a new agent, so this bounds honest accounts, not a stranger: `connectionQuotaBytes` does that.
+   * Bytes (headers and transactions, once verified) that each authenticated account may store
+   * through its connections, counted from this process's start (a restart starts everyone from
+   * zero). Not charged to the accounts that signed content: anyone can copy a signed session into
+   * a value of their own. Unauthenticated peers are bounded by `connectionQuotaBytes`.
    */
   readonly storageQuotaBytes?: number;
   /**

@@ -11,7 +11,7 @@ import type { GuardContext, GuardLimits } from "./guard-context.js";
 import { handleHttpRequest, httpPaths, pathOf } from "./http-routes.js";
 import { type RefusalReason, ServerMetrics, type TrackedConnection } from "./metrics.js";
 import { openServerStorage } from "./open-server-storage.js";
-import { limitsAnything, OwnerRateLimiter, QuotaLedger } from "./owner-limits.js";
+import { limitsAnything, AccountRateLimiter, QuotaLedger } from "./account-limits.js";
 import { createServerLogger } from "./server-logger.js";
 import { StorageHealth } from "./storage-health.js";
 import { createVerifiedAdmission } from "./verified-admission.js";
@@ -75,7 +75,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     clock,
     node,
     logger,
-    owners: limitsAnything(limits.account) ? new OwnerRateLimiter(limits.account, clock) : undefined,
+    accounts: limitsAnything(limits.account) ? new AccountRateLimiter(limits.account, clock) : undefined,
     quota: limits.storageQuotaBytes === undefined ? undefined : new QuotaLedger(limits.storageQuotaBytes),
     bans: limits.bans,
     observer: metrics.guardObserver,

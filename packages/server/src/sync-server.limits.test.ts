@@ -92,11 +92,17 @@ test("admission: the plain-HTTP paths do not upgrade", async () => {
   await expect(RawClient.connect(`${server.url}/health`)).rejects.toMatchObject({ statusCode: 404 });
 });
 
-test("account limits: one account's message rate is shared by all its connections", async () => {
-  await using server = await start({ limits: { account: { messages: { perSecond: 1, burst: 2 } } } });
+/** Authenticates each connection as the account named in its URL's `as` parameter. */
+const asNamedInUrl: SyncServerOptions["authenticate"] = (request) => {
+  const accountId = new URL(request.url ?? "/", "http://x").searchParams.get("as");
+  return accountId === null ? { ok: true } : { ok: true, accountId };
+};
+
+test("account limits: one authenticated account's message rate is shared by all its connections", async () => {
+  await using server = await start({ limits: { account: { messages: { perSecond: 1, burst: 2 } } }, authenticate: asNamedInUrl });
+  await using a = await RawClient.connect(`${server.url}/?as=co_zAlice`);
+  await using b = await RawClient.connect(`${server.url}/?as=co_zAlice`);
   const author = await createTestNode();
-  await using a = await RawClient.connect(server.url);
-  await using b = await RawClient.connect(server.url);
   const [one, two, three] = [await freshContent(author), await freshContent(author), await freshContent(author)];
   a.send(one.message);
   await acked(a, one.id);
@@ -104,14 +110,13 @@ test("account limits: one account's message rate is shared by all its connection
   await acked(b, two.id);
   a.send(three.message);
   const notice = await a.notice("RateLimited");
-  expect(notice).toMatchObject({ code: "RateLimited", id: three.id, message: `${author.agentId} exceeds its messages rate across connections; content not stored` });
-  expect(notice.session?.startsWith(`${author.agentId}_session_z`)).toBe(true);
-  // Only the header (verified, charged to the connection) is stored; none of the owner's content.
-  expect(await server.node.storage?.knownState(three.id)).toEqual({ id: three.id, header: true, sessions: {} });
-  // Someone else is not affected.
+  expect(notice).toEqual({ code: "RateLimited", id: three.id, message: "account co_zAlice exceeds its messages rate; message dropped" });
+  expect(await server.node.storage?.knownState(three.id)).toBeUndefined();
+  // Another account, and an unauthenticated connection, are not affected.
+  await using bob = await RawClient.connect(`${server.url}/?as=co_zBob`);
   const other = await freshContent(await createTestNode());
-  b.send(other.message);
-  await acked(b, other.id);
+  bob.send(other.message);
+  await acked(bob, other.id);
 });
 
 test("account limits: forged content in someone's session does not spend their budget", async () => {
@@ -136,28 +141,34 @@ test("account limits: a connection authenticated as an account spends that accou
   expect(notice).toEqual({ code: "RateLimited", id: ids[2], message: `account ${accountId} exceeds its messages rate; message dropped` });
 });
 
-test("quota: content beyond an account's storage quota gets QuotaExceeded and is not stored", async () => {
-  // One connection writing for two owners: its own quota is set apart from theirs.
-  await using server = await start({ limits: { storageQuotaBytes: 1000, connectionQuotaBytes: 100_000 } });
+test("quota: content beyond an authenticated account's storage quota gets QuotaExceeded and is not stored", async () => {
+  // Connections have their own, larger quota here: the account's is the one that refuses.
+  await using server = await start({ limits: { storageQuotaBytes: 2000, connectionQuotaBytes: 100_000 }, authenticate: asNamedInUrl });
+  await using client = await RawClient.connect(`${server.url}/?as=co_zAlice`);
+  await using again = await RawClient.connect(`${server.url}/?as=co_zAlice`);
   const author = await createTestNode();
-  await using client = await RawClient.connect(server.url);
   const first = await freshContent(author, "a".repeat(600));
   client.send(first.message);
   await acked(client, first.id);
+  // Usage is the account's across its connections (header and transaction bytes).
   const second = await freshContent(author, "b".repeat(600));
-  client.send(second.message);
+  again.send(second.message);
+  await acked(again, second.id);
+  const third = await freshContent(author, "c".repeat(600));
+  client.send(third.message);
   const notice = await client.notice("QuotaExceeded");
-  expect(notice.id).toBe(second.id);
-  expect(notice.message).toMatch(new RegExp(`^${author.agentId} would exceed its storage quota of 1000 bytes \\(7\\d\\d used, 7\\d\\d more sent\\); content not stored$`));
-  expect((await server.node.storage?.knownState(second.id))?.sessions).toEqual({});
+  expect(notice.id).toBe(third.id);
+  expect(notice.message).toMatch(/^account co_zAlice would exceed its storage quota of 2000 bytes \(\d+ used, \d+ more sent\); content not stored$/);
+  // At most its (small, verified) header was stored: none of its transactions.
+  expect((await server.node.storage?.knownState(third.id))?.sessions ?? {}).toEqual({});
   // Resending what is already stored costs nothing.
   client.send(first.message);
   await client.waitFor((entry) => entry.action === "known" && entry.id === first.id && entry !== client.entries.find((e) => e.id === first.id), "a second ack");
   expect(client.entries.filter((entry) => entry.error?.code === "QuotaExceeded")).toHaveLength(1);
-  // Another account has its own quota.
-  const other = await freshContent(await createTestNode(), "c".repeat(600));
-  client.send(other.message);
-  await acked(client, other.id);
+  // Another account has its own quota, whoever signed the content.
+  await using bob = await RawClient.connect(`${server.url}/?as=co_zBob`);
+  bob.send(third.message);
+  await acked(bob, third.id);
 });
 
 test("quota: forged content is never charged, so it cannot use up someone else's quota", async () => {

@@ -1,7 +1,7 @@
 import { createTestClock } from "@cosync/core";
 import { expect, test } from "vitest";
 import { approximateJsonBytes } from "./message-size.js";
-import { RateBudget } from "./owner-limits.js";
+import { RateBudget } from "./account-limits.js";
 import { TokenBucket } from "./token-bucket.js";
 
 test("token bucket: starts full, spends, refuses when empty, refills at its rate up to the burst", () => {

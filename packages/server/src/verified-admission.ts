@@ -5,44 +5,41 @@ import type { GuardContext } from "./guard-context.js";
 
 /**
  * The server's admission policy for content core has verified (a header that hashes to its id,
- * a session piece whose signature checked out): so every charge lands on whoever really wrote
- * it, and forged content costs its victims nothing.
+ * a session piece whose signature checked out). Charges land only on who provably sent it:
  *
- * - A session's owner (the account or agent that signed it): bans (Forbidden, and the connection
- *   closed with 4403 if configured), its message and byte rates across connections
- *   (RateLimited), its storage quota (QuotaExceeded).
- * - The connection that sent it: its storage quota, headers included (QuotaExceeded). Owners can
- *   be minted at will (a fresh agent is a fresh owner), so this is what bounds one connection.
+ * - A session's owner (the account or agent that signed it) may be banned: Forbidden, and the
+ *   connection closed with 4403 if configured.
+ * - The account a connection is authenticated as pays for everything that connection stores
+ *   (its storage quota, QuotaExceeded), headers included. Owners of sessions are *not* charged:
+ *   a signature covers a session's hash chain, not the value it is in, so anyone can copy a
+ *   victim's signed content into values of their own — charging the signer would let them spend
+ *   the victim's quota.
+ * - The connection that sent it: its own storage quota, headers included (QuotaExceeded). This is
+ *   what bounds an unauthenticated peer.
  *
- * Charges are refunded if storage then fails to commit what was admitted.
+ * Rates are charged on receipt, to the connection and to the account it is authenticated as
+ * (connection-guard.ts). Charges are refunded if storage then fails to commit what was admitted.
  */
 export function createVerifiedAdmission(ctx: GuardContext): (peer: PeerState, request: AdmissionRequest) => AdmissionVerdict {
   return (peer, request) => {
     const guard = peer.channel instanceof GuardedChannel ? peer.channel : undefined;
-    if (request.kind === "header") return chargeConnection(guard, request.bytes, []);
-    const { owner, bytes } = request;
-    if (isBanned(ctx, owner)) {
+    if (request.kind === "session" && isBanned(ctx, request.owner)) {
       if (guard !== undefined && ctx.closeBanned) guard.close({ code: CloseCode.Forbidden, reason: "banned" });
-      return { ok: false, code: "Forbidden", message: `${owner} is banned from this server; content not stored` };
+      return { ok: false, code: "Forbidden", message: `${request.owner} is banned from this server; content not stored` };
     }
+    const { bytes } = request;
     const refunds: Array<() => void> = [];
-    // An authenticated connection already paid for its own account's messages on receipt.
-    if (ctx.owners !== undefined && owner !== guard?.accountId) {
-      const verdict = ctx.owners.take(owner, 1, bytes);
-      if (verdict !== "ok") return { ok: false, code: "RateLimited", message: `${owner} exceeds its ${verdict} rate across connections; content not stored` };
-      refunds.push(() => ctx.owners?.refund(owner, 1, bytes));
-    }
+    const account = guard?.accountId;
     const quota = ctx.quota;
-    if (quota !== undefined && bytes > 0) {
-      if (!quota.tryCharge(owner, bytes)) {
-        for (const refund of refunds) refund();
+    if (quota !== undefined && account !== undefined && bytes > 0) {
+      if (!quota.tryCharge(account, bytes)) {
         return {
           ok: false,
           code: "QuotaExceeded",
-          message: `${owner} would exceed its storage quota of ${quota.quotaBytes} bytes (${quota.usage(owner)} used, ${bytes} more sent); content not stored`,
+          message: `account ${account} would exceed its storage quota of ${quota.quotaBytes} bytes (${quota.usage(account)} used, ${bytes} more sent); content not stored`,
         };
       }
-      refunds.push(() => quota.refund(owner, bytes));
+      refunds.push(() => quota.refund(account, bytes));
     }
     return chargeConnection(guard, bytes, refunds);
   };

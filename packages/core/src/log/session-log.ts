@@ -11,7 +11,9 @@ import { serializeTransaction, signedFormOf, type Transaction, transactionPayloa
 /** Why a received piece of a session was refused. Nothing of a refused piece is applied. */
 export type RejectedPiece =
   | { readonly type: "Gap"; readonly sessionId: SessionId; readonly have: number; readonly after: number }
-  | { readonly type: "InvalidSignature"; readonly sessionId: SessionId; readonly after: number };
+  | { readonly type: "InvalidSignature"; readonly sessionId: SessionId; readonly after: number }
+  /** The piece repeats indices we hold with different transactions: a fork (e.g. a signed piece copied from another value). */
+  | { readonly type: "Conflict"; readonly sessionId: SessionId; readonly at: number };
 
 /** A received piece of one session: what follows the receiver's first `after` transactions. */
 export interface SessionPiece {
@@ -89,6 +91,15 @@ export class SessionLog {
     const have = this.count;
     if (piece.after > have) return err({ type: "Gap", sessionId: this.sessionId, have, after: piece.after });
     const skip = have - piece.after;
+    // What it repeats must be what we hold: a signature covers a session's chain, not the value,
+    // so a validly signed piece can be copied into another value's same-named session; taking
+    // the overlap on trust would acknowledge the writer's own, different, transactions unstored.
+    const overlap = Math.min(skip, piece.newTransactions.length);
+    for (let index = 0; index < overlap; index++) {
+      if (serializeTransaction(piece.newTransactions[index] as Transaction) !== this.serialized[piece.after + index]) {
+        return err({ type: "Conflict", sessionId: this.sessionId, at: piece.after + index });
+      }
+    }
     const received = piece.newTransactions.slice(skip);
     if (received.length === 0) return ok({ from: have, transactions: [], serialized: [], signature: piece.lastSignature, chain: undefined });
     const chain = this.#chain.clone();

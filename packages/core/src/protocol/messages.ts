@@ -90,4 +90,5 @@ export type ErrorCode =
   | "QuotaExceeded"
   | "Forbidden"
   | "StorageFailure"
-  | "Deleted";
+  | "Deleted"
+  | "Conflict";

@@ -154,6 +154,9 @@ export function applyContent(
       if (result.error.type === "Gap") {
         needsCorrection = true;
         sync.refuse(peer, gapNotice(message.id, sessionId, piece.after, result.error.have));
+      } else if (result.error.type === "Conflict") {
+        const at = result.error.at;
+        sync.refuse(peer, { code: "Conflict", id: message.id, session: sessionId, message: `transaction ${at} differs from the one held at that index (a forked session); nothing of it was stored` });
       } else sync.refuse(peer, { code: "InvalidSignature", id: message.id, session: sessionId, message: `signature does not match the transactions after ${piece.after}` });
       continue;
     }

@@ -49,10 +49,10 @@ export function limitsAnything(limits: RateLimits | undefined): limits is RateLi
 const SWEEP_INTERVAL_MS = 10_000;
 
 /**
- * Per-owner (account or agent) rate budgets shared by every connection of a server. Budgets are
- * created on first use and forgotten once full again, so idle owners cost no memory.
+ * Per-account rate budgets shared by every connection authenticated as that account. Budgets are
+ * created on first use and forgotten once full again, so idle accounts cost no memory.
  */
-export class OwnerRateLimiter {
+export class AccountRateLimiter {
   readonly #limits: RateLimits;
   readonly #clock: Pick<Clock, "now">;
   readonly #budgets = new Map<string, RateBudget>();
@@ -92,12 +92,11 @@ export class OwnerRateLimiter {
 }
 
 /**
- * Bytes of transactions stored per session owner, against a quota. Charged when content is
- * admitted and refunded if it turns out not to be stored (refused, or never acknowledged), so
- * concurrent writers cannot overshoot and forged content cannot use up someone else's quota.
+ * Bytes stored per authenticated account, against a quota. Charged once content is verified and
+ * admitted, refunded if storage then fails to commit it, so concurrent writes cannot overshoot.
  *
  * Usage is counted by this server process from its start: it is not read back from storage (the
- * StorageAdapter contract has no usage query yet), so a restart starts every owner from zero.
+ * StorageAdapter contract has no usage query yet), so a restart starts every account from zero.
  */
 export class QuotaLedger {
   readonly quotaBytes: number;
