@@ -84,11 +84,11 @@ test("issue 8: content parked by a connection that closed is dropped then, and n
   server.syncManager.addPeer(c1.near);
   for (const message of valueContent) c1.far.send(message as ContentMessage);
   await c1.next((m) => m.action === "load" && m.id === accountId, "the server asking for the signer account");
-  expect(server.peekEntry(value.id)?.parked).toHaveLength(1);
+  expect(server.peekEntry(value.id)?.parked.size).toBe(1);
 
   c1.far.close();
   await c1.near.closed;
-  expect(server.peekEntry(value.id)?.parked ?? []).toHaveLength(0);
+  expect(server.peekEntry(value.id)?.parked.size ?? 0).toBe(0);
 
   const c2 = manualPeer({ near: "server", far: "c" }, "client");
   server.syncManager.addPeer(c2.near);

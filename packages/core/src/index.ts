@@ -35,6 +35,8 @@ export * from "./sync/logger.js";
 export * from "./sync/peer-state.js";
 export * from "./sync/seed-peer.js";
 export * from "./sync/admission.js";
+export { reconcileShortHash } from "./sync/handle-reconcile.js";
+export { LogThrottle } from "./sync/log-throttle.js";
 export * from "./sync/parked-content.js";
 export * from "./sync/sync-events.js";
 export * from "./sync/sync-manager.js";

@@ -1,4 +1,4 @@
-import type { Clock, ErrorCode, LocalNode, Logger } from "@cosync/core";
+import type { Clock, ErrorCode, LocalNode, Logger, LogThrottle } from "@cosync/core";
 import type { AccountRateLimiter, QuotaLedger, RateLimits } from "./account-limits.js";
 
 /** Per-connection limits a guard enforces. */
@@ -29,6 +29,8 @@ export interface GuardContext {
   readonly observer: GuardObserver | undefined;
   /** Close a connection that sends content of a banned owner with CloseCode.Forbidden. */
   readonly closeBanned: boolean;
+  /** Refusal warnings across all connections (each connection's are bounded by its notice budget). */
+  readonly refusalLog: LogThrottle;
 }
 
 /** Refuses one message of a connection: notice (throttled), log line and counter. */

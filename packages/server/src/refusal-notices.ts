@@ -11,11 +11,11 @@ import { TokenBucket } from "./token-bucket.js";
  */
 export class RefusalNotices {
   readonly #channel: PeerChannel;
-  readonly #ctx: Pick<GuardContext, "logger" | "observer">;
+  readonly #ctx: Pick<GuardContext, "clock" | "logger" | "observer" | "refusalLog">;
   readonly #budget: TokenBucket;
   #suppressed = 0;
 
-  constructor(channel: PeerChannel, ctx: Pick<GuardContext, "clock" | "logger" | "observer">, perSecond: number) {
+  constructor(channel: PeerChannel, ctx: Pick<GuardContext, "clock" | "logger" | "observer" | "refusalLog">, perSecond: number) {
     this.#channel = channel;
     this.#ctx = ctx;
     this.#budget = new TokenBucket({ perSecond }, ctx.clock);
@@ -37,7 +37,8 @@ export class RefusalNotices {
       error.message = `${message} (${this.#suppressed} more refusals since the last notice)`;
       this.#suppressed = 0;
     }
-    this.#ctx.logger.warn({ peer, ...error }, "refused input from peer");
+    const logged = this.#ctx.refusalLog.admit(this.#ctx.clock.now());
+    if (logged !== undefined) this.#ctx.logger.warn({ peer, ...error, ...(logged > 0 ? { suppressedBefore: logged } : {}) }, "refused input from peer");
     if (this.#channel.acceptsErrorNotices) this.#channel.send({ error } as ErrorNotice);
   }
 

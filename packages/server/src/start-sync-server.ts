@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { type AdmitContent, CloseCode, createLocalNode, type LocalNode, type Logger, systemClock } from "@cosync/core";
+import { type AdmitContent, CloseCode, createLocalNode, type LocalNode, type Logger, LogThrottle, systemClock } from "@cosync/core";
 import { loadNodeCryptoProvider } from "@cosync/crypto";
 import { acceptWebSocket, type FrameError, type WebSocketChannel } from "@cosync/transport-ws";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -59,6 +59,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     sync: {
       events: storageHealth.observe(metrics.syncEvents),
       admitContent: (peer, request) => admitVerified?.(peer, request) ?? { ok: true },
+      yieldToEventLoop: () => new Promise((resolve) => setImmediate(resolve)),
       ...limits.parking,
     },
     gc: config.gc,
@@ -80,6 +81,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     bans: limits.bans,
     observer: metrics.guardObserver,
     closeBanned: limits.closeBanned,
+    refusalLog: new LogThrottle(100),
   };
   admitVerified = createVerifiedAdmission(guardContext);
 

@@ -15,7 +15,7 @@ import {
   type StorageAdapter,
   type StoredPiece,
 } from "@cosync/core";
-import { afterEach, expect, test } from "vitest";
+import { afterEach, expect, test, vi } from "vitest";
 import { createTestNode, namedAccountNode, plainHeader, testCrypto } from "../../../tests/helpers/nodes.js";
 import { type SyncServer, startSyncServer } from "./start-sync-server.js";
 import { type BridgedNode, bridgeNode, type Entry, RawClient } from "./test-fixtures/raw-client.js";
@@ -295,14 +295,10 @@ test("a storage failing at random: no crash, every request answered, explicit St
   expect(readyWhileFailing.filter((status) => status !== 200 && status !== 503)).toEqual([]);
 });
 
-// KNOWN BUG (reported, not fixed here): the deletion tombstone is written after the ack, outside
-// the acknowledged append. `applyContent` acknowledges once the delete session's append committed;
-// `LocalNode.markDeleted` then chains `storage.markDeleted` on the storage tail and only logs its
-// failure (no StorageFailure notice, /ready stays 200). The server's memory says "deleted", storage
-// does not: once the value is reloaded (restart, or GC eviction), it is served whole again,
-// content the admin deleted included, and takes new content. `test.fails` passes while the bug is
-// there; once fixed (the ack waits for the tombstone, or the failure is refused), drop `.fails`.
-test.fails("known bug: a deletion acknowledged while storage fails to record its tombstone is undone by a reload", async () => {
+// Regression (found by this suite): the tombstone used to be written after the ack and its failure
+// only logged, so a reload served the deleted content again. Now the ack waits for the tombstone,
+// and a stored valid delete session finishes its deletion whenever the value is loaded.
+test("a deletion whose tombstone storage fails to record is not acknowledged, and is finished on the next load", async () => {
   const inner = createMemoryStorage();
   let tombstonesFail = true;
   const storage = new Proxy(inner, {
@@ -344,10 +340,11 @@ test.fails("known bug: a deletion acknowledged while storage fails to record its
     "the load answered",
     ANSWER_MS,
   );
-  if (acknowledged) {
-    expect(await inner.isDeleted(map.id), "tombstone of an acknowledged deletion").toBe(true);
-    expect(JSON.stringify(reader.entries), "served after an acknowledged deletion").not.toContain("shred me");
-  }
+  // The failed tombstone was not acknowledged as done (the admin heard of it)…
+  expect(acknowledged, "a deletion whose tombstone failed is not acknowledged").toBe(false);
+  // …and the stored, valid delete session finishes the deletion when the value is next loaded.
+  expect(JSON.stringify(reader.entries), "served after the deletion").not.toContain("shred me");
+  await vi.waitFor(async () => expect(await inner.isDeleted(map.id), "the tombstone, recorded on reload").toBe(true));
 });
 
 /** Resolves once `handle` holds `expected` (re-checked on every change); rejects after ANSWER_MS. */

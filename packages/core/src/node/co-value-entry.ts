@@ -30,7 +30,7 @@ export class CoValueEntry {
   version = 0;
   readonly listeners = new Set<() => void>();
   /** Pieces of this value waiting for the account that signed them (owned by sync/parked-content.ts). */
-  readonly parked: ParkedPiece[] = [];
+  readonly parked = new Set<ParkedPiece>();
   /** Storage appends run in order per CoValue; this is the tail of that chain. */
   storageTail: Promise<unknown> = Promise.resolve();
   /**

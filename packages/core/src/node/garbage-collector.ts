@@ -54,7 +54,7 @@ export class GarbageCollector {
         entry.lastAccessed > cutoff ||
         entry.listeners.size > 0 ||
         entry.pendingStorageWrites > 0 ||
-        entry.parked.length > 0 ||
+        entry.parked.size > 0 ||
         entry.loading !== undefined ||
         node.syncManager.unsynced.has(entry.id);
       (inUse ? busy : idle).push(entry);

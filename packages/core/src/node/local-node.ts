@@ -272,7 +272,16 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     entry.lastAccessed = this.clock.now();
     // Dependencies come along, so they can be pushed to clients before the value itself.
     for (const dependency of dependenciesOf(log)) await this.loadFromStorage(this.entry(dependency));
+    // A valid delete session stored without its tombstone (recording it failed): finish deleting.
+    if (!entry.deleted && entry.log === log && this.#holdsValidDeletion(entry, log)) void this.markDeleted(entry);
     this.syncManager.entryBecameAvailable(entry);
+  }
+
+  #holdsValidDeletion(entry: CoValueEntry, log: VerifiedLog): boolean {
+    for (const [sessionId, session] of log.sessions) {
+      if (isDeleteSessionId(sessionId) && this.#checkDeleteTransactions(entry.id, log.header, sessionId, 0, session.transactions).type === "Delete") return true;
+    }
+    return false;
   }
 
   // ---- verification and storage -------------------------------------------------------------
@@ -342,27 +351,43 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   checkDeletion(entry: CoValueEntry, sessionId: SessionId, piece: SessionPiece): DeleteCheck {
     const log = entry.log;
     if (log === undefined) return { type: "Rejected", reason: "CannotVerifyPermissions", message: `${entry.id} is not loaded` };
-    const ruleset = log.header.ruleset;
-    const owner = ruleset.type === "ownedByGroup" ? this.permissions.group(ruleset.group) : undefined;
     const alreadyHeld = log.sessions.get(sessionId)?.count ?? 0;
     const fresh = piece.newTransactions.slice(Math.max(0, alreadyHeld - piece.after));
-    return checkDeleteSession(
-      { coId: entry.id, header: log.header, sessionId, alreadyHeld: Math.min(alreadyHeld, piece.after), newTransactions: fresh, owner },
-      this.permissions,
-    );
+    return this.#checkDeleteTransactions(entry.id, log.header, sessionId, Math.min(alreadyHeld, piece.after), fresh);
   }
 
-  markDeleted(entry: CoValueEntry): void {
+  #checkDeleteTransactions(coId: CoId, header: CoValueHeader, sessionId: SessionId, alreadyHeld: number, newTransactions: readonly Transaction[]): DeleteCheck {
+    const ruleset = header.ruleset;
+    const owner = ruleset.type === "ownedByGroup" ? this.permissions.group(ruleset.group) : undefined;
+    return checkDeleteSession({ coId, header, sessionId, alreadyHeld, newTransactions, owner }, this.permissions);
+  }
+
+
+  /**
+   * Deletes `entry` in memory and records the tombstone in storage. Resolves true once recorded;
+   * false if storage failed (then it is retried when the value is next loaded: a stored valid
+   * delete session finishes its deletion). Acks of the deleting content wait for it.
+   */
+  markDeleted(entry: CoValueEntry): Promise<boolean> {
     entry.deleted = true;
     for (const sessionId of [...(entry.log?.sessions.keys() ?? [])]) {
       if (!isDeleteSessionId(sessionId)) entry.log?.sessions.delete(sessionId);
     }
     const storage = this.storage;
-    if (storage !== undefined) {
-      entry.storageTail = entry.storageTail.then(() =>
-        storage.markDeleted(entry.id).catch((error: unknown) => this.logger.error({ err: error, id: entry.id }, "could not record deletion")),
-      );
-    }
+    if (storage === undefined) return Promise.resolve(true);
+    const earlier = entry.durable;
+    const recorded = entry.storageTail.then(
+      () => storage.markDeleted(entry.id).then(() => true),
+      () => false,
+    ).catch((error: unknown) => {
+      this.logger.error({ err: error, id: entry.id }, "could not record deletion; it is finished when the value is next loaded");
+      this.syncManager.events.storageFailed?.(error);
+      return false;
+    });
+    const result = Promise.all([earlier, recorded]).then(([before, now]) => before && now);
+    entry.durable = result;
+    entry.storageTail = result;
+    return result;
   }
 
   /**
@@ -378,7 +403,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     const check = this.checkDeletion(entry, sessionId, { after: 0, newTransactions: [tx], lastSignature: "signature_z" as Signature });
     if (check.type !== "Delete") throw new PermissionError(`cannot delete ${id}: ${check.type === "Rejected" ? check.message : "not a deletion"}`);
     this.appendTransactionsAs(entry, sessionId, this.agentSecret, [tx]);
-    this.markDeleted(entry);
+    void this.markDeleted(entry);
   }
 
   forgetIfUnused(entry: CoValueEntry): void {
@@ -386,7 +411,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
       entry.log === undefined &&
       entry.lastKnown === undefined &&
       entry.listeners.size === 0 &&
-      entry.parked.length === 0 &&
+      entry.parked.size === 0 &&
       entry.loading === undefined &&
       entry.pendingStorageWrites === 0;
     if (unused && this.#entries.get(entry.id) === entry) this.#entries.delete(entry.id);

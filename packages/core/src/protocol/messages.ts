@@ -46,6 +46,9 @@ export interface DoneMessage {
   readonly id: CoId;
 }
 
+/** Values per `reconcile` batch at most (jazz-tools sends 100; validation refuses more). */
+export const MAX_RECONCILE_VALUES = 100;
+
 export interface ReconcileMessage {
   readonly action: "reconcile";
   readonly id: string;

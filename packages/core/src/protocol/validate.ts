@@ -5,7 +5,8 @@ import { isSignature } from "../ids/crypto-strings.js";
 import { isSessionId } from "../ids/session-id.js";
 import { transactionProblem } from "../log/transaction.js";
 import { type Result, err, ok } from "../result.js";
-import type { SyncMessage } from "./messages.js";
+
+import { MAX_RECONCILE_VALUES, type SyncMessage } from "./messages.js";
 
 /** Why a message from a peer was refused at the boundary. */
 export interface ProtocolViolation {
@@ -71,6 +72,8 @@ function reconcileProblem(message: Fields): string | undefined {
   }
   if (message.action === "reconcile-ack") return undefined;
   if (!Array.isArray(message.values)) return "reconcile values must be an array";
+  // jazz-tools sends batches of 100; more is refused before anything acts on it.
+  if (message.values.length > MAX_RECONCILE_VALUES) return `reconcile values must hold at most ${MAX_RECONCILE_VALUES} pairs, got ${message.values.length}`;
   for (const entry of message.values) {
     if (!Array.isArray(entry) || entry.length !== 2 || !isCoId(entry[0]) || typeof entry[1] !== "string") {
       return "reconcile values must be [coId, shortHash] pairs";

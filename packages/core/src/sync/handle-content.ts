@@ -43,25 +43,46 @@ export async function handleContent(sync: SyncManager, peer: PeerState, message:
   }
   const waiting = await dependenciesToWaitFor(sync, peer, header, message);
   if (waiting === undefined) return;
-  let headerAdmission: AdmissionVerdict | undefined;
-  if (entry.log === undefined) {
-    // Re-checked after the awaits: another peer may have brought the header meanwhile.
-    headerAdmission = sync.admit(peer, { kind: "header", id: message.id, bytes: JSON.stringify(header).length });
-    if (!headerAdmission.ok) {
-      sync.refuse(peer, { code: headerAdmission.code, id: message.id, message: headerAdmission.message });
-      node.forgetIfUnused(entry);
-      return;
+  try {
+    let headerAdmission: AdmissionVerdict | undefined;
+    if (entry.log === undefined) {
+      // Re-checked after the awaits: another peer may have brought the header meanwhile.
+      headerAdmission = sync.admit(peer, { kind: "header", id: message.id, bytes: JSON.stringify(header).length });
+      if (!headerAdmission.ok) {
+        sync.refuse(peer, { code: headerAdmission.code, id: message.id, message: headerAdmission.message });
+        node.forgetIfUnused(entry);
+        return;
+      }
+      entry.log = new VerifiedLog(message.id, header, node.crypto);
+      entry.state = "available";
     }
-    entry.log = new VerifiedLog(message.id, header, node.crypto);
-    entry.state = "available";
+    const steps: Array<Record<SessionId, SessionPiece>> = [{}];
+    for (const [sessionId, piece] of Object.entries(message.new) as [SessionId, SessionPiece][]) {
+      const dependency = waiting.get(sessionId);
+      if (dependency !== undefined) {
+        parkPiece(sync, peer, entry, message, sessionId, piece, dependency);
+        continue;
+      }
+      let step = steps[steps.length - 1] as Record<SessionId, SessionPiece>;
+      if (Object.keys(step).length >= SESSIONS_PER_STEP) {
+        step = {};
+        steps.push(step);
+      }
+      step[sessionId] = piece;
+    }
+    // A message of very many sessions is verified a step at a time, letting other connections be
+    // served in between (each step is acknowledged on its own).
+    for (const [index, step] of steps.entries()) {
+      if (index > 0) {
+        await sync.yieldNow();
+        if (entry.log === undefined) return; // evicted meanwhile (storage failed): the sender resends
+      }
+      applyContent(sync, peer, entry, message, step, index === 0 ? headerAdmission : undefined);
+    }
+  } finally {
+    // Ids a peer merely named as signers keep no entry unless content now waits for them.
+    for (const dependency of new Set(waiting.values())) sync.forgetUnlessAwaited(dependency);
   }
-  const ready: Record<SessionId, SessionPiece> = {};
-  for (const [sessionId, piece] of Object.entries(message.new) as [SessionId, SessionPiece][]) {
-    const dependency = waiting.get(sessionId);
-    if (dependency === undefined) ready[sessionId] = piece;
-    else parkPiece(sync, peer, entry, message, sessionId, piece, dependency);
-  }
-  applyContent(sync, peer, entry, message, ready, headerAdmission);
 }
 
 /**
@@ -85,11 +106,17 @@ async function dependenciesToWaitFor(
     }
   }
   for (const dependency of new Set(needs.values())) {
-    if (!(await sync.loadOrRefuse(node.entry(dependency), peer, message.id))) return undefined;
+    if (!(await sync.loadOrRefuse(node.entry(dependency), peer, message.id))) {
+      for (const named of new Set(needs.values())) sync.forgetUnlessAwaited(named);
+      return undefined;
+    }
   }
   for (const [sessionId, dependency] of needs) if (node.peekEntry(dependency)?.log !== undefined) needs.delete(sessionId);
   return needs;
 }
+
+// Sessions verified between two chances for other connections to be served.
+const SESSIONS_PER_STEP = 64;
 
 function parkPiece(
   sync: SyncManager,
@@ -213,7 +240,7 @@ export function applyContent(
   if (changed) {
     if (node.storage !== undefined) durable = node.persist(entry, chunkForStorage(log, fromBySession, true));
     peer.unacknowledged++;
-    if (deletes) node.markDeleted(entry);
+    if (deletes) durable = node.markDeleted(entry);
     sync.entryBecameAvailable(entry);
     node.entryChanged(entry);
     sync.unsynced.markChanged(entry, peer);

@@ -8,9 +8,13 @@ import type { SyncManager } from "./sync-manager.js";
  * there; a plain `known` (usually an ack) merges, and we push anything it still lacks.
  */
 export function handleKnown(sync: SyncManager, peer: PeerState, message: KnownMessage): void {
-  const state = { id: message.id, header: message.header, sessions: message.sessions };
-  if (message.isCorrection === true) peer.setKnown(state);
-  else peer.mergeKnown(state);
+  // Nothing of it here: keep no state for an id a peer merely named (memory it could grow at will).
+  const known = sync.node.peekEntry(message.id) !== undefined;
+  if (known) {
+    const state = { id: message.id, header: message.header, sessions: message.sessions };
+    if (message.isCorrection === true) peer.setKnown(state);
+    else peer.mergeKnown(state);
+  }
   sync.loads.answered(peer, message);
   // We asked this peer for a value its content depends on, and it lacks it too: that content can
   // never be verified, so it is refused now instead of waiting out its timeout.

@@ -34,8 +34,10 @@ async function answerLoad(sync: SyncManager, peer: PeerState, message: LoadMessa
   if (entry.state !== "available") await sync.makeAvailable(entry, peer);
   if (entry.log === undefined) {
     peer.send({ action: "known", id: message.id, header: false, sessions: {} });
-    // Nobody has it: keep no entry for an id a peer merely named (hostile loads must not grow memory).
+    // Nobody has it: keep no entry for an id a peer merely named (hostile loads must not grow
+    // memory), and only a bounded number of its subscriptions to values nobody has (yet).
     node.forgetIfUnused(entry);
+    peer.subscribedToMissing(message.id);
     return;
   }
   // A `known` reply names only committed state: a peer that sees its content in it stops

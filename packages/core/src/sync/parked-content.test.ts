@@ -49,7 +49,7 @@ test("parked content: each piece waits alone for its dependency; arrival replays
   expect(t.parked.parkedEnd(a, peer("bob"), session)).toBeUndefined();
   t.parked.arrived(account);
   expect(t.replayed.map((r) => r.pieces.map((p) => p.piece.after))).toEqual([[0, 1]]);
-  expect(a.parked).toEqual([]);
+  expect(a.parked.size).toBe(0);
   expect([t.parked.count, t.parked.bytes]).toEqual([0, 0]);
 });
 
@@ -79,7 +79,7 @@ test("parked content: a timeout refuses only that piece; a sender lacking the de
   expect(t.refused.map((r) => r.peer)).toEqual([bob, alice]);
   expect(t.refused[1]?.error.message).toMatch(/did not arrive within 1000 ms/);
   expect(t.released).toEqual([other, account]);
-  expect([t.parked.count, t.parked.bytes, a.parked.length]).toEqual([0, 0, 0]);
+  expect([t.parked.count, t.parked.bytes, a.parked.size]).toEqual([0, 0, 0]);
   t.parked.arrived(account); // late: nothing left to replay
   expect(t.replayed).toEqual([]);
 });

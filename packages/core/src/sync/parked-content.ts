@@ -29,6 +29,8 @@ export const defaultParkingLimits: ParkingLimits = {
 
 /** One session's piece waiting, unverified, for the CoValue (an account, or an owner group) that can verify it. */
 export interface ParkedPiece {
+  /** The value it belongs to. */
+  readonly entry: CoValueEntry;
   /** The connection it came from (not its id: a new connection may reuse the id). */
   readonly peer: PeerState;
   readonly sessionId: SessionId;
@@ -69,12 +71,14 @@ export function parkedBytesOf(piece: SessionPiece): number {
  * waits alone — never holding back other sessions, other messages or other peers' content of the
  * same value — charged to the connection that sent it and bounded per connection, in total and in
  * time. A sender that says it lacks the dependency itself has its pieces refused at once.
+ * Pieces are indexed by dependency and by connection, so taking one out costs O(1) and no event
+ * (arrival, timeout, a closed connection) walks more than the pieces it concerns.
  */
 export class ParkedContent {
   readonly #limits: ParkingLimits;
   readonly #callbacks: ParkingCallbacks;
-  readonly #waiting = new Map<CoId, Set<CoValueEntry>>();
-  readonly #perPeer = new Map<PeerState, { count: number; bytes: number; requested: Set<CoId> }>();
+  readonly #byDependency = new Map<CoId, Set<ParkedPiece>>();
+  readonly #byPeer = new Map<PeerState, { readonly pieces: Set<ParkedPiece>; bytes: number; readonly requested: Set<CoId> }>();
   #bytes = 0;
   #count = 0;
 
@@ -97,11 +101,16 @@ export class ParkedContent {
     return this.#limits;
   }
 
-  /** Transactions of `sessionId` waiting from `peer` (a later piece of that session queues behind them). */
+  /** Whether any piece waits for `id`. */
+  waitsFor(id: CoId): boolean {
+    return this.#byDependency.has(id);
+  }
+
+  /** Where `peer`'s waiting pieces of `sessionId` end (a later piece of that session queues behind them). */
   parkedEnd(entry: CoValueEntry, peer: PeerState, sessionId: SessionId): number | undefined {
     let end: number | undefined;
-    for (const parked of entry.parked) {
-      if (parked.peer !== peer || parked.sessionId !== sessionId) continue;
+    for (const parked of this.#byPeer.get(peer)?.pieces ?? []) {
+      if (parked.entry !== entry || parked.sessionId !== sessionId) continue;
       end = Math.max(end ?? 0, parked.piece.after + parked.piece.newTransactions.length);
     }
     return end;
@@ -119,25 +128,25 @@ export class ParkedContent {
     const bytes = parkedBytesOf(piece);
     const mine = this.#peerState(peer);
     const { maxParkedPerPeer, maxParkedBytesPerPeer, maxParkedBytes } = this.#limits;
-    if (mine.count + 1 > maxParkedPerPeer || mine.bytes + bytes > maxParkedBytesPerPeer) {
-      return `this connection already has ${mine.count} pieces (${mine.bytes} bytes) waiting for unknown accounts (limit ${maxParkedPerPeer} pieces, ${maxParkedBytesPerPeer} bytes)`;
+    if (mine.pieces.size + 1 > maxParkedPerPeer || mine.bytes + bytes > maxParkedBytesPerPeer) {
+      return `this connection already has ${mine.pieces.size} pieces (${mine.bytes} bytes) waiting for unknown accounts (limit ${maxParkedPerPeer} pieces, ${maxParkedBytesPerPeer} bytes)`;
     }
     if (this.#bytes + bytes > maxParkedBytes) {
       return `the server holds its limit of ${maxParkedBytes} bytes of content waiting for unknown accounts`;
     }
-    const parked: ParkedPiece = { peer, sessionId, piece, priority, waitingFor, bytes, cancelTimer: undefined };
-    parked.cancelTimer = this.#callbacks.setTimeout(() => this.#expire(entry, parked), this.#limits.parkTimeoutMs);
-    entry.parked.push(parked);
-    mine.count++;
+    const parked: ParkedPiece = { entry, peer, sessionId, piece, priority, waitingFor, bytes, cancelTimer: undefined };
+    parked.cancelTimer = this.#callbacks.setTimeout(() => this.#expire(parked), this.#limits.parkTimeoutMs);
+    entry.parked.add(parked);
+    mine.pieces.add(parked);
     mine.bytes += bytes;
     this.#count++;
     this.#bytes += bytes;
-    let entries = this.#waiting.get(waitingFor);
-    if (entries === undefined) {
-      entries = new Set();
-      this.#waiting.set(waitingFor, entries);
+    let waiting = this.#byDependency.get(waitingFor);
+    if (waiting === undefined) {
+      waiting = new Set();
+      this.#byDependency.set(waitingFor, waiting);
     }
-    entries.add(entry);
+    waiting.add(parked);
     if (!mine.requested.has(waitingFor)) {
       // Remembered only to avoid asking twice; bounded like the pieces themselves.
       if (mine.requested.size >= maxParkedPerPeer) mine.requested.clear();
@@ -147,90 +156,78 @@ export class ParkedContent {
     return undefined;
   }
 
-  /** `id` became available: every piece waiting for it is taken out and replayed, per value in order. */
+  /** `id` became available: every piece waiting for it is taken out and replayed, per value in arrival order. */
   arrived(id: CoId): void {
-    const entries = this.#waiting.get(id);
-    if (entries === undefined) return;
-    this.#waiting.delete(id);
-    for (const entry of entries) {
-      const ready = this.#take(entry, (parked) => parked.waitingFor === id);
-      if (ready.length > 0) this.#callbacks.replay(entry, ready);
+    const waiting = this.#byDependency.get(id);
+    if (waiting === undefined) return;
+    const byEntry = new Map<CoValueEntry, ParkedPiece[]>();
+    for (const parked of [...waiting]) {
+      this.#remove(parked, false);
+      const list = byEntry.get(parked.entry);
+      if (list === undefined) byEntry.set(parked.entry, [parked]);
+      else list.push(parked);
     }
+    for (const [entry, pieces] of byEntry) this.#callbacks.replay(entry, pieces);
   }
 
   /** `peer` answered that it lacks `id` too: its pieces waiting for `id` can never verify. */
   senderLacks(peer: PeerState, id: CoId): void {
-    const entries = this.#waiting.get(id);
-    if (entries === undefined) return;
-    for (const entry of [...entries]) {
-      for (const parked of this.#take(entry, (candidate) => candidate.peer === peer && candidate.waitingFor === id)) {
-        this.#callbacks.refuse(peer, {
-          code: "UnknownSigner",
-          id: entry.id,
-          session: parked.sessionId,
-          message: `${id} is unknown here and the sender does not have it either; content not applied`,
-        });
-      }
+    for (const parked of [...(this.#byDependency.get(id) ?? [])]) {
+      if (parked.peer !== peer) continue;
+      this.#remove(parked, true);
+      this.#callbacks.refuse(peer, {
+        code: "UnknownSigner",
+        id: parked.entry.id,
+        session: parked.sessionId,
+        message: `${id} is unknown here and the sender does not have it either; content not applied`,
+      });
     }
   }
 
   /** A connection closed: what it parked can no longer be acknowledged (it resends on reconnecting). */
   dropPeer(peer: PeerState): void {
-    if (!this.#perPeer.has(peer)) return;
-    for (const entries of [...this.#waiting.values()]) {
-      for (const entry of [...entries]) this.#take(entry, (parked) => parked.peer === peer);
-    }
-    this.#perPeer.delete(peer);
+    for (const parked of [...(this.#byPeer.get(peer)?.pieces ?? [])]) this.#remove(parked, true);
+    this.#byPeer.delete(peer);
   }
 
-  #expire(entry: CoValueEntry, parked: ParkedPiece): void {
+  #expire(parked: ParkedPiece): void {
     parked.cancelTimer = undefined;
-    if (this.#take(entry, (candidate) => candidate === parked).length === 0) return;
+    if (!parked.entry.parked.has(parked)) return;
+    this.#remove(parked, true);
     this.#callbacks.refuse(parked.peer, {
       code: "UnknownSigner",
-      id: entry.id,
+      id: parked.entry.id,
       session: parked.sessionId,
       message: `${parked.waitingFor} did not arrive within ${this.#limits.parkTimeoutMs} ms; content not applied`,
     });
   }
 
-  /** Removes the matching pieces of `entry`, releasing their budgets and timers. */
-  #take(entry: CoValueEntry, matches: (parked: ParkedPiece) => boolean): ParkedPiece[] {
-    const taken: ParkedPiece[] = [];
-    const kept: ParkedPiece[] = [];
-    for (const parked of entry.parked) (matches(parked) ? taken : kept).push(parked);
-    if (taken.length === 0) return taken;
-    entry.parked.splice(0, entry.parked.length, ...kept);
-    for (const parked of taken) {
-      parked.cancelTimer?.();
-      parked.cancelTimer = undefined;
-      this.#count--;
-      this.#bytes -= parked.bytes;
-      const theirs = this.#perPeer.get(parked.peer);
-      if (theirs !== undefined) {
-        theirs.count--;
-        theirs.bytes -= parked.bytes;
-        if (theirs.count === 0) this.#perPeer.delete(parked.peer);
-      }
+  /** Takes one piece out, releasing its budgets and timer; `release` reports a dependency nothing waits for any more. */
+  #remove(parked: ParkedPiece, release: boolean): void {
+    if (!parked.entry.parked.delete(parked)) return;
+    parked.cancelTimer?.();
+    parked.cancelTimer = undefined;
+    this.#count--;
+    this.#bytes -= parked.bytes;
+    const theirs = this.#byPeer.get(parked.peer);
+    if (theirs !== undefined) {
+      theirs.pieces.delete(parked);
+      theirs.bytes -= parked.bytes;
+      if (theirs.pieces.size === 0) this.#byPeer.delete(parked.peer);
     }
-    const stillWaitingOn = new Set(kept.map((parked) => parked.waitingFor));
-    for (const parked of taken) {
-      if (stillWaitingOn.has(parked.waitingFor)) continue;
-      const entries = this.#waiting.get(parked.waitingFor);
-      entries?.delete(entry);
-      if (entries?.size === 0) {
-        this.#waiting.delete(parked.waitingFor);
-        this.#callbacks.released(parked.waitingFor);
-      }
+    const waiting = this.#byDependency.get(parked.waitingFor);
+    waiting?.delete(parked);
+    if (waiting?.size === 0) {
+      this.#byDependency.delete(parked.waitingFor);
+      if (release) this.#callbacks.released(parked.waitingFor);
     }
-    return taken;
   }
 
-  #peerState(peer: PeerState): { count: number; bytes: number; requested: Set<CoId> } {
-    let state = this.#perPeer.get(peer);
+  #peerState(peer: PeerState): { readonly pieces: Set<ParkedPiece>; bytes: number; readonly requested: Set<CoId> } {
+    let state = this.#byPeer.get(peer);
     if (state === undefined) {
-      state = { count: 0, bytes: 0, requested: new Set() };
-      this.#perPeer.set(peer, state);
+      state = { pieces: new Set(), bytes: 0, requested: new Set() };
+      this.#byPeer.set(peer, state);
     }
     return state;
   }

@@ -3,6 +3,8 @@ import type { OutgoingMessage, PeerChannel } from "../transport/peer-channel.js"
 import { combineKnownStates, type KnownState } from "./known-state.js";
 import { LogThrottle } from "./log-throttle.js";
 
+const MAX_MISSING_SUBSCRIPTIONS = 512;
+
 /**
  * What we know about one peer: per CoValue, the state it confirmed and the state we optimistically
  * assume after what we sent. A peer is subscribed to a CoValue iff it has an entry here (spec §5).
@@ -15,6 +17,7 @@ export class PeerState {
   readonly awaitingDone = new Set<CoId>();
   /** Content messages of this peer applied in memory whose commit (and ack) is still pending. */
   unacknowledged = 0;
+  readonly #missing = new Set<CoId>();
   #roomWaiters: Array<{ readonly below: number; readonly resolve: () => void }> = [];
   closed = false;
   /** Refusals of this peer's input are logged at most ten a second. */
@@ -54,6 +57,21 @@ export class PeerState {
   mergeOptimistic(state: KnownState): void {
     const optimistic = this.optimistic.get(state.id);
     this.optimistic.set(state.id, optimistic === undefined ? state : combineKnownStates(optimistic, state));
+  }
+
+  /**
+   * The peer subscribed to a value nobody here has: it is told when it arrives, but only for its
+   * latest `limit` such subscriptions (the oldest are forgotten), so naming made-up ids can't
+   * grow its state without bound.
+   */
+  subscribedToMissing(id: CoId, limit = MAX_MISSING_SUBSCRIPTIONS): void {
+    this.#missing.delete(id);
+    this.#missing.add(id);
+    if (this.#missing.size <= limit) return;
+    const oldest = this.#missing.values().next().value as CoId;
+    this.#missing.delete(oldest);
+    this.confirmed.delete(oldest);
+    this.optimistic.delete(oldest);
   }
 
   /** A reconnect of a persistent peer keeps confirmed states and forgets optimistic ones. */

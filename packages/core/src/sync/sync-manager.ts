@@ -8,7 +8,9 @@ import { type AdmitContent, admitEverything } from "./admission.js";
 import { handleContent } from "./handle-content.js";
 import { handleKnown } from "./handle-known.js";
 import { handleLoad } from "./handle-load.js";
+import { handleReconcile } from "./handle-reconcile.js";
 import { defaultLoadLimits, type LoadLimits, LoadTracker } from "./load-tracker.js";
+import { LogThrottle } from "./log-throttle.js";
 import { defaultParkingLimits, ParkedContent, type ParkedPiece, type ParkingLimits } from "./parked-content.js";
 import { PeerState } from "./peer-state.js";
 import { channelFromSeedPeer, isPeerChannel, type SeedPeer } from "./seed-peer.js";
@@ -26,6 +28,12 @@ export interface SyncOptions extends Partial<LoadLimits>, Partial<ParkingLimits>
    * too (and its channel is paused); default 1,024.
    */
   readonly maxUnacknowledgedPerPeer?: number;
+  /**
+   * Lets other work run (a server passes `setImmediate`): handling one peer's backlog, or one
+   * message of many sessions, yields every few milliseconds so other connections are served
+   * meanwhile. Without it (the default; core has no timers of its own) nothing yields.
+   */
+  readonly yieldToEventLoop?: () => Promise<void>;
 }
 
 /**
@@ -51,6 +59,8 @@ export class SyncManager {
   readonly admit: AdmitContent;
   #forwardScheduled = false;
   readonly #maxUnacknowledged: number;
+  readonly #refusalLog = new LogThrottle(100);
+  readonly #yield: (() => Promise<void>) | undefined;
 
   constructor(node: SyncNode, options: SyncOptions = {}) {
     this.node = node;
@@ -59,16 +69,13 @@ export class SyncManager {
     this.unsynced = new UnsyncedTracker(this);
     this.admit = options.admitContent ?? admitEverything;
     this.#maxUnacknowledged = options.maxUnacknowledgedPerPeer ?? 1024;
+    this.#yield = options.yieldToEventLoop;
     this.parked = new ParkedContent(parkingLimits(options), {
       replay: (entry, pieces) => void this.#replayParked(entry, pieces),
       refuse: (peer, error) => this.refuse(peer, error),
       request: (peer, dependency) => this.#requestDependency(peer, dependency),
       setTimeout: (callback, ms) => this.node.clock.setTimeout(callback, ms),
-      released: (dependency) => {
-        // Nothing waits for it any more: an id a peer merely named must not stay in memory.
-        const entry = this.node.peekEntry(dependency);
-        if (entry !== undefined) this.node.forgetIfUnused(entry);
-      },
+      released: (dependency) => this.forgetUnlessAwaited(dependency),
     });
   }
 
@@ -87,7 +94,14 @@ export class SyncManager {
     let draining = false;
     const drain = async () => {
       draining = true;
+      let busySince = this.node.clock.now();
       while (queue.length > 0 && !state.closed) {
+        // A backlog handled in one go would starve every other connection (values in memory
+        // make each message's awaits mere microtasks).
+        if (this.node.clock.now() - busySince >= YIELD_EVERY_MS) {
+          await this.yieldNow();
+          busySince = this.node.clock.now();
+        }
         // Back-pressure: a peer whose content outruns storage waits here (its socket paused, so
         // the flood queues in its TCP window, not in our memory) until half its backlog committed.
         if (state.unacknowledged >= this.#maxUnacknowledged) {
@@ -143,6 +157,11 @@ export class SyncManager {
     await Promise.all([...this.node.allEntries()].map((entry) => entry.storageTail));
   }
 
+  /** Lets other connections be served (see SyncOptions.yieldToEventLoop). */
+  yieldNow(): Promise<void> {
+    return this.#yield?.() ?? Promise.resolve();
+  }
+
   /** Peers whose received messages are still being handled. */
   get receiving(): number {
     return this.#receiving.size;
@@ -160,6 +179,16 @@ export class SyncManager {
       this.storageFailed(error, id, peer);
       return false;
     }
+  }
+
+  /**
+   * Forgets the entry of an id a peer merely named (a signer account, say) once nothing holds it:
+   * no log, no load in flight, no content waiting for it. Hostile names must not grow memory.
+   */
+  forgetUnlessAwaited(id: CoId): void {
+    const entry = this.node.peekEntry(id);
+    if (entry === undefined || entry.log !== undefined || entry.state === "loading" || this.parked.waitsFor(id)) return;
+    this.node.forgetIfUnused(entry);
   }
 
   /** A storage call failed on the sync path: logged with the value id, reported, the peer told. */
@@ -191,13 +220,7 @@ export class SyncManager {
       case "done":
         return;
       case "reconcile":
-        // Full storage reconciliation: ask for what we lack, then acknowledge the batch.
-        for (const [id] of message.values) {
-          const entry = this.node.peekEntry(id);
-          peer.send({ action: "load", ...(entry?.knownState() ?? { id, header: false, sessions: {} }) });
-        }
-        peer.send({ action: "reconcile-ack", id: message.id });
-        return;
+        return handleReconcile(this, peer, message);
       case "reconcile-ack":
         return;
     }
@@ -206,8 +229,10 @@ export class SyncManager {
   /** Sends an explicit error notice (to peers that accept them) and counts the refusal. */
   refuse(peer: PeerState, error: ErrorNotice["error"]): void {
     this.events.rejected?.(peer.id, error.code);
-    const suppressed = peer.refusalLog.admit(this.node.clock.now());
-    if (suppressed !== undefined) {
+    // Ten lines a second per peer, and a hundred overall however many peers refuse at once.
+    const now = this.node.clock.now();
+    const suppressed = peer.refusalLog.admit(now);
+    if (suppressed !== undefined && this.#refusalLog.admit(now) !== undefined) {
       this.node.logger.warn({ peer: peer.id, ...error, ...(suppressed > 0 ? { suppressedBefore: suppressed } : {}) }, "refused input from peer");
     }
     if (peer.channel.acceptsErrorNotices) peer.send({ error });
@@ -343,6 +368,9 @@ function withoutStreamingTarget(message: ContentMessage): ContentMessage {
   const { expectContentUntil: _ignored, ...rest } = message;
   return rest;
 }
+
+// How long one peer's backlog (or one large message) is handled before other work may run.
+const YIELD_EVERY_MS = 4;
 
 function parkingLimits(options: Partial<ParkingLimits>): ParkingLimits {
   return {

@@ -35,7 +35,7 @@ export interface SyncNode {
   /** Cojson's ingest check of a delete session's piece (spec §3 "Deletion"). */
   checkDeletion(entry: CoValueEntry, sessionId: SessionId, piece: SessionPiece): DeleteCheck;
   /** The value was deleted: drop all but delete sessions, here and (after pending writes) in storage. */
-  markDeleted(entry: CoValueEntry): void;
+  markDeleted(entry: CoValueEntry): Promise<boolean>;
   /** Drops an entry that holds nothing and that nobody waits on or listens to. */
   forgetIfUnused(entry: CoValueEntry): void;
   /** Called after an entry changed (new content, now available): notifies listeners. */
