@@ -67,6 +67,7 @@ const samples: Array<[string, string, (options: Record<string, unknown>) => unkn
   ["quota-bytes", "1MB", (o) => (o.limits as { storageQuotaBytes: number }).storageQuotaBytes, 1_000_000],
   ["ban", "co_zA", (o) => (o.limits as { bans: string[] }).bans, ["co_zA"]],
   ["connection-quota-bytes", "1MB", (o) => (o.limits as { connectionQuotaBytes: number }).connectionQuotaBytes, 1_000_000],
+  ["max-header-bytes", "8KiB", (o) => (o.limits as { maxHeaderBytes: number }).maxHeaderBytes, 8 * 1024],
   ["max-parked-bytes", "2MiB", (o) => (o.limits as { maxParkedBytes: number }).maxParkedBytes, 2 * 1024 * 1024],
 ];
 

@@ -23,6 +23,7 @@ a command-line flag wins over its variable, and an empty variable counts as unse
   --max-connections <n>            open connections at most [COSYNC_MAX_CONNECTIONS] (default ${serverDefaults.maxConnections})
   --max-frame-bytes <size>         largest WebSocket frame [COSYNC_MAX_FRAME_BYTES] (default 8MiB)
   --max-message-bytes <size>       largest sync message, at most the frame size [COSYNC_MAX_MESSAGE_BYTES] (default 4MiB)
+  --max-header-bytes <size>        largest CoValue header stored [COSYNC_MAX_HEADER_BYTES] (default 64KiB)
   --conn-messages-per-second <n>   per-connection message rate [COSYNC_CONN_MESSAGES_PER_SECOND]
   --conn-bytes-per-second <size>   per-connection byte rate [COSYNC_CONN_BYTES_PER_SECOND]
   --account-messages-per-second <n>  per authenticated account, over all its connections [COSYNC_ACCOUNT_MESSAGES_PER_SECOND]
@@ -55,6 +56,7 @@ const options = {
   "max-connections": { type: "string" },
   "max-frame-bytes": { type: "string" },
   "max-message-bytes": { type: "string" },
+  "max-header-bytes": { type: "string" },
   "conn-messages-per-second": { type: "string" },
   "conn-bytes-per-second": { type: "string" },
   "account-messages-per-second": { type: "string" },
@@ -238,6 +240,7 @@ export function serverOptionsFromArgs(argv: readonly string[], env: NodeJS.Proce
     maxConnections: parseCount(get("max-connections"), 1),
     maxFrameBytes: parseSize(get("max-frame-bytes")),
     maxMessageBytes: parseSize(get("max-message-bytes")),
+    maxHeaderBytes: parseSize(get("max-header-bytes")),
     connection: rates(parsePositive(get("conn-messages-per-second"), true), parseSize(get("conn-bytes-per-second"), true)),
     account: rates(parsePositive(get("account-messages-per-second"), true), parseSize(get("account-bytes-per-second"), true)),
     storageQuotaBytes: parseSize(get("quota-bytes"), true) ?? undefined,

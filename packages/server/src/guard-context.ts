@@ -29,6 +29,8 @@ export interface GuardContext {
   readonly observer: GuardObserver | undefined;
   /** Close a connection that sends content of a banned owner with CloseCode.Forbidden. */
   readonly closeBanned: boolean;
+  /** Largest header (JSON bytes) stored. */
+  readonly maxHeaderBytes: number;
   /** Refusal warnings across all connections (each connection's are bounded by its notice budget). */
   readonly refusalLog: LogThrottle;
 }

@@ -26,6 +26,11 @@ export interface ServerLimits {
   readonly maxFrameBytes?: number;
   /** Largest single message (approximate JSON size); larger ones are refused with TooLarge. Default 4 MiB. */
   readonly maxMessageBytes?: number;
+  /**
+   * Largest CoValue header (its JSON) the server stores; larger ones are refused with TooLarge.
+   * cojson's headers are a few hundred bytes. Default 64 KiB.
+   */
+  readonly maxHeaderBytes?: number;
   /** Token buckets per connection, over every message it sends. */
   readonly connection?: RateLimits;
   /** Token buckets per authenticated account (see `authenticate`), over every message of all its connections. */
@@ -110,6 +115,7 @@ export const serverDefaults = {
   maxConnections: 20_000,
   maxFrameBytes: 8 * 1024 * 1024,
   maxMessageBytes: 4 * 1024 * 1024,
+  maxHeaderBytes: 64 * 1024,
   closeBanned: true,
   noticesPerSecond: 20,
   pingIntervalMs: 1500,
@@ -129,6 +135,7 @@ export interface ResolvedLimits {
   readonly maxConnections: number;
   readonly maxFrameBytes: number;
   readonly maxMessageBytes: number;
+  readonly maxHeaderBytes: number;
   readonly connection: RateLimits | undefined;
   readonly account: RateLimits | undefined;
   readonly storageQuotaBytes: number | undefined;
@@ -163,6 +170,7 @@ const limitNames = new Set<keyof ServerLimits>([
   "maxConnections",
   "maxFrameBytes",
   "maxMessageBytes",
+  "maxHeaderBytes",
   "connection",
   "account",
   "storageQuotaBytes",
@@ -254,6 +262,8 @@ function resolveLimits(limits: ServerLimits): ResolvedLimits {
   if (maxMessageBytes > maxFrameBytes) {
     throw new RangeError(`limits.maxMessageBytes (${maxMessageBytes}) cannot exceed limits.maxFrameBytes (${maxFrameBytes})`);
   }
+  const maxHeaderBytes = limits.maxHeaderBytes ?? serverDefaults.maxHeaderBytes;
+  assertInteger(maxHeaderBytes, "limits.maxHeaderBytes", 1);
   const noticesPerSecond = limits.noticesPerSecond ?? serverDefaults.noticesPerSecond;
   if (typeof noticesPerSecond !== "number" || !Number.isFinite(noticesPerSecond) || noticesPerSecond <= 0) {
     throw new RangeError(`limits.noticesPerSecond: expected a finite number > 0, got ${String(noticesPerSecond)}`);
@@ -276,6 +286,7 @@ function resolveLimits(limits: ServerLimits): ResolvedLimits {
     maxConnections,
     maxFrameBytes,
     maxMessageBytes,
+    maxHeaderBytes,
     connection: limits.connection,
     account: limits.account,
     storageQuotaBytes: limits.storageQuotaBytes,

@@ -82,6 +82,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     observer: metrics.guardObserver,
     closeBanned: limits.closeBanned,
     refusalLog: new LogThrottle(100),
+    maxHeaderBytes: limits.maxHeaderBytes,
   };
   admitVerified = createVerifiedAdmission(guardContext);
 

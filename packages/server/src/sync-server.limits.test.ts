@@ -232,3 +232,17 @@ test("limits: a gapped decoy sent just ahead does not make over-quota content fr
   // At most the (verified) header of the decoy is stored: no transaction of the over-quota content.
   expect((await server.node.storage?.knownState(value.id))?.sessions ?? {}).toEqual({});
 });
+
+test("limits: a header larger than maxHeaderBytes is refused with TooLarge and not stored", async () => {
+  const { idForHeader } = await import("@cosync/core");
+  const crypto = await testCrypto();
+  await using server = await start({ limits: { maxHeaderBytes: 4096 } });
+  await using client = await RawClient.connect(server.url);
+  const header = { ...plainHeader(crypto), meta: { pad: "x".repeat(10_000) } };
+  const id = idForHeader(header as never, (bytes) => crypto.provider.blake3(bytes));
+  client.send({ action: "content", id, header, priority: 3, new: {} });
+  const notice = await client.notice("TooLarge");
+  expect(notice).toMatchObject({ id, message: expect.stringMatching(/^header of \d+ bytes exceeds the limit of 4096 bytes; not stored$/) });
+  expect(await server.node.storage?.knownState(id)).toBeUndefined();
+  expect(server.node.peekEntry(id)).toBeUndefined();
+});

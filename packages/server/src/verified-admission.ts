@@ -23,6 +23,9 @@ import type { GuardContext } from "./guard-context.js";
 export function createVerifiedAdmission(ctx: GuardContext): (peer: PeerState, request: AdmissionRequest) => AdmissionVerdict {
   return (peer, request) => {
     const guard = peer.channel instanceof GuardedChannel ? peer.channel : undefined;
+    if (request.kind === "header" && request.bytes > ctx.maxHeaderBytes) {
+      return { ok: false, code: "TooLarge", message: `header of ${request.bytes} bytes exceeds the limit of ${ctx.maxHeaderBytes} bytes; not stored` };
+    }
     if (request.kind === "session" && isBanned(ctx, request.owner)) {
       if (guard !== undefined && ctx.closeBanned) guard.close({ code: CloseCode.Forbidden, reason: "banned" });
       return { ok: false, code: "Forbidden", message: `${request.owner} is banned from this server; content not stored` };

@@ -199,7 +199,6 @@ export function applyContent(
     }
     verified.push({ sessionId, piece, verified: result.value, deletes });
   }
-  const deleting = entry.deleted || verified.some((candidate) => candidate.deletes);
   // Sessions the sender proved it holds (signatures verified); a deleted value answers with them
   // merged into its state so the sender stops resending ("stop syncing", as cojson does).
   const provenBySender: Record<SessionId, number> = {};
@@ -207,10 +206,12 @@ export function applyContent(
   const settles: Array<(stored: boolean) => void> = [];
   if (headerAdmission?.ok === true && headerAdmission.settle !== undefined) settles.push(headerAdmission.settle);
   let deletes = false;
+  // Delete sessions first: whether the rest is dropped depends on a deletion actually admitted.
+  verified.sort((a, b) => Number(isDeleteSessionId(b.sessionId)) - Number(isDeleteSessionId(a.sessionId)));
   for (const { sessionId, piece, verified: verifiedPiece, deletes: isDeletion } of verified) {
     const end = piece.after + piece.newTransactions.length;
     const fresh = verifiedPiece.transactions.length;
-    if (deleting && !isDeleteSessionId(sessionId)) {
+    if ((entry.deleted || deletes) && !isDeleteSessionId(sessionId)) {
       provenBySender[sessionId] = end;
       if (fresh > 0 && entry.deleted) {
         sync.refuse(peer, { code: "Deleted", id: message.id, session: sessionId, message: "this value is deleted: only delete sessions are kept; content not stored" });

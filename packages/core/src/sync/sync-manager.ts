@@ -53,6 +53,8 @@ export class SyncManager {
   readonly #toForward = new Set<CoValueEntry>();
   /** Per peer, the promise of handling what it sent so far (see `settled`). */
   readonly #receiving = new Map<PeerState, Promise<void>>();
+  /** Parked content being verified now that what it waited for arrived (see `settled`). */
+  readonly #replays = new Set<Promise<void>>();
   /** Content waiting for the accounts that signed it. */
   readonly parked: ParkedContent;
   /** The admission policy: called for verified content before it is applied. */
@@ -71,7 +73,11 @@ export class SyncManager {
     this.#maxUnacknowledged = options.maxUnacknowledgedPerPeer ?? 1024;
     this.#yield = options.yieldToEventLoop;
     this.parked = new ParkedContent(parkingLimits(options), {
-      replay: (entry, pieces) => void this.#replayParked(entry, pieces),
+      replay: (entry, pieces) => {
+        const replaying = this.#replayParked(entry, pieces);
+        this.#replays.add(replaying);
+        void replaying.finally(() => this.#replays.delete(replaying));
+      },
       refuse: (peer, error) => this.refuse(peer, error),
       request: (peer, dependency) => this.#requestDependency(peer, dependency),
       setTimeout: (callback, ms) => this.node.clock.setTimeout(callback, ms),
@@ -153,7 +159,7 @@ export class SyncManager {
    * Content still waiting for an unknown account is not waited for (it was never acknowledged).
    */
   async settled(): Promise<void> {
-    await Promise.all([...this.#receiving.values()]);
+    await Promise.all([...this.#receiving.values(), ...this.#replays]);
     await Promise.all([...this.node.allEntries()].map((entry) => entry.storageTail));
   }
 
