@@ -27,7 +27,7 @@ import { fork } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { printTable } from "./harness.mjs";
 
 const self = fileURLToPath(import.meta.url);
@@ -47,7 +47,10 @@ const INGEST_LOADS = {
 };
 const BUDGET_MS = env("BENCH_SERVER_BUDGET_S", 200) * 1000;
 const PHASE_TIMEOUT_MS = 120_000;
-const KINDS = ["cosync", "cojson", "cojson-napi"];
+// BENCH_SERVER_BEFORE=<another cosync checkout, built> adds that checkout's server as "cosync-before",
+// so a change is measured against the code before it in the same run (ratio cosync/before).
+const BEFORE_DIR = process.env.BENCH_SERVER_BEFORE;
+const KINDS = ["cosync", "cojson", "cojson-napi", ...(BEFORE_DIR === undefined ? [] : ["cosync-before"])];
 /** The baselines: child kind → the `crypto` option of bench/cojson-server.mjs. */
 const COJSON_KINDS = { cojson: "wasm", "cojson-napi": "napi" };
 const PARTS = new Set((process.env.BENCH_SERVER_PARTS ?? "clients,ingest").split(","));
@@ -71,8 +74,9 @@ async function serveAsChild(kind, file) {
   const synchronous = process.env.BENCH_SERVER_SQLITE_SYNCHRONOUS;
   let server;
   let storage;
-  if (kind === "cosync") {
-    const { startSyncServer } = await import("@cosync/server");
+  if (kind === "cosync" || kind === "cosync-before") {
+    const { startSyncServer } =
+      kind === "cosync" ? await import("@cosync/server") : await import(pathToFileURL(join(BEFORE_DIR, "packages/server/dist/index.js")).href);
     const options = { port: 0, log: { level: "silent" }, processMetrics: false };
     if (synchronous === undefined) {
       server = await startSyncServer({ ...options, db: file });
@@ -703,6 +707,7 @@ function report(results, failures) {
   };
   const ours = summary("cosync");
   const baselines = { wasm: summary("cojson"), napi: summary("cojson-napi") };
+  const before = BEFORE_DIR === undefined ? undefined : summary("cosync-before");
   const rows = Object.keys(ours)
     .filter((metric) => ours[metric] !== undefined)
     .map((metric) => {
@@ -715,6 +720,10 @@ function report(results, failures) {
         row[`target vs ${name}`] = target === undefined ? `(${INFO_NOTES[metric] ?? "info"})` : `${higherIsBetter ? "≥" : "≤"} ${target}×`;
         row[`verdict vs ${name}`] =
           target === undefined ? "" : ratio === undefined ? "n/a" : (higherIsBetter ? ratio >= target : ratio <= target) ? "PASS" : "FAIL";
+      }
+      if (before !== undefined) {
+        row["cosync-before"] = before[metric];
+        row["cosync/before"] = before[metric] === undefined ? undefined : ours[metric] / before[metric];
       }
       return row;
     });
@@ -730,6 +739,7 @@ function report(results, failures) {
       "cosync/cojson-napi",
       "target vs napi",
       "verdict vs napi",
+      ...(before === undefined ? [] : ["cosync-before", "cosync/before"]),
     ],
     rows,
   );
