@@ -25,6 +25,8 @@ export class GuardedChannel implements PeerChannel {
   readonly #ctx: GuardContext;
   readonly #budget: RateBudget | undefined;
   readonly #notices: RefusalNotices;
+  /** `known` replies the content we sent this connection may still be answered with free of charge. */
+  #solicitedAcks = 0;
   /** Bytes this connection had stored (headers and transactions), against `limits.connectionQuotaBytes`. */
   #storedBytes = 0;
   readonly #listeners = new Set<(message: unknown) => void>();
@@ -91,6 +93,7 @@ export class GuardedChannel implements PeerChannel {
     if ("action" in message) {
       this.inner.send(message);
       this.#ctx.observer?.message("out", message.action, messageBytes(message));
+      if (message.action === "content" && this.#solicitedAcks < MAX_SOLICITED_ACKS) this.#solicitedAcks++;
       return;
     }
     this.#notices.forward(message);
@@ -121,6 +124,13 @@ export class GuardedChannel implements PeerChannel {
       this.refuse("TooLarge", `message of about ${bytes} bytes exceeds the limit of ${this.#limits.maxMessageBytes} bytes; dropped`, id);
       return;
     }
+    // A `known` answering content we sent is ours to pay for: otherwise anyone writing into a value
+    // a client subscribes to would spend that client's (and its account's) budget through its acks.
+    if (action === "known" && this.#solicitedAcks > 0) {
+      this.#solicitedAcks--;
+      for (const listener of [...this.#listeners]) listener(raw);
+      return;
+    }
     const connectionVerdict = this.#budget?.take(1, bytes) ?? "ok";
     if (connectionVerdict !== "ok") {
       this.refuse("RateLimited", `connection exceeds its ${describeBudget(this.#budget?.limits, connectionVerdict)}; message dropped`, id);
@@ -145,6 +155,9 @@ export class GuardedChannel implements PeerChannel {
     for (const listener of [...this.#listeners]) listener(raw);
   }
 }
+
+// Credit for acks is bounded like everything else a peer can accumulate.
+const MAX_SOLICITED_ACKS = 10_000;
 
 function actionOf(raw: unknown): string {
   if (raw === null || typeof raw !== "object") return "invalid";
