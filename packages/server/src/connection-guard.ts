@@ -1,7 +1,7 @@
 import { CloseCode, type CloseReason, type ErrorCode, isCoId, type OutgoingMessage, type PeerChannel, type PeerRole } from "@cosync/core";
 import { bannedOwnerIn } from "./bans.js";
 import type { GuardContext, GuardLimits } from "./guard-context.js";
-import { approximateJsonBytes, messageBytes } from "./message-size.js";
+import { approximateJsonBytes, MAX_JSON_DEPTH, messageBytes } from "./message-size.js";
 import { RateBudget, type RateLimits, type RateVerdict } from "./account-limits.js";
 import { RefusalNotices } from "./refusal-notices.js";
 
@@ -120,6 +120,10 @@ export class GuardedChannel implements PeerChannel {
     const action = actionOf(raw);
     this.#ctx.observer?.message("in", action, bytes);
     const id = idOf(raw);
+    if (bytes === Number.POSITIVE_INFINITY) {
+      this.refuse("MalformedMessage", `message is nested more than ${MAX_JSON_DEPTH} levels deep (no sync message is); dropped`, id);
+      return;
+    }
     if (bytes > this.#limits.maxMessageBytes) {
       this.refuse("TooLarge", `message of about ${bytes} bytes exceeds the limit of ${this.#limits.maxMessageBytes} bytes; dropped`, id);
       return;

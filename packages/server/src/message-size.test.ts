@@ -14,3 +14,12 @@ test("approximateJsonBytes: exact for a transaction without escapes; escapes are
   const trusting = { privacy: "trusting", changes: '[{"op":"set"}]', madeAt: 1 };
   expect(approximateJsonBytes(trusting)).toBe(JSON.stringify(trusting).length - 4);
 });
+
+test("approximateJsonBytes: nesting deeper than any sync message is not a size (the guard refuses it as malformed)", () => {
+  let deep: unknown = "leaf";
+  for (let level = 0; level < 40; level++) deep = [deep];
+  expect(approximateJsonBytes(deep)).toBe(Number.POSITIVE_INFINITY);
+  let shallow: unknown = "leaf";
+  for (let level = 0; level < 10; level++) shallow = { next: shallow };
+  expect(approximateJsonBytes(shallow)).toBe(JSON.stringify(shallow).length);
+});

@@ -6,6 +6,9 @@ import { serializedLengthOf } from "@cosync/transport-ws";
  * punctuation. Within a few percent for sync messages, whose bulk is transaction strings, and an
  * order of magnitude cheaper than `JSON.stringify`, so it can run on every message in and out.
  */
+/** Nesting no sync message reaches (content is five levels deep). */
+export const MAX_JSON_DEPTH = 32;
+
 export function approximateJsonBytes(value: unknown, depth = 0): number {
   switch (typeof value) {
     case "string":
@@ -16,8 +19,8 @@ export function approximateJsonBytes(value: unknown, depth = 0): number {
       return value ? 4 : 5;
     case "object": {
       if (value === null) return 4;
-      // Deeper nesting than any sync message: count it as its serialized length would be huge.
-      if (depth > 32) return Number.MAX_SAFE_INTEGER;
+      // Deeper nesting than any sync message has: not a size at all (the guard refuses it as such).
+      if (depth > MAX_JSON_DEPTH) return Number.POSITIVE_INFINITY;
       if (Array.isArray(value)) {
         let size = 2 + Math.max(0, value.length - 1);
         for (const item of value) size += approximateJsonBytes(item, depth + 1);
