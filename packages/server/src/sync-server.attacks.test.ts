@@ -133,9 +133,12 @@ test("attack (2): header-only content counts against the storage quota", async (
   const server = await start({ limits: { storageQuotaBytes: 1000 } });
   const attacker = await raw(server);
   const ids: CoId[] = [];
+  // One header far over the header size limit (64 KiB by default): refused whatever the quota.
+  const huge: CoValueHeader = { ...plainHeader(crypto), meta: { pad: "h".repeat(100_000) } };
+  attacker.send(content(idForHeader(huge, blake3), {}, huge));
   for (let i = 0; i < 20; i++) {
-    // A valid header (its id is its hash) with ~100 kB of meta and no transactions at all.
-    const header: CoValueHeader = { ...plainHeader(crypto), meta: { pad: "h".repeat(100_000) } };
+    // A valid header (its id is its hash) with ~600 bytes of meta and no transactions at all.
+    const header: CoValueHeader = { ...plainHeader(crypto), meta: { pad: "h".repeat(600) } };
     const id = idForHeader(header, blake3);
     ids.push(id);
     attacker.send(content(id, {}, header));
@@ -153,8 +156,10 @@ test("attack (2): header-only content counts against the storage quota", async (
     ),
   );
   const stored = replies.filter((entry) => entry.action === "done").length;
-  expect(stored, "headers stored beyond a 1000-byte quota").toBeLessThanOrEqual(2);
-  expect(attacker.entries.filter(isNotice).map((entry) => entry.error?.code)).toContain("QuotaExceeded");
+  expect(stored, "headers stored beyond a 1000-byte quota").toBeLessThanOrEqual(1);
+  const codes = attacker.entries.filter(isNotice).map((entry) => entry.error?.code);
+  expect(codes[0]).toBe("TooLarge");
+  expect(codes).toContain("QuotaExceeded");
 });
 
 /**

@@ -317,8 +317,11 @@ test("review: one content message with thousands of forged sessions does not fre
   console.log(
     `honest ack latency while one 10,000-session message is verified: worst ${worst.toFixed(1)} ms over ${latencies.length} writes`,
   );
-  // Baseline acks take ~1 ms; 200 ms is far above any scheduling noise and far below the freeze.
-  expect(worst).toBeLessThan(200);
+  // Before the fix the 10,000 verifications ran in one go: 840–1,450 ms. What remains in one piece
+  // is parsing and validating the 3.8 MB message itself (~125 ms alone on this 2-core machine,
+  // twice that while the rest of the suite runs beside it); verification now yields every 64
+  // sessions. 500 ms is above that noise and well below the freeze.
+  expect(worst).toBeLessThan(500);
 });
 
 // ---- 4. reconcile is unbounded -----------------------------------------------------------------------
