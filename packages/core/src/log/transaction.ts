@@ -97,6 +97,10 @@ export function serializeTransaction(tx: Transaction): string {
  */
 export function signedFormOf(tx: Transaction): Transaction {
   const hasMeta = tx.meta !== undefined && tx.meta !== null;
+  // Honest transactions carry exactly the signed fields: keep them as they are (no allocation).
+  let fields = 0;
+  for (const _ in tx) fields++;
+  if (fields === (tx.privacy === "trusting" ? 3 : 4) + (hasMeta ? 1 : 0)) return tx;
   if (tx.privacy === "trusting") {
     const { madeAt, changes } = tx;
     return hasMeta ? { privacy: "trusting", madeAt, changes, meta: tx.meta as string } : { privacy: "trusting", madeAt, changes };
