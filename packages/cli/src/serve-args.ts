@@ -26,24 +26,26 @@ a command-line flag wins over its variable, and an empty variable counts as unse
   --max-header-bytes <size>        largest CoValue header stored [COSYNC_MAX_HEADER_BYTES] (default 64KiB)
   --conn-messages-per-second <n>   per-connection message rate [COSYNC_CONN_MESSAGES_PER_SECOND]
   --conn-bytes-per-second <size>   per-connection byte rate [COSYNC_CONN_BYTES_PER_SECOND]
-  --account-messages-per-second <n>  per authenticated account, over all its connections [COSYNC_ACCOUNT_MESSAGES_PER_SECOND]
+  --account-messages-per-second <n>  per authenticated account, over all its connections (none is, under "cosync serve"
+                                   yet) [COSYNC_ACCOUNT_MESSAGES_PER_SECOND]
   --account-bytes-per-second <size>  per authenticated account byte rate [COSYNC_ACCOUNT_BYTES_PER_SECOND]
   --burst-seconds <s>              rates allow bursts of this many seconds' worth [COSYNC_BURST_SECONDS] (default 2)
   --quota-bytes <size>             bytes an authenticated account may store through its connections (headers and
-                                   verified transactions), counted since the server started [COSYNC_QUOTA_BYTES];
-                                   an unauthenticated peer is bounded by --connection-quota-bytes
+                                   verified transactions), counted since the server started [COSYNC_QUOTA_BYTES].
+                                   "cosync serve" authenticates no one yet (startSyncServer's authenticate hook
+                                   does): here it only sets the default of --connection-quota-bytes
   --connection-quota-bytes <size>  stored bytes (headers and transactions) per connection [COSYNC_CONNECTION_QUOTA_BYTES]
                                    (default: the --quota-bytes value if set, else unlimited)
   --max-parked-bytes <size>        content signed by accounts the server doesn't know yet waits for them, unverified:
                                    at most this much across all connections (each connection at most 256 pieces,
                                    4MiB, 60 s) [COSYNC_MAX_PARKED_BYTES] (default 64MiB)
   --ban <id>                       refuse content written by this account (co_z…) or agent (sealer_z…/signer_z…),
-                                   close a connection that sends it with 4403, refuse logins as it; banning an
-                                   account also bans its agent. Repeatable [COSYNC_BAN, comma-separated]
+                                   close a connection that sends it with 4403, refuse connections authenticated as it
+                                   (startSyncServer's authenticate hook); banning an account also bans its agent. Repeatable [COSYNC_BAN, comma-separated]
   -h, --help                       show this help
 
 Sizes take an optional unit: 512KiB, 8MiB, 1GiB, 100kB, 5MB.
-Rates and the quota are unlimited when not set; "unlimited" sets that explicitly (to override a variable).
+Rates and quotas are unlimited when not set (the connection quota defaults to --quota-bytes); "unlimited" sets that explicitly (to override a variable).
 Invalid values are refused with exit code 2.`;
 
 const options = {

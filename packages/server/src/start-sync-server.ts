@@ -225,7 +225,13 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   const address = http.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
   const url = `ws://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ url, storage: opened.description }, "sync server started");
+  logger.info({ url, storage: opened.description, limits: describeLimits(limits) }, "sync server started");
+  if (options.authenticate === undefined && (limits.storageQuotaBytes !== undefined || limitsAnything(limits.account))) {
+    logger.warn(
+      { storageQuotaBytes: limits.storageQuotaBytes, account: limits.account },
+      "per-account limits apply only to connections an authenticate hook names an account for, and none is set: only the per-connection limits bound clients",
+    );
+  }
 
   // Acks are sent only once content is committed: closing sockets first would cut them off and
   // leave clients unsure of what the server kept. Connections stay open (and are still served)
@@ -266,6 +272,12 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   };
 
   return { url, node, close, [Symbol.asyncDispose]: close };
+}
+
+/** The limits in force, for the start-up log line (bans by count: the list may be long). */
+function describeLimits(limits: ReturnType<typeof resolveServerOptions>["limits"]): object {
+  const { bans, ...rest } = limits;
+  return { ...rest, bans: bans?.size ?? 0 };
 }
 
 /** Whether `promise` settles within `ms` (a rejection counts as settled; it is not rethrown). */

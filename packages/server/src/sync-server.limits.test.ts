@@ -246,3 +246,13 @@ test("limits: a header larger than maxHeaderBytes is refused with TooLarge and n
   expect(await server.node.storage?.knownState(id)).toBeUndefined();
   expect(server.node.peekEntry(id)).toBeUndefined();
 });
+
+test("limits: per-account limits without an authenticate hook are named in a start-up warning (they would bind nobody)", async () => {
+  const warnings: string[] = [];
+  const logger = { debug() {}, info() {}, error() {}, warn: (_fields: object, message: string) => void warnings.push(message) };
+  await using _unbound = await start({ logger, limits: { storageQuotaBytes: 1000 } });
+  expect(warnings).toEqual([expect.stringMatching(/^per-account limits apply only to connections an authenticate hook names/)]);
+  warnings.length = 0;
+  await using _bound = await start({ logger, limits: { storageQuotaBytes: 1000 }, authenticate: () => ({ ok: true }) });
+  expect(warnings).toEqual([]);
+});
