@@ -1,90 +1,22 @@
 // Regression tests for security findings: each drives a real server over real WebSockets with an
 // attacker speaking raw wire frames, and asserts the secure behaviour (the honest side unharmed).
 import {
-  type AgentSecret,
   type CoId,
   type CoValueHeader,
   createMemoryStorage,
   createTestClock,
   idForHeader,
   type LocalNode,
-  makeTrustingTransaction,
-  type SessionId,
-  type SessionNewContent,
-  SessionLog,
-  type Signature,
-  signerSecretOfAgent,
   StorageError,
   type StorageAdapter,
-  type TrustingTransaction,
 } from "@cosync/core";
-import { afterEach, expect, test } from "vitest";
-import { createTestNode, namedAccountNode, plainHeader, testCrypto } from "../../../tests/helpers/nodes.js";
-import type { SyncServerOptions } from "./server-options.js";
-import { type SyncServer, startSyncServer } from "./start-sync-server.js";
-import { bridgeNode, type Entry, RawClient } from "./test-fixtures/raw-client.js";
-
-const crypto = await testCrypto();
-const blake3 = (bytes: Uint8Array) => crypto.provider.blake3(bytes);
+import { expect, test } from "vitest";
+import { createTestNode, namedAccountNode, plainHeader, } from "../../../tests/helpers/nodes.js";
+import type { SyncServer, } from "./start-sync-server.js";
+import { blake3, closedAfterEachTest, content, crypto, forgedPiece, isNotice, newAgent, sessionOf, signedPiece, tx, unknownId, within } from "./test-fixtures/attack-kit.js";
 
 // Every server and client a test opens, closed after it (even when it fails midway).
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function start(options: SyncServerOptions = {}): Promise<SyncServer> {
-  const server = await startSyncServer({ port: 0, inMemory: true, processMetrics: false, log: { level: "silent" }, ...options });
-  cleanups.push(() => server.close());
-  return server;
-}
-
-async function raw(server: SyncServer): Promise<RawClient> {
-  const client = await RawClient.connect(server.url);
-  cleanups.push(() => client.close());
-  return client;
-}
-
-/** A cosync node synced with the server (its raw frames visible in the returned `raw`). */
-async function bridged(node: LocalNode, server: SyncServer) {
-  const bridge = await bridgeNode(node, server.url);
-  cleanups.push(() => bridge.close());
-  return bridge;
-}
-
-/** Rejects with `what` if `promise` has not settled within `ms` (the bugs show as hangs). */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** The id of a value nobody ever created: also a made-up account id for session names. */
-const unknownId = (): CoId => idForHeader(plainHeader(crypto), blake3);
-const newAgent = (): AgentSecret => crypto.newRandomAgentSecret();
-const sessionOf = (owner: string): SessionId => `${owner}_session_z${crypto.newSessionRandomPart()}` as SessionId;
-const tx = (changes: unknown[] = [{ op: "set", key: "k", value: "v" }], meta?: Record<string, string>): TrustingTransaction =>
-  makeTrustingTransaction(changes as never, Date.now(), meta);
-
-/** A validly signed first piece of a fresh session (hash chain and signature as core makes them). */
-function signedPiece(sessionId: SessionId, agent: AgentSecret, txs: TrustingTransaction[]): SessionNewContent {
-  const log = new SessionLog(sessionId, crypto.provider.createHashChain());
-  for (const transaction of txs) log.appendOwn(transaction, signerSecretOfAgent(agent), crypto);
-  return { after: 0, newTransactions: txs, lastSignature: log.lastSignature as Signature };
-}
-
-/** A piece whose signature is well-formed but by nobody entitled to sign it. */
-function forgedPiece(txs: TrustingTransaction[]): SessionNewContent {
-  return { after: 0, newTransactions: txs, lastSignature: crypto.sign(signerSecretOfAgent(newAgent()), "hash_zforged") };
-}
-
-function content(id: CoId, pieces: Record<string, SessionNewContent>, header?: CoValueHeader) {
-  return { action: "content", id, ...(header === undefined ? {} : { header }), priority: 3, new: pieces };
-}
-
-const isNotice = (entry: Entry) => entry.error !== undefined;
+const { start, raw, bridged, track } = closedAfterEachTest();
 
 /** A fresh cosync client connected to the server: reads what the server serves now. */
 async function freshReader(server: SyncServer): Promise<LocalNode> {
@@ -190,7 +122,7 @@ test("attack (4): a storage error while loading a signer account is refused expl
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on("unhandledRejection", onUnhandled);
-  cleanups.push(async () => void process.off("unhandledRejection", onUnhandled));
+  track(async () => void process.off("unhandledRejection", onUnhandled));
   // Signer accounts the server lacks, so it reads them from storage: one whose reads always fail,
   // one whose first read answers "not stored" and later ones fail (the server asks again).
   const [broken, flaky] = [unknownId(), unknownId()];
@@ -200,7 +132,7 @@ test("attack (4): a storage error while loading a signer account is refused expl
       [flaky, 1],
     ]),
   );
-  cleanups.push(() => storage.close());
+  track(() => storage.close());
   const server = await start({ storage });
   const attacker = await raw(server);
   const sendSignedBy = (account: CoId) => {

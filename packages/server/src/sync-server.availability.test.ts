@@ -7,27 +7,19 @@ import {
   type CoId,
   type CoValueHeader,
   idForHeader,
-  makeTrustingTransaction,
   type SessionId,
   SessionLog,
   type SessionNewContent,
-  type Signature,
   signerSecretOfAgent,
-  type TrustingTransaction,
 } from "@cosync/core";
-import { afterEach, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { WebSocket } from "ws";
-import { namedAccountNode, plainHeader, testCrypto } from "../../../tests/helpers/nodes.js";
+import { namedAccountNode, plainHeader, } from "../../../tests/helpers/nodes.js";
 import { type SyncServer, startSyncServer } from "./start-sync-server.js";
 import { bridgeNode, RawClient } from "./test-fixtures/raw-client.js";
+import { blake3, closedAfterEachTest, content, crypto, deleteSessionOf, forgedPiece, newAgent, sessionOf, tx, unknownId } from "./test-fixtures/attack-kit.js";
 
-const crypto = await testCrypto();
-const blake3 = (bytes: Uint8Array) => crypto.provider.blake3(bytes);
-
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { track } = closedAfterEachTest();
 
 /** Honest transactions written, one at a time, in each phase. */
 const WRITES = 200;
@@ -45,23 +37,7 @@ const BYTES = { perSecond: 2 * 1024 * 1024, burst: 4 * 1024 * 1024 };
 /** Pause between two honest writes: a person typing, not a benchmark (and room for the attacker). */
 const GAP_MS = 4;
 
-const unknownId = (): CoId => idForHeader(plainHeader(crypto), blake3);
-const newAgent = (): AgentSecret => crypto.newRandomAgentSecret();
-const sessionOf = (owner: string): SessionId => `${owner}_session_z${crypto.newSessionRandomPart()}` as SessionId;
-const deleteSessionOf = (owner: string): SessionId => `${owner}_session_d${crypto.newDeleteSessionRandomPart()}$` as SessionId;
-const tx = (changes: unknown[] = [{ op: "set", key: "k", value: "v" }], meta?: Record<string, string>): TrustingTransaction =>
-  makeTrustingTransaction(changes as never, Date.now(), meta);
-const forgedSignature = crypto.sign(signerSecretOfAgent(newAgent()), "hash_zforged") as Signature;
-const forgedPiece = (txs: TrustingTransaction[], after = 0): SessionNewContent => ({
-  after,
-  newTransactions: txs,
-  lastSignature: forgedSignature,
-});
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function content(id: CoId, pieces: Record<string, SessionNewContent>, header?: CoValueHeader) {
-  return { action: "content", id, ...(header === undefined ? {} : { header }), priority: 3, new: pieces };
-}
 
 /** Consecutive single-transaction pieces of one session, each signed as core signs them. */
 function presignedPieces(sessionId: SessionId, agent: AgentSecret, count: number, label: string): SessionNewContent[] {
@@ -165,7 +141,7 @@ async function flooder(url: string, frames: readonly string[], perSecond: number
   ws.on("message", () => {
     received++;
   });
-  cleanups.push(async () => void ws.terminate());
+  track(async () => void ws.terminate());
   let sent = 0;
   let running = 0; // ms spent flooding, over all runs
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -203,7 +179,7 @@ test("availability: an honest writer's ack latency under a poison flood stays wi
     // The connection quota bounds what the huge headers that do hash to their id may store.
     limits: { connection: { messages: RATE, bytes: BYTES }, connectionQuotaBytes: 4 * 1024 * 1024 },
   });
-  cleanups.push(() => server.close());
+  track(() => server.close());
 
   // The victim: a named account with a map, synced once; then the bridge goes away so only the raw
   // writer below talks for it (its frames are pre-signed: no client work inside the measurement).
@@ -220,7 +196,7 @@ test("availability: an honest writer's ack latency under a poison flood stays wi
   const pieces = presignedPieces(session, victim.agentSecret, WARM_UP + 2 * WRITES, "w");
 
   const writer = await RawClient.connect(server.url);
-  cleanups.push(() => writer.close());
+  track(() => writer.close());
   let next = 0;
   const writeOnce = async (): Promise<number> => {
     const index = next++;

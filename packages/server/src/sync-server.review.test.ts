@@ -3,43 +3,22 @@
 import {
   type AgentSecret,
   type CoId,
-  type CoValueHeader,
   createTestClock,
   idForHeader,
-  makeTrustingTransaction,
   type SessionId,
   SessionLog,
   type SessionNewContent,
-  type Signature,
   signerSecretOfAgent,
-  type TrustingTransaction,
 } from "@cosync/core";
-import { afterEach, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import { WebSocket } from "ws";
-import { namedAccountNode, plainHeader, testCrypto } from "../../../tests/helpers/nodes.js";
+import { namedAccountNode, plainHeader, } from "../../../tests/helpers/nodes.js";
 import type { SyncServerOptions } from "./server-options.js";
-import { type SyncServer, startSyncServer } from "./start-sync-server.js";
-import { bridgeNode, type Entry, RawClient } from "./test-fixtures/raw-client.js";
+import type { SyncServer, } from "./start-sync-server.js";
+import { bridgeNode, type Entry, type RawClient } from "./test-fixtures/raw-client.js";
+import { blake3, closedAfterEachTest, content, crypto, forgedPiece, isNotice, newAgent, sessionOf, signedPiece, tx, unknownId, within } from "./test-fixtures/attack-kit.js";
 
-const crypto = await testCrypto();
-const blake3 = (bytes: Uint8Array) => crypto.provider.blake3(bytes);
-
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function start(options: SyncServerOptions = {}): Promise<SyncServer> {
-  const server = await startSyncServer({ port: 0, inMemory: true, processMetrics: false, log: { level: "silent" }, ...options });
-  cleanups.push(() => server.close());
-  return server;
-}
-
-async function raw(server: SyncServer): Promise<RawClient> {
-  const client = await RawClient.connect(server.url);
-  cleanups.push(() => client.close());
-  return client;
-}
+const { start, raw, track } = closedAfterEachTest();
 
 /** A socket that never parses what it receives (the attacker's own work must not slow the test process). */
 async function quietSocket(server: SyncServer): Promise<WebSocket> {
@@ -48,37 +27,11 @@ async function quietSocket(server: SyncServer): Promise<WebSocket> {
     ws.once("open", () => resolve());
     ws.once("error", reject);
   });
-  cleanups.push(async () => void ws.terminate());
+  track(async () => void ws.terminate());
   return ws;
 }
 
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const unknownId = (): CoId => idForHeader(plainHeader(crypto), blake3);
-const newAgent = (): AgentSecret => crypto.newRandomAgentSecret();
-const sessionOf = (owner: string): SessionId => `${owner}_session_z${crypto.newSessionRandomPart()}` as SessionId;
-const tx = (changes: unknown[] = [{ op: "set", key: "k", value: "v" }], meta?: Record<string, string>): TrustingTransaction =>
-  makeTrustingTransaction(changes as never, Date.now(), meta);
-const forgedSignature = crypto.sign(signerSecretOfAgent(newAgent()), "hash_zforged") as Signature;
-const forgedPiece = (txs: TrustingTransaction[], after = 0): SessionNewContent => ({
-  after,
-  newTransactions: txs,
-  lastSignature: forgedSignature,
-});
-
-/** A validly signed first piece of a fresh session (hash chain and signature as core makes them). */
-function signedPiece(sessionId: SessionId, agent: AgentSecret, txs: TrustingTransaction[]): SessionNewContent {
-  const log = new SessionLog(sessionId, crypto.provider.createHashChain());
-  for (const transaction of txs) log.appendOwn(transaction, signerSecretOfAgent(agent), crypto);
-  return { after: 0, newTransactions: txs, lastSignature: log.lastSignature as Signature };
-}
 
 /** Consecutive single-transaction pieces of one session, each signed as core signs them. */
 function presignedPieces(sessionId: SessionId, agent: AgentSecret, count: number): SessionNewContent[] {
@@ -92,11 +45,6 @@ function presignedPieces(sessionId: SessionId, agent: AgentSecret, count: number
   return pieces;
 }
 
-function content(id: CoId, pieces: Record<string, SessionNewContent>, header?: CoValueHeader) {
-  return { action: "content", id, ...(header === undefined ? {} : { header }), priority: 3, new: pieces };
-}
-
-const isNotice = (entry: Entry) => entry.error !== undefined;
 const sessionsOf = (entry: Entry) => (entry.sessions ?? {}) as Record<string, number>;
 
 /** Sends a load for a made-up id and waits for its answer: everything `client` sent before is handled. */
@@ -152,7 +100,7 @@ function blockMonitor() {
 async function victimWithValue(server: SyncServer) {
   const victim = await namedAccountNode("Victim");
   const bridge = await bridgeNode(victim, server.url);
-  cleanups.push(() => bridge.close());
+  track(() => bridge.close());
   const map = victim.createGroup().createMap();
   map.set("mine", "yes", "trusting");
   await within(victim.syncManager.waitForAllSynced(), 3000, "the victim's first sync");

@@ -1,0 +1,89 @@
+// Test fixtures (not exported, not built) shared by the server's attack, review and availability
+// tests: servers and raw clients closed after each test, made-up ids, and session pieces signed
+// as core signs them or forged (a well-formed signature by nobody entitled to sign).
+import {
+  type AgentSecret,
+  type CoId,
+  type CoValueHeader,
+  idForHeader,
+  type LocalNode,
+  makeTrustingTransaction,
+  type SessionId,
+  SessionLog,
+  type SessionNewContent,
+  type Signature,
+  signerSecretOfAgent,
+  type TrustingTransaction,
+} from "@cosync/core";
+import { afterEach } from "vitest";
+import { plainHeader, testCrypto } from "../../../../tests/helpers/nodes.js";
+import type { SyncServerOptions } from "../server-options.js";
+import { type SyncServer, startSyncServer } from "../start-sync-server.js";
+import { bridgeNode, type Entry, RawClient } from "./raw-client.js";
+
+export const crypto = await testCrypto();
+export const blake3 = (bytes: Uint8Array) => crypto.provider.blake3(bytes);
+
+/** Registers an afterEach that closes, newest first, everything `track`ed during a test (even one failing midway). */
+export function closedAfterEachTest() {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  const track = (cleanup: () => Promise<void>) => void cleanups.push(cleanup);
+  return {
+    track,
+    /** A server on port 0, in memory unless told otherwise. */
+    async start(options: SyncServerOptions = {}): Promise<SyncServer> {
+      const server = await startSyncServer({ port: 0, inMemory: true, processMetrics: false, log: { level: "silent" }, ...options });
+      track(() => server.close());
+      return server;
+    },
+    async raw(server: SyncServer): Promise<RawClient> {
+      const client = await RawClient.connect(server.url);
+      track(() => client.close());
+      return client;
+    },
+    /** A cosync node synced with the server (its raw frames visible in the returned `raw`). */
+    async bridged(node: LocalNode, server: SyncServer) {
+      const bridge = await bridgeNode(node, server.url);
+      track(() => bridge.close());
+      return bridge;
+    },
+  };
+}
+
+/** Rejects with `what` if `promise` has not settled within `ms` (the bugs show as hangs). */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The id of a value nobody ever created: also a made-up account id for session names. */
+export const unknownId = (): CoId => idForHeader(plainHeader(crypto), blake3);
+export const newAgent = (): AgentSecret => crypto.newRandomAgentSecret();
+export const sessionOf = (owner: string): SessionId => `${owner}_session_z${crypto.newSessionRandomPart()}` as SessionId;
+export const deleteSessionOf = (owner: string): SessionId => `${owner}_session_d${crypto.newDeleteSessionRandomPart()}$` as SessionId;
+export const tx = (changes: unknown[] = [{ op: "set", key: "k", value: "v" }], meta?: Record<string, string>): TrustingTransaction =>
+  makeTrustingTransaction(changes as never, Date.now(), meta);
+
+/** A validly signed first piece of a fresh session (hash chain and signature as core makes them). */
+export function signedPiece(sessionId: SessionId, agent: AgentSecret, txs: TrustingTransaction[]): SessionNewContent {
+  const log = new SessionLog(sessionId, crypto.provider.createHashChain());
+  for (const transaction of txs) log.appendOwn(transaction, signerSecretOfAgent(agent), crypto);
+  return { after: 0, newTransactions: txs, lastSignature: log.lastSignature as Signature };
+}
+
+const forgedSignature = crypto.sign(signerSecretOfAgent(newAgent()), "hash_zforged") as Signature;
+
+/** A piece whose signature is well-formed but by nobody entitled to sign it. */
+export const forgedPiece = (txs: TrustingTransaction[], after = 0): SessionNewContent => ({ after, newTransactions: txs, lastSignature: forgedSignature });
+
+export function content(id: CoId, pieces: Record<string, SessionNewContent>, header?: CoValueHeader) {
+  return { action: "content", id, ...(header === undefined ? {} : { header }), priority: 3, new: pieces };
+}
+
+export const isNotice = (entry: Entry) => entry.error !== undefined;
