@@ -13,10 +13,10 @@ import {
 import { expect, test } from "vitest";
 import { createTestNode, namedAccountNode, plainHeader, } from "../../../tests/helpers/nodes.js";
 import type { SyncServer, } from "./start-sync-server.js";
-import { blake3, closedAfterEachTest, content, crypto, forgedPiece, isNotice, newAgent, sessionOf, signedPiece, tx, unknownId, within } from "./test-fixtures/attack-kit.js";
+import { blake3, closedAfterEachTest, content, crypto, expectHonestWriteAccepted, forgedPiece, isNotice, newAgent, sessionOf, signedPiece, tx, unknownId, within } from "./test-fixtures/attack-kit.js";
 
 // Every server and client a test opens, closed after it (even when it fails midway).
-const { start, raw, bridged, track } = closedAfterEachTest();
+const { start, raw, bridged, track, victimWithValue } = closedAfterEachTest();
 
 /** A fresh cosync client connected to the server: reads what the server serves now. */
 async function freshReader(server: SyncServer): Promise<LocalNode> {
@@ -230,32 +230,6 @@ test("attack (6): a field outside the signed form is not relayed or stored", asy
   await fresh.waitFor((entry) => entry.action === "done" && entry.id === value.id, "a fresh load answered");
   expect(JSON.stringify(fresh.entries)).not.toContain("injected");
 });
-
-/** A named account connected to the server, with a value of its own it writes to (synced). */
-async function victimWithValue(server: SyncServer) {
-  const victim = await namedAccountNode("Victim");
-  const bridge = await bridged(victim, server);
-  const map = victim.createGroup().createMap();
-  map.set("mine", "yes", "trusting");
-  await within(victim.syncManager.waitForAllSynced(), 3000, "the victim's first sync");
-  return { victim, bridge, map, accountId: victim.accountId as CoId };
-}
-
-/** The victim writes once more: acknowledged by the server within 3 s, and not refused. */
-async function expectHonestWriteAccepted(victim: Awaited<ReturnType<typeof victimWithValue>>, value = "honest"): Promise<void> {
-  const client = victim.bridge.raw;
-  const before = client.entries.length;
-  victim.map.set("later", value, "trusting");
-  const refused = client.waitFor((entry) => isNotice(entry) && client.entries.indexOf(entry) >= before, "a refusal", 3000);
-  const outcome = await Promise.race([
-    within(victim.map.waitForSync(), 3000, "the victim's honest write acknowledged").then(() => "acknowledged"),
-    refused.then(
-      (entry) => `refused: ${JSON.stringify(entry.error)}`,
-      () => new Promise<never>(() => {}),
-    ),
-  ]);
-  expect(outcome).toBe("acknowledged");
-}
 
 test("attack (7): forged content in a victim's sessions does not drain the victim's rate budget", async () => {
   const server = await start({ clock: createTestClock(), limits: { account: { messages: { perSecond: 1, burst: 10 } } } });

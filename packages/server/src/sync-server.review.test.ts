@@ -12,13 +12,13 @@ import {
 } from "@cosync/core";
 import { expect, test } from "vitest";
 import { WebSocket } from "ws";
-import { namedAccountNode, plainHeader, } from "../../../tests/helpers/nodes.js";
+import { plainHeader, } from "../../../tests/helpers/nodes.js";
 import type { SyncServerOptions } from "./server-options.js";
 import type { SyncServer, } from "./start-sync-server.js";
-import { bridgeNode, type Entry, type RawClient } from "./test-fixtures/raw-client.js";
-import { blake3, closedAfterEachTest, content, crypto, forgedPiece, isNotice, newAgent, sessionOf, signedPiece, tx, unknownId, within } from "./test-fixtures/attack-kit.js";
+import { type Entry, type RawClient } from "./test-fixtures/raw-client.js";
+import { blake3, closedAfterEachTest, content, crypto, expectHonestWriteAccepted, forgedPiece, isNotice, newAgent, sessionOf, signedPiece, tx, unknownId, within } from "./test-fixtures/attack-kit.js";
 
-const { start, raw, track } = closedAfterEachTest();
+const { start, raw, track, victimWithValue } = closedAfterEachTest();
 
 /** A socket that never parses what it receives (the attacker's own work must not slow the test process). */
 async function quietSocket(server: SyncServer): Promise<WebSocket> {
@@ -94,33 +94,6 @@ function blockMonitor() {
       return longest;
     },
   };
-}
-
-/** A named account connected to the server, with a map of its own it writes to (synced). */
-async function victimWithValue(server: SyncServer) {
-  const victim = await namedAccountNode("Victim");
-  const bridge = await bridgeNode(victim, server.url);
-  track(() => bridge.close());
-  const map = victim.createGroup().createMap();
-  map.set("mine", "yes", "trusting");
-  await within(victim.syncManager.waitForAllSynced(), 3000, "the victim's first sync");
-  return { victim, bridge, map, accountId: victim.accountId as CoId };
-}
-
-/** The victim writes once more: acknowledged by the server within 3 s, and not refused. */
-async function expectHonestWriteAccepted(victim: Awaited<ReturnType<typeof victimWithValue>>, value = "honest"): Promise<void> {
-  const client = victim.bridge.raw;
-  const before = client.entries.length;
-  victim.map.set("later", value, "trusting");
-  const refused = client.waitFor((entry) => isNotice(entry) && client.entries.indexOf(entry) >= before, "a refusal", 3000);
-  const outcome = await Promise.race([
-    within(victim.map.waitForSync(), 3000, "the victim's honest write acknowledged").then(() => "acknowledged"),
-    refused.then(
-      (entry) => `refused: ${JSON.stringify(entry.error)}`,
-      () => new Promise<never>(() => {}),
-    ),
-  ]);
-  expect(outcome).toBe("acknowledged");
 }
 
 /** What the server serves for `session` of `id`, as a fresh reader loads it. */

@@ -4,6 +4,7 @@
 import {
   type AgentSecret,
   type CoId,
+  type CoMapView,
   type CoValueHeader,
   idForHeader,
   type LocalNode,
@@ -15,8 +16,8 @@ import {
   signerSecretOfAgent,
   type TrustingTransaction,
 } from "@cosync/core";
-import { afterEach } from "vitest";
-import { plainHeader, testCrypto } from "../../../../tests/helpers/nodes.js";
+import { afterEach, expect } from "vitest";
+import { namedAccountNode, plainHeader, testCrypto } from "../../../../tests/helpers/nodes.js";
 import type { SyncServerOptions } from "../server-options.js";
 import { type SyncServer, startSyncServer } from "../start-sync-server.js";
 import { bridgeNode, type Entry, RawClient } from "./raw-client.js";
@@ -31,6 +32,11 @@ export function closedAfterEachTest() {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
   const track = (cleanup: () => Promise<void>) => void cleanups.push(cleanup);
+  const bridged = async (node: LocalNode, server: SyncServer) => {
+    const bridge = await bridgeNode(node, server.url);
+    track(() => bridge.close());
+    return bridge;
+  };
   return {
     track,
     /** A server on port 0, in memory unless told otherwise. */
@@ -45,12 +51,40 @@ export function closedAfterEachTest() {
       return client;
     },
     /** A cosync node synced with the server (its raw frames visible in the returned `raw`). */
-    async bridged(node: LocalNode, server: SyncServer) {
-      const bridge = await bridgeNode(node, server.url);
-      track(() => bridge.close());
-      return bridge;
+    bridged,
+    /** A named account connected to the server, with a map of its own it writes to (synced). */
+    async victimWithValue(server: SyncServer): Promise<Victim> {
+      const victim = await namedAccountNode("Victim");
+      const bridge = await bridged(victim, server);
+      const map = victim.createGroup().createMap();
+      map.set("mine", "yes", "trusting");
+      await within(victim.syncManager.waitForAllSynced(), 3000, "the victim's first sync");
+      return { victim, bridge, map, accountId: victim.accountId as CoId };
     },
   };
+}
+
+export interface Victim {
+  readonly victim: LocalNode;
+  readonly bridge: Awaited<ReturnType<typeof bridgeNode>>;
+  readonly map: CoMapView;
+  readonly accountId: CoId;
+}
+
+/** The victim writes once more: acknowledged by the server within 3 s, and not refused. */
+export async function expectHonestWriteAccepted(victim: Victim, value = "honest"): Promise<void> {
+  const client = victim.bridge.raw;
+  const before = client.entries.length;
+  victim.map.set("later", value, "trusting");
+  const refused = client.waitFor((entry) => isNotice(entry) && client.entries.indexOf(entry) >= before, "a refusal", 3000);
+  const outcome = await Promise.race([
+    within(victim.map.waitForSync(), 3000, "the victim's honest write acknowledged").then(() => "acknowledged"),
+    refused.then(
+      (entry) => `refused: ${JSON.stringify(entry.error)}`,
+      () => new Promise<never>(() => {}),
+    ),
+  ]);
+  expect(outcome).toBe("acknowledged");
 }
 
 /** Rejects with `what` if `promise` has not settled within `ms` (the bugs show as hangs). */
