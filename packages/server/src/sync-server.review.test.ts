@@ -14,8 +14,8 @@ import { expect, test } from "vitest";
 import { WebSocket } from "ws";
 import { plainHeader, } from "../../../tests/helpers/nodes.js";
 import type { SyncServerOptions } from "./server-options.js";
-import type { SyncServer, } from "./start-sync-server.js";
-import { type Entry, type RawClient } from "./test-fixtures/raw-client.js";
+import type { SyncServer } from "./start-sync-server.js";
+import type { Entry, RawClient } from "./test-fixtures/raw-client.js";
 import { blake3, closedAfterEachTest, content, crypto, expectHonestWriteAccepted, forgedPiece, isNotice, newAgent, sessionOf, signedPiece, tx, unknownId, within } from "./test-fixtures/attack-kit.js";
 
 const { start, raw, track, victimWithValue } = closedAfterEachTest();
