@@ -11,8 +11,8 @@ import {
   type StorageAdapter,
 } from "@cosync/core";
 import { expect, test } from "vitest";
-import { createTestNode, namedAccountNode, plainHeader, } from "../../../tests/helpers/nodes.js";
-import type { SyncServer, } from "./start-sync-server.js";
+import { createTestNode, namedAccountNode, plainHeader } from "../../../tests/helpers/nodes.js";
+import type { SyncServer } from "./start-sync-server.js";
 import { blake3, closedAfterEachTest, content, crypto, expectHonestWriteAccepted, forgedPiece, isNotice, newAgent, sessionOf, signedPiece, tx, unknownId, within } from "./test-fixtures/attack-kit.js";
 
 // Every server and client a test opens, closed after it (even when it fails midway).

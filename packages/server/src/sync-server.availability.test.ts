@@ -14,7 +14,7 @@ import {
 } from "@cosync/core";
 import { expect, test } from "vitest";
 import { WebSocket } from "ws";
-import { namedAccountNode, plainHeader, } from "../../../tests/helpers/nodes.js";
+import { namedAccountNode, plainHeader } from "../../../tests/helpers/nodes.js";
 import { type SyncServer, startSyncServer } from "./start-sync-server.js";
 import { bridgeNode, RawClient } from "./test-fixtures/raw-client.js";
 import { blake3, closedAfterEachTest, content, crypto, deleteSessionOf, forgedPiece, newAgent, sessionOf, tx, unknownId } from "./test-fixtures/attack-kit.js";

@@ -12,7 +12,7 @@ import {
 } from "@cosync/core";
 import { expect, test } from "vitest";
 import { WebSocket } from "ws";
-import { plainHeader, } from "../../../tests/helpers/nodes.js";
+import { plainHeader } from "../../../tests/helpers/nodes.js";
 import type { SyncServerOptions } from "./server-options.js";
 import type { SyncServer } from "./start-sync-server.js";
 import type { Entry, RawClient } from "./test-fixtures/raw-client.js";
