@@ -362,7 +362,6 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     return checkDeleteSession({ coId, header, sessionId, alreadyHeld, newTransactions, owner }, this.permissions);
   }
 
-
   /**
    * Deletes `entry` in memory and records the tombstone in storage. Resolves true once recorded;
    * false if storage failed (then it is retried when the value is next loaded: a stored valid
