@@ -7,7 +7,6 @@ import {
   type CoValueHeader,
   type ContentMessage,
   createLinkedChannels,
-  idForHeader,
   type JsonValue,
   type LocalNode,
   makeTrustingTransaction,
@@ -20,30 +19,24 @@ import {
 } from "@cosync/core";
 import type { SyncServer } from "@cosync/server";
 import { expect } from "vitest";
+import { crypto } from "../../packages/server/src/test-fixtures/attack-kit.js";
 import { type Entry, RawClient } from "../../packages/server/src/test-fixtures/raw-client.js";
-import { plainHeader, testCrypto } from "../helpers/nodes.js";
 
 export const BOUND_MS = 10_000;
 /** Written only where the signed form has no place for it: it must never reach a client. */
 export const MARK = "mallory-unsigned-7f3a91";
 
-export const crypto = await testCrypto();
-export const blake3 = (bytes: Uint8Array) => crypto.provider.blake3(bytes);
+// Made-up ids, agents, session names and `within`: the same as the server's attack tests use.
+export {
+  blake3,
+  crypto,
+  deleteSessionOf as deleteSession,
+  newAgent,
+  sessionOf as activeSession,
+  unknownId,
+  within,
+} from "../../packages/server/src/test-fixtures/attack-kit.js";
 
-// ---- small helpers --------------------------------------------------------------------------
-
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-export const unknownId = (): CoId => idForHeader(plainHeader(crypto), blake3);
-export const newAgent = (): AgentSecret => crypto.newRandomAgentSecret();
-export const activeSession = (owner: string): SessionId => `${owner}_session_z${crypto.newSessionRandomPart()}` as SessionId;
-export const deleteSession = (owner: string): SessionId => `${owner}_session_d${crypto.newDeleteSessionRandomPart()}$` as SessionId;
 export const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 export function padTx(pad: number, i: number): TrustingTransaction {

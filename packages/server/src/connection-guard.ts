@@ -42,11 +42,6 @@ export class GuardedChannel implements PeerChannel {
     this.#notices = new RefusalNotices(inner, ctx, limits.noticesPerSecond);
   }
 
-  /** Bytes stored through this connection so far. */
-  get storedBytes(): number {
-    return this.#storedBytes;
-  }
-
   /** Charges verified content to this connection's storage quota; why not, if it would exceed it. */
   chargeStored(bytes: number): string | undefined {
     const quota = this.#limits.connectionQuotaBytes;

@@ -97,10 +97,6 @@ export class ParkedContent {
     return this.#bytes;
   }
 
-  get limits(): ParkingLimits {
-    return this.#limits;
-  }
-
   /** Whether any piece waits for `id`. */
   waitsFor(id: CoId): boolean {
     return this.#byDependency.has(id);
