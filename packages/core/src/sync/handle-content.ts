@@ -254,14 +254,18 @@ export function applyContent(
   const ourState: KnownState = entry.deleted
     ? combineKnownStates(log.knownState(), { id: message.id, header: true, sessions: provenBySender })
     : log.knownState();
-  void durable.then((committed) => {
-    if (changed) peer.settledOne();
-    for (const settle of settles) settle(committed);
-    if (!committed) {
-      sync.refuse(peer, { code: "StorageFailure", id: message.id, message: "storage could not commit this content; it was not acknowledged" });
-      return;
-    }
-    sync.events.ackLatency?.(node.clock.now() - receivedAt);
-    peer.send(needsCorrection ? { action: "known", isCorrection: true, ...ourState } : { action: "known", ...ourState });
-  });
+  // `durable` never rejects (persist and markDeleted catch storage errors); a throwing settle hook
+  // or transport must still not become an unhandled rejection.
+  durable
+    .then((committed) => {
+      if (changed) peer.settledOne();
+      for (const settle of settles) settle(committed);
+      if (!committed) {
+        sync.refuse(peer, { code: "StorageFailure", id: message.id, message: "storage could not commit this content; it was not acknowledged" });
+        return;
+      }
+      sync.events.ackLatency?.(node.clock.now() - receivedAt);
+      peer.send(needsCorrection ? { action: "known", isCorrection: true, ...ourState } : { action: "known", ...ourState });
+    })
+    .catch((error: unknown) => node.logger.error({ err: error, id: message.id, peer: peer.id }, "acknowledging content failed"));
 }

@@ -264,8 +264,8 @@ export class SyncManager {
 
   /**
    * Pushes `entry`'s new content to its subscribers at the end of this microtask run: everything
-   * committed together (one storage commit resolves many appends in one run) goes out in one
-   * round per value, in the order values changed.
+   * applied in that run (a frame of many messages, a burst of local writes) goes out in one round
+   * per value, in the order values changed.
    */
   forwardSoon(entry: CoValueEntry): void {
     this.#toForward.add(entry);
