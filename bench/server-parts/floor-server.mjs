@@ -1,0 +1,47 @@
+// The floor of the raw-client rows: a WebSocket relay that does only what no sync server can skip —
+// parse each message, acknowledge content with the known state it reaches, keep the frames, answer
+// a load with them, forward new content to whoever loaded the value. No verification, no storage,
+// no permission checks. What the load generator and loopback transport allow, measured in the
+// same run: a target below this floor cannot be met by any server on this harness.
+import { WebSocketServer } from "ws";
+
+export async function startFloorServer() {
+  const wss = new WebSocketServer({ port: 0, perMessageDeflate: false });
+  await new Promise((resolve) => wss.once("listening", resolve));
+  const values = new Map(); // id → { frames: string[], sessions: {}, subscribers: Set<socket> }
+  const valueOf = (id) => {
+    let value = values.get(id);
+    if (value === undefined) {
+      value = { frames: [], sessions: {}, subscribers: new Set() };
+      values.set(id, value);
+    }
+    return value;
+  };
+  wss.on("connection", (socket) => {
+    socket.on("close", () => {
+      for (const value of values.values()) value.subscribers.delete(socket);
+    });
+    socket.on("message", (data) => {
+      for (const line of data.toString().split("\n")) {
+        if (line === "") continue;
+        const message = JSON.parse(line);
+        if (message.action === "load") {
+          const value = valueOf(message.id);
+          value.subscribers.add(socket);
+          if (value.frames.length === 0) socket.send(JSON.stringify({ action: "known", id: message.id, header: false, sessions: {} }));
+          for (const frame of value.frames) socket.send(frame);
+        } else if (message.action === "content") {
+          const value = valueOf(message.id);
+          value.frames.push(line);
+          for (const [session, piece] of Object.entries(message.new)) value.sessions[session] = piece.after + piece.newTransactions.length;
+          socket.send(JSON.stringify({ action: "known", id: message.id, header: true, sessions: value.sessions }));
+          for (const subscriber of value.subscribers) if (subscriber !== socket) subscriber.send(line);
+        }
+      }
+    });
+  });
+  return {
+    url: `ws://127.0.0.1:${wss.address().port}`,
+    close: () => new Promise((resolve) => wss.close(() => resolve())),
+  };
+}
