@@ -9,7 +9,7 @@ export async function startFloorServer() {
   const wss = new WebSocketServer({ port: 0, perMessageDeflate: false });
   await new Promise((resolve) => wss.once("listening", resolve));
   const values = new Map(); // id → { frames: string[], sessions: {}, subscribers: Set<socket> }
-  const valueOf = (id) => {
+  const heldValue = (id) => {
     let value = values.get(id);
     if (value === undefined) {
       value = { frames: [], sessions: {}, subscribers: new Set() };
@@ -26,12 +26,12 @@ export async function startFloorServer() {
         if (line === "") continue;
         const message = JSON.parse(line);
         if (message.action === "load") {
-          const value = valueOf(message.id);
+          const value = heldValue(message.id);
           value.subscribers.add(socket);
           if (value.frames.length === 0) socket.send(JSON.stringify({ action: "known", id: message.id, header: false, sessions: {} }));
           for (const frame of value.frames) socket.send(frame);
         } else if (message.action === "content") {
-          const value = valueOf(message.id);
+          const value = heldValue(message.id);
           value.frames.push(line);
           for (const [session, piece] of Object.entries(message.new)) value.sessions[session] = piece.after + piece.newTransactions.length;
           socket.send(JSON.stringify({ action: "known", id: message.id, header: true, sessions: value.sessions }));
