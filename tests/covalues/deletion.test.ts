@@ -44,7 +44,8 @@ test("deletion: an admin deletes a value; afterwards only the delete session syn
   // and he learns of the deletion.
   const again = link(bob, server, { names: { client: "bob", server: "server" } });
   again.toServer.onNotice((notice) => notices.push(notice));
-  await bob.syncManager.waitForAllSynced();
+  // His wait hears that the write cannot count.
+  await expect(bob.syncManager.waitForAllSynced()).rejects.toThrow(/\(Deleted\): this value is deleted/);
   await vi.waitFor(() => expect(bob.peekEntry(map.id)?.deleted).toBe(true));
   expect(Object.keys((await server.storage?.knownState(map.id))?.sessions ?? {})).toHaveLength(1);
   expect(() => bob.getMap(map.id)?.set("late", "write")).toThrow(/deleted/);

@@ -1,7 +1,7 @@
 // cojson's content rules beyond plain validity, checked against real cojson 0.20.19 with mixed
 // peers: restrictDeletion (also on merged branch copies, judged by their original author),
 // first-writer-wins init transactions, reader branch pointers.
-import { listDeleteChange } from "@cosync/core";
+import { listDeleteChange, PermissionError } from "@cosync/core";
 import type { RawCoMap } from "cojson";
 import { expect, test, vi } from "vitest";
 import { cojsonAccount, cojsonGroupWithCosyncMember, cosyncAccount, cosyncServer } from "./mixed-peers.js";
@@ -95,9 +95,10 @@ test("a reader's branch pointer counts only as the pointer: changes smuggled int
   await map.core.waitForSync();
   expect((await bob.load(map.id as never)).status).toBe("loaded");
   const bobsMap = bob.getMap(map.id as never);
-  // A reader may write a trusting branch pointer; the set riding along must not count.
+  // A reader may write a trusting branch pointer; the set riding along must not count. A plain
+  // write is refused at the call (it would not count either).
   bobsMap?.writeTrusting([{ op: "set", key: "title", value: "hacked" }], { branch: "draft", ownerId: group.id });
-  bobsMap?.writeTrusting([{ op: "set", key: "title", value: "hacked too" }]);
+  expect(() => bobsMap?.writeTrusting([{ op: "set", key: "title", value: "hacked too" }])).toThrow(PermissionError);
   expect(bobsMap?.get("title")).toBe("alice's");
   await bob.syncManager.waitForAllSynced();
   await vi.waitFor(() => expect(Object.keys(map.core.knownState().sessions)).toHaveLength(2));

@@ -65,6 +65,7 @@ export * from "./covalues/graphemes.js";
 export { compareTxOrder } from "./covalues/tx-order.js";
 export * from "./node/co-value-views.js";
 export * from "./node/group-view.js";
+export * from "./node/app-errors.js";
 export * from "./node/permission-view.js";
 export * from "./time/iso-time.js";
 export * from "./node/create-account-node.js";

@@ -17,6 +17,8 @@ export class CoValueEntry {
   readonly id: CoId;
   state: EntryState = "unknown";
   log: VerifiedLog | undefined;
+  /** Why the last load found nothing (for the app's "unavailable" outcome). */
+  unavailableReason: string | undefined;
   /** Known state kept after unloading, so `load` replies stay exact. */
   lastKnown: KnownState | undefined;
   /** While content streams in: what the sender announced it will have sent when done. */

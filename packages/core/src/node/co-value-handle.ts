@@ -6,6 +6,7 @@ import type { SessionId } from "../ids/session-id.js";
 import { makePrivateTransaction, makeTrustingTransaction } from "../log/make-transaction.js";
 import type { Transaction } from "../log/transaction.js";
 import type { KnownState } from "../sync/known-state.js";
+import type { WaitForSyncOptions } from "../sync/sync-manager.js";
 import { branchSourceOf } from "./branch-transactions.js";
 import type { CoValueEntry } from "./co-value-entry.js";
 import type { LocalNode } from "./local-node.js";
@@ -88,9 +89,13 @@ export class CoValueHandle {
     };
   }
 
-  /** Resolves when every connected server peer acknowledged what we hold of this value. */
-  waitForSync(): Promise<void> {
-    return this.node.syncManager.waitForSync(this.id);
+  /**
+   * Resolves when every connected server peer acknowledged what we hold of this value; rejects
+   * with a SyncRefusedError if a server refused it (a quota, a ban, no permission), or with a
+   * SyncTimeoutError after `timeoutMs` if given (without it, it waits until a server is back).
+   */
+  waitForSync(options?: WaitForSyncOptions): Promise<void> {
+    return this.node.syncManager.waitForSync(this.id, options);
   }
 
   #log() {

@@ -10,6 +10,7 @@ import { createBranch, mergeBranch } from "./branching.js";
 import type { CoValueEntry } from "./co-value-entry.js";
 import { CoValueHandle } from "./co-value-handle.js";
 import type { LocalNode } from "./local-node.js";
+import { assertMayWriteTo } from "./write-access.js";
 
 /** How a write is stored: encrypted with the owner group's read key, or in plain text. */
 export type Privacy = "private" | "trusting";
@@ -93,6 +94,7 @@ export abstract class CoValueView<C extends Content> extends CoValueHandle {
    * plain text (as cojson). Values without an owner group can only be written in plain text.
    */
   protected write(changes: readonly JsonValue[], privacy?: Privacy): void {
+    assertMayWriteTo(this.node, this.id, this.header); // the role says more than a missing key
     const owner = this.ownerId;
     const wanted = privacy ?? (owner === undefined ? "trusting" : "private");
     if (wanted === "trusting") {

@@ -19,16 +19,14 @@ import { acceptInviteChanges, createInviteChanges, inviteIdentity } from "../per
 import type { Identity } from "../permissions/key-access.js";
 import { type AccountRole, EVERYONE, type ParentRole, type Role } from "../permissions/roles.js";
 import type { Result } from "../result.js";
+import { PermissionError } from "./app-errors.js";
+import { assertMayChangeRole, assertMayWriteIn } from "./write-access.js";
 import type { CoValueEntry } from "./co-value-entry.js";
 import { CoValueHandle } from "./co-value-handle.js";
 import { BinaryStreamView, CoListView, CoMapView, CoPlainTextView, CoStreamView } from "./co-value-views.js";
 import type { LocalNode } from "./local-node.js";
 import { isoTimestamp } from "../time/iso-time.js";
 
-/** Thrown when a group operation is refused by cojson's rules (e.g. a manager touching an admin). */
-export class PermissionError extends Error {
-  override readonly name = "PermissionError";
-}
 
 function unwrap<T>(result: Result<T, string>): T {
   if (!result.ok) throw new PermissionError(result.error);
@@ -83,6 +81,7 @@ export class GroupView extends CoValueHandle {
 
   /** Adds an account (which must be loaded) or `everyone` with a role, revealing keys to it. */
   addMember(member: CoId | AgentId | typeof EVERYONE, role: AccountRole): void {
+    assertMayChangeRole(this.node, this, member, role);
     const target =
       member === EVERYONE ? EVERYONE : { id: member, agent: isAgentId(member) ? member : this.#agentOf(member as CoId) };
     this.#apply(unwrap(addMemberChanges(this.#ownContext(), this.state, this.node.permissions, target, role)));
@@ -99,6 +98,7 @@ export class GroupView extends CoValueHandle {
    * does, in every loaded child group that extends this one — then revokes it.
    */
   removeMember(member: CoId | AgentId | typeof EVERYONE): void {
+    assertMayChangeRole(this.node, this, member, "revoked");
     const rotates = this.#canRotate();
     this.#apply(unwrap(removeMemberChanges(this.#ownContext(), this.state, this.node.permissions, member)));
     if (rotates) this.#rotateChildren(member, new Set([this.id]));
@@ -158,6 +158,7 @@ export class GroupView extends CoValueHandle {
   }
 
   #createOwned(type: CoValueType, meta: JsonObject | null, options?: ListOptions): CoValueEntry {
+    assertMayWriteIn(this.node, this.id, `create a ${type} in ${this.id}`);
     const header: CoValueHeader = {
       type,
       ruleset: options?.restrictDeletion === true ? { type: "ownedByGroup", group: this.id, restrictDeletion: true } : { type: "ownedByGroup", group: this.id },

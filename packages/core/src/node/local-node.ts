@@ -3,7 +3,7 @@ import type { CryptoProvider } from "../crypto/crypto-provider.js";
 import { type CoValueHeader, idForHeader } from "../covalues/header.js";
 import type { AgentId, AgentSecret, SignerId } from "../ids/agent-id.js";
 import { isAgentId, signerIdOfAgent, signerSecretOfAgent } from "../ids/agent-id.js";
-import type { CoId } from "../ids/co-id.js";
+import { type CoId, parseCoId } from "../ids/co-id.js";
 import { isDeleteSessionId, type SessionId, sessionOwner } from "../ids/session-id.js";
 import type { Signature } from "../ids/crypto-strings.js";
 import type { SessionPiece } from "../log/session-log.js";
@@ -22,7 +22,9 @@ import { GarbageCollector, type GcOptions } from "./garbage-collector.js";
 import { chunkForStorage, readLogFromStorage } from "./storage-bridge.js";
 import { PermissionView } from "./permission-view.js";
 import { BinaryStreamView, CoListView, CoMapView, CoPlainTextView, CoStreamView } from "./co-value-views.js";
-import { GroupView, PermissionError } from "./group-view.js";
+import { GroupView } from "./group-view.js";
+import { NodeClosedError, PermissionError, UnavailableError } from "./app-errors.js";
+import { assertMayWriteTo } from "./write-access.js";
 import { changesToTransactions, createGroupChanges, groupHeader } from "../permissions/group-changes.js";
 import { makeTrustingTransaction } from "../log/make-transaction.js";
 import { isoTimestamp } from "../time/iso-time.js";
@@ -41,8 +43,19 @@ export interface LocalNodeOptions {
   readonly gc?: GcOptions | false;
 }
 
-/** What `load` found. */
-export type LoadOutcome = { readonly status: "loaded"; readonly value: CoValueHandle } | { readonly status: "unavailable" };
+/** What `load` found; when nothing, why. */
+export type LoadOutcome =
+  | { readonly status: "loaded"; readonly value: CoValueHandle }
+  | { readonly status: "unavailable"; readonly reason: string };
+
+/** What the typed getters and loads check a value's header against. */
+type ViewKind = "group" | "comap" | "colist" | "costream" | "binary costream" | "coplaintext";
+
+function kindOf(header: CoValueHeader): ViewKind {
+  if (header.ruleset.type === "group") return "group";
+  if (header.type === "costream" && header.meta?.type === "binary") return "binary costream";
+  return header.type as ViewKind;
+}
 
 /**
  * A cosync node: holds CoValues, writes in its own session, stores through a StorageAdapter and
@@ -72,6 +85,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   /** CoValues with local writes not yet signed → our session's signed count before them. */
   readonly #unsignedWrites = new Map<CoValueEntry, number>();
   #sealScheduled = false;
+  #closed = false;
 
   constructor(options: LocalNodeOptions) {
     this.crypto = options.crypto instanceof CoCrypto ? options.crypto : new CoCrypto(options.crypto);
@@ -123,34 +137,67 @@ export class LocalNode implements SyncNode, AsyncDisposable {
 
   // ---- typed views --------------------------------------------------------------------------
 
-  #view<V>(id: CoId, make: (entry: CoValueEntry) => V): V | undefined {
+  /** A typed view of a value in memory; undefined if it isn't; TypeError if it is another kind. */
+  #view<V>(id: CoId, kind: ViewKind, make: (entry: CoValueEntry) => V): V | undefined {
     const entry = this.#entries.get(id);
     if (entry?.log === undefined) return undefined;
+    const actual = kindOf(entry.log.header);
+    // A group (or account) is a CoMap underneath: reading it as a map is allowed, as in cojson.
+    if (actual !== kind && !(kind === "comap" && actual === "group")) throw new TypeError(`${id} is a ${actual}, not a ${kind}`);
     entry.lastAccessed = this.clock.now();
     return make(entry);
   }
 
   getGroup(id: CoId): GroupView | undefined {
-    return this.#view(id, (entry) => new GroupView(this, entry));
+    return this.#view(id, "group", (entry) => new GroupView(this, entry));
   }
   getMap(id: CoId): CoMapView | undefined {
-    return this.#view(id, (entry) => new CoMapView(this, entry));
+    return this.#view(id, "comap", (entry) => new CoMapView(this, entry));
   }
   getList(id: CoId): CoListView | undefined {
-    return this.#view(id, (entry) => new CoListView(this, entry));
+    return this.#view(id, "colist", (entry) => new CoListView(this, entry));
   }
   getStream(id: CoId): CoStreamView | undefined {
-    return this.#view(id, (entry) => new CoStreamView(this, entry));
+    return this.#view(id, "costream", (entry) => new CoStreamView(this, entry));
   }
   getBinaryStream(id: CoId): BinaryStreamView | undefined {
-    return this.#view(id, (entry) => new BinaryStreamView(this, entry));
+    return this.#view(id, "binary costream", (entry) => new BinaryStreamView(this, entry));
   }
   getPlainText(id: CoId): CoPlainTextView | undefined {
-    return this.#view(id, (entry) => new CoPlainTextView(this, entry));
+    return this.#view(id, "coplaintext", (entry) => new CoPlainTextView(this, entry));
+  }
+
+  // Typed loads: the view, or an UnavailableError saying why not (a TypeError for another kind).
+  loadGroup(id: CoId): Promise<GroupView> {
+    return this.#loadAs(id, (loadedId) => this.getGroup(loadedId));
+  }
+  loadMap(id: CoId): Promise<CoMapView> {
+    return this.#loadAs(id, (loadedId) => this.getMap(loadedId));
+  }
+  loadList(id: CoId): Promise<CoListView> {
+    return this.#loadAs(id, (loadedId) => this.getList(loadedId));
+  }
+  loadStream(id: CoId): Promise<CoStreamView> {
+    return this.#loadAs(id, (loadedId) => this.getStream(loadedId));
+  }
+  loadBinaryStream(id: CoId): Promise<BinaryStreamView> {
+    return this.#loadAs(id, (loadedId) => this.getBinaryStream(loadedId));
+  }
+  loadPlainText(id: CoId): Promise<CoPlainTextView> {
+    return this.#loadAs(id, (loadedId) => this.getPlainText(loadedId));
+  }
+
+  async #loadAs<V>(id: CoId, view: (id: CoId) => V | undefined): Promise<V> {
+    const outcome = await this.load(id);
+    if (outcome.status === "unavailable") throw new UnavailableError(id, outcome.reason);
+    const loaded = view(id);
+    if (loaded === undefined) throw new UnavailableError(id, "it was unloaded again before it could be read");
+    return loaded;
   }
 
   /** Creates a group with us as admin and a fresh read key (cojson `createGroup`). */
   createGroup(options: { readonly name?: string } = {}): GroupView {
+    this.#assertOpen("create a group");
     const now = this.clock.now();
     const header = groupHeader({
       initialAdmin: this.accountId ?? this.agentId,
@@ -175,6 +222,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
 
   /** Creates a CoValue from a header (its id is the header's hash). */
   createCoValue(header: CoValueHeader): CoValueHandle {
+    this.#assertOpen("create a CoValue");
     const id = idForHeader(header, (bytes) => this.crypto.provider.blake3(bytes));
     const entry = this.entry(id);
     if (entry.log === undefined) {
@@ -202,6 +250,8 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     const log = entry.log;
     if (log === undefined) throw new Error(`CoValue ${entry.id} is not available; load it before writing`);
     if (entry.deleted) throw new Error(`CoValue ${entry.id} was deleted; it takes no new transactions`);
+    this.#assertOpen(`write to ${entry.id}`);
+    assertMayWriteTo(this, entry.id, log.header, tx);
     const sessionId = this.sessionFor(entry.id);
     const session = log.session(sessionId);
     if (!this.#unsignedWrites.has(entry)) this.#unsignedWrites.set(entry, session.signedCount);
@@ -245,9 +295,12 @@ export class LocalNode implements SyncNode, AsyncDisposable {
 
   /** Loads a CoValue: from memory, storage, then server peers (with cojson's retry). */
   async load(id: CoId): Promise<LoadOutcome> {
+    // Checked here, not left to a 60 s network timeout: no peer could ever answer a malformed id.
+    parseCoId(id, "load(id)");
+    this.#assertOpen(`load ${id}`);
     const entry = this.entry(id);
     await this.syncManager.makeAvailable(entry);
-    if (entry.log === undefined) return { status: "unavailable" };
+    if (entry.log === undefined) return { status: "unavailable", reason: entry.unavailableReason ?? "no peer has it" };
     entry.lastAccessed = this.clock.now();
     return { status: "loaded", value: new CoValueHandle(this, entry) };
   }
@@ -431,6 +484,10 @@ export class LocalNode implements SyncNode, AsyncDisposable {
 
   // ---- lifecycle ----------------------------------------------------------------------------
 
+  #assertOpen(what: string): void {
+    if (this.#closed) throw new NodeClosedError(`cannot ${what}: the node is closed`);
+  }
+
   /** Unloads idle values now (the timer does this every `intervalMs`). Returns how many. */
   collectGarbage(): number {
     return this.#gc?.collect() ?? 0;
@@ -438,6 +495,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
 
   /** Flushes pending storage writes and unsynced marks, closes peers. Storage stays open (the caller owns it). */
   async close(): Promise<void> {
+    this.#closed = true;
     this.#gc?.stop();
     this.sealLocalWrites();
     for (const peer of this.syncManager.peers.values()) peer.channel.close({ code: 1001, reason: "node closing" });

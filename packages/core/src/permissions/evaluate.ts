@@ -237,7 +237,7 @@ export function evaluateGroup(input: GroupInput, lookup: GroupLookup): GroupStat
   return { id: input.id, isAccount, initialAdmin, verdicts, entries, parentIds, keyRevelations };
 }
 
-interface RoleChange {
+export interface RoleChange {
   readonly author: string;
   readonly authorRole: unknown;
   readonly member: string;
@@ -246,8 +246,8 @@ interface RoleChange {
   readonly memberRole: () => unknown;
 }
 
-/** Why setting `member`'s role is invalid, or undefined if it is valid. */
-function roleChangeVerdict(change: RoleChange): string | undefined {
+/** Why setting `member`'s role is invalid, or undefined if it is valid (also asked before writing one). */
+export function roleChangeVerdict(change: RoleChange): string | undefined {
   const { author, authorRole, member, assigned } = change;
   if (!isRole(assigned)) return "a group change must set a valid role";
   if (member === EVERYONE && !isEveryoneRole(assigned)) return "everyone can only be reader, writer, writeOnly or revoked";

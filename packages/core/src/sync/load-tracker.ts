@@ -10,9 +10,14 @@ export interface LoadLimits {
   readonly loadRetryDelayMs: number;
   readonly loadRetries: number;
   readonly loadTimeoutMs: number;
+  /**
+   * How long an app's load waits for a first server when none is connected (an app loading
+   * while its connection still opens), before it ends unavailable. 0: don't wait (cojson).
+   */
+  readonly waitForServerMs: number;
 }
 
-export const defaultLoadLimits: LoadLimits = { loadRetryDelayMs: 3_000, loadRetries: 1, loadTimeoutMs: 60_000 };
+export const defaultLoadLimits: LoadLimits = { loadRetryDelayMs: 3_000, loadRetries: 1, loadTimeoutMs: 60_000, waitForServerMs: 5_000 };
 
 interface PendingLoad {
   readonly waiters: Array<() => void>;
@@ -37,16 +42,29 @@ export class LoadTracker {
     this.#limits = limits;
   }
 
-  /** Asks server peers for `entry`; resolves once it is available or known to be unavailable. */
+  /**
+   * Asks server peers for `entry`; resolves once it is available or known to be unavailable
+   * (`entry.unavailableReason` says why). An app's own load (`except` undefined) with no server
+   * connected waits up to `waitForServerMs` for one.
+   */
   request(entry: CoValueEntry, except?: PeerState): Promise<void> {
     const servers = this.#servers(except);
-    if (servers.length === 0) return Promise.resolve();
+    const waitForServer = except === undefined && servers.length === 0 && this.#limits.waitForServerMs > 0;
+    if (servers.length === 0 && !waitForServer) {
+      entry.unavailableReason = "no server is connected and storage does not hold it";
+      return Promise.resolve();
+    }
     let pending = this.#pending.get(entry.id);
     if (pending === undefined) {
       pending = { waiters: [], notFoundFrom: new Set(), attempts: 0, cancelTimer: undefined };
       this.#pending.set(entry.id, pending);
       entry.state = "loading";
-      this.#ask(entry, pending, except);
+      if (waitForServer) {
+        const ms = this.#limits.waitForServerMs;
+        pending.cancelTimer = this.#sync.node.clock.setTimeout(() => this.#settle(entry.id, "unavailable", `no server connected within ${ms} ms`), ms);
+      } else {
+        this.#ask(entry, pending, except);
+      }
     }
     const waiting = pending;
     return new Promise((resolve) => waiting.waiters.push(resolve));
@@ -63,7 +81,8 @@ export class LoadTracker {
       server.send({ action: "load", ...entry.knownState() });
     }
     pending.cancelTimer?.();
-    pending.cancelTimer = this.#sync.node.clock.setTimeout(() => this.#settle(entry.id, "unavailable"), this.#limits.loadTimeoutMs);
+    const ms = this.#limits.loadTimeoutMs;
+    pending.cancelTimer = this.#sync.node.clock.setTimeout(() => this.#settle(entry.id, "unavailable", `no server answered within ${ms} ms`), ms);
   }
 
   /** A `known` from a peer may answer a load: header false means "not there". */
@@ -77,9 +96,12 @@ export class LoadTracker {
   /** A server peer connected: ask it for what is still being loaded, so it can answer too. */
   peerAdded(peer: PeerState): void {
     if (!peer.isServer) return;
-    for (const id of this.#pending.keys()) {
+    for (const [id, pending] of this.#pending) {
       const entry = this.#sync.node.peekEntry(id);
-      if (entry !== undefined) peer.send({ action: "load", ...entry.knownState() });
+      if (entry === undefined) continue;
+      // A load that was waiting for a first server starts now, with its full timeout.
+      if (pending.attempts === 0) this.#ask(entry, pending);
+      else peer.send({ action: "load", ...entry.knownState() });
     }
   }
 
@@ -100,7 +122,7 @@ export class LoadTracker {
       pending.cancelTimer = this.#sync.node.clock.setTimeout(() => this.#ask(entry, pending), this.#limits.loadRetryDelayMs);
       return;
     }
-    this.#settle(id, "unavailable");
+    this.#settle(id, "unavailable", "no connected server has it");
   }
 
   /** The value arrived: wake everyone waiting for it. */
@@ -108,13 +130,16 @@ export class LoadTracker {
     this.#settle(id, "available");
   }
 
-  #settle(id: CoId, state: "available" | "unavailable"): void {
+  #settle(id: CoId, state: "available" | "unavailable", reason?: string): void {
     const pending = this.#pending.get(id);
     if (pending === undefined) return;
     this.#pending.delete(id);
     pending.cancelTimer?.();
     const entry = this.#sync.node.peekEntry(id);
-    if (entry !== undefined && entry.log === undefined && state === "unavailable") entry.state = "unavailable";
+    if (entry !== undefined && entry.log === undefined && state === "unavailable") {
+      entry.state = "unavailable";
+      entry.unavailableReason = reason;
+    }
     for (const wake of pending.waiters) wake();
   }
 }

@@ -18,6 +18,13 @@ import { ContentMemo, sendNewContent } from "./send-content.js";
 import type { SyncEvents } from "./sync-events.js";
 import type { SyncNode } from "./sync-node.js";
 import { UnsyncedTracker } from "./unsynced-tracker.js";
+import { ServerRefusals } from "./server-refusals.js";
+import { type SyncRefusal, SyncTimeoutError } from "../node/app-errors.js";
+
+/** Options of `waitForSync`: without `timeoutMs` it waits as long as it takes (offline-first). */
+export interface WaitForSyncOptions {
+  readonly timeoutMs?: number;
+}
 
 export interface SyncOptions extends Partial<LoadLimits>, Partial<ParkingLimits> {
   readonly events?: SyncEvents;
@@ -63,12 +70,15 @@ export class SyncManager {
   readonly #maxUnacknowledged: number;
   readonly #refusalLog = new LogThrottle(100);
   readonly #yield: (() => Promise<void>) | undefined;
+  /** Peers' refusals, heard by the application (`onRefusal`) and by `waitForSync`. */
+  readonly refusals: ServerRefusals;
 
   constructor(node: SyncNode, options: SyncOptions = {}) {
     this.node = node;
     this.events = options.events ?? {};
     this.loads = new LoadTracker(this, { ...defaultLoadLimits, ...options });
     this.unsynced = new UnsyncedTracker(this);
+    this.refusals = new ServerRefusals(node.logger, (id, error) => this.unsynced.refused(id, error));
     this.admit = options.admitContent ?? admitEverything;
     this.#maxUnacknowledged = options.maxUnacknowledgedPerPeer ?? 1024;
     this.#yield = options.yieldToEventLoop;
@@ -129,6 +139,7 @@ export class SyncManager {
       queue.push(message);
       if (!draining) this.#receiving.set(state, drain());
     });
+    channel.onNotice?.((notice) => this.refusals.received(state.id, state.isServer, notice));
     void channel.closed.then(() => this.#peerClosed(state));
     if (state.isServer) {
       this.#greetServer(state).catch((error: unknown) => this.node.logger.error({ err: error, peer: state.id }, "could not greet a server from storage"));
@@ -355,16 +366,45 @@ export class SyncManager {
     }
   }
 
-  /** Resolves when server peers acknowledged everything of `id` we hold. */
-  waitForSync(id: CoId): Promise<void> {
-    this.node.sealLocalWrites();
-    return this.unsynced.waitForSync(id);
+  /** Calls `listener` with every refusal a peer sends (a quota, a ban, an invalid write). */
+  onRefusal(listener: (refusal: SyncRefusal) => void): () => void {
+    return this.refusals.listen(listener);
   }
 
-  /** Resolves when server peers acknowledged everything we hold. */
-  async waitForAllSynced(): Promise<void> {
+  /**
+   * Resolves when server peers acknowledged everything of `id` we hold; rejects with a
+   * SyncRefusedError if a server refused it, or a SyncTimeoutError after `timeoutMs`.
+   */
+  waitForSync(id: CoId, options: WaitForSyncOptions = {}): Promise<void> {
     this.node.sealLocalWrites();
-    await Promise.all(this.unsynced.ids().map((id) => this.unsynced.waitForSync(id)));
+    return this.#withTimeout(this.unsynced.waitForSync(id), options, id);
+  }
+
+  /** Resolves when server peers acknowledged everything we hold (rejects as `waitForSync`). */
+  async waitForAllSynced(options: WaitForSyncOptions = {}): Promise<void> {
+    this.node.sealLocalWrites();
+    const ids = this.unsynced.ids();
+    await this.#withTimeout(Promise.all(ids.map((id) => this.unsynced.waitForSync(id))), options, `${ids.length} values`);
+  }
+
+  #withTimeout<T>(waiting: Promise<T>, { timeoutMs }: WaitForSyncOptions, what: string): Promise<T> {
+    if (timeoutMs === undefined) return waiting;
+    return new Promise<T>((resolve, reject) => {
+      const cancel = this.node.clock.setTimeout(() => {
+        const servers = this.serverPeerCount();
+        reject(new SyncTimeoutError(`${what} not acknowledged by a server within ${timeoutMs} ms (${servers === 0 ? "no server is connected" : `${servers} connected`})`));
+      }, timeoutMs);
+      waiting.then(
+        (value) => {
+          cancel();
+          resolve(value);
+        },
+        (error: unknown) => {
+          cancel();
+          reject(error);
+        },
+      );
+    });
   }
 }
 

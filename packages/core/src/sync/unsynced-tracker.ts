@@ -20,7 +20,9 @@ export class UnsyncedTracker {
   readonly #unsynced = new Map<CoId, Set<string>>();
   readonly #toMark = new Map<string, UnsyncedEntry>();
   readonly #toClear = new Map<string, UnsyncedEntry>();
-  readonly #waiters = new Map<CoId, Array<() => void>>();
+  readonly #waiters = new Map<CoId, Array<{ readonly resolve: () => void; readonly reject: (error: Error) => void }>>();
+  /** Values a server refused, and why: their waitForSync fails until a server acknowledges them. */
+  readonly #refused = new Map<CoId, Error>();
   #flushTimer: Cancel | undefined;
   #flushing: Promise<void> = Promise.resolve();
 
@@ -93,17 +95,31 @@ export class UnsyncedTracker {
     this.#scheduleFlush();
     if (peers.size === 0) {
       this.#unsynced.delete(entry.id);
-      for (const wake of this.#waiters.get(entry.id) ?? []) wake();
+      this.#refused.delete(entry.id);
+      for (const { resolve } of this.#waiters.get(entry.id) ?? []) resolve();
       this.#waiters.delete(entry.id);
     }
   }
 
-  /** Resolves when `id` is acknowledged by the server peers (immediately if nothing is pending). */
+  /** A server refused content of `id`: whoever waits for it (now or later) hears why. */
+  refused(id: CoId, error: Error): void {
+    if (!this.has(id)) return;
+    this.#refused.set(id, error);
+    for (const { reject } of this.#waiters.get(id) ?? []) reject(error);
+    this.#waiters.delete(id);
+  }
+
+  /**
+   * Resolves when `id` is acknowledged by the server peers (immediately if nothing is pending);
+   * rejects with the reason if a server refused it.
+   */
   waitForSync(id: CoId): Promise<void> {
     if (!this.has(id)) return Promise.resolve();
-    return new Promise((resolve) => {
+    const refusal = this.#refused.get(id);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    return new Promise((resolve, reject) => {
       const list = this.#waiters.get(id) ?? [];
-      list.push(resolve);
+      list.push({ resolve, reject });
       this.#waiters.set(id, list);
     });
   }

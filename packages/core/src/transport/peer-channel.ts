@@ -40,6 +40,8 @@ export interface PeerChannel {
    */
   pause?(): void;
   resume?(): void;
+  /** Optional: the peer's error notices (cosync's refusals), which never reach `onMessage`. */
+  onNotice?(listener: (notice: unknown) => void): () => void;
 }
 
 /** Priority of an outgoing message for queueing: content carries its own, others count as 0. */
