@@ -69,3 +69,4 @@ export * from "./node/app-errors.js";
 export * from "./node/permission-view.js";
 export * from "./time/iso-time.js";
 export * from "./node/create-account-node.js";
+export * from "./auth/auth-token.js";

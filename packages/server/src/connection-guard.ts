@@ -18,9 +18,19 @@ const knownActions = new Set(["load", "known", "content", "done", "reconcile", "
  * verified. What content costs its writers (bans, per-owner rates and quotas) and the bytes this
  * connection may store are charged only once core verified it (see verified-admission.ts).
  */
+/** Who a connection proved to be (see AuthVerdict). */
+export interface ConnectionIdentity {
+  readonly accountId?: string;
+  /** Set when a token proved the agent: the connection then writes only its account's sessions. */
+  readonly agentId?: string;
+  /** A connection without credentials under `auth.mode: "optional"`: it may only read. */
+  readonly anonymous?: boolean;
+}
+
 export class GuardedChannel implements PeerChannel {
   readonly inner: PeerChannel;
   readonly accountId: string | undefined;
+  readonly identity: ConnectionIdentity;
   readonly #limits: GuardLimits;
   readonly #ctx: GuardContext;
   readonly #budget: RateBudget | undefined;
@@ -32,11 +42,12 @@ export class GuardedChannel implements PeerChannel {
   readonly #listeners = new Set<(message: unknown) => void>();
   #subscribed = false;
 
-  constructor(inner: PeerChannel, limits: GuardLimits, ctx: GuardContext, accountId?: string) {
+  constructor(inner: PeerChannel, limits: GuardLimits, ctx: GuardContext, identity: ConnectionIdentity = {}) {
     this.inner = inner;
     this.#limits = limits;
     this.#ctx = ctx;
-    this.accountId = accountId;
+    this.identity = identity;
+    this.accountId = identity.accountId;
     const connection = limits.connection;
     this.#budget = connection === undefined ? undefined : new RateBudget(connection, ctx.clock);
     this.#notices = new RefusalNotices(inner, ctx, limits.noticesPerSecond);

@@ -3,9 +3,19 @@ import type { Clock, CryptoProvider, GcOptions, Logger, ParkingLimits, StorageAd
 import type { LogOptions } from "./server-logger.js";
 import type { RateLimits } from "./account-limits.js";
 import { assertRateLimit } from "./token-bucket.js";
+import { resolveTokenAuth, type TokenAuthOptions } from "./token-auth.js";
 
 /** What `authenticate` decided about a connection attempt. */
-export type AuthVerdict = { readonly ok: true; readonly accountId?: string } | { readonly ok: false; readonly reason: string };
+export type AuthVerdict =
+  | {
+      readonly ok: true;
+      readonly accountId?: string;
+      /** The agent a token proved (built-in `auth`): the connection then writes only its account's sessions. */
+      readonly agentId?: string;
+      /** A connection without credentials, admitted by `auth.mode: "optional"`: it may only read. */
+      readonly anonymous?: boolean;
+    }
+  | { readonly ok: false; readonly reason: string };
 
 /**
  * Decides whether an upgrade request may connect. cojson clients can carry a token only in the
@@ -83,6 +93,8 @@ export interface SyncServerOptions {
   readonly log?: LogOptions;
   readonly limits?: ServerLimits;
   readonly authenticate?: AuthenticateHook;
+  /** Built-in token authentication (see TokenAuthOptions); instead of `authenticate`. */
+  readonly auth?: TokenAuthOptions;
   /**
    * How long `authenticate` may take (ms) before the upgrade is refused with HTTP 504; meanwhile the
    * request holds a connection slot. Default 10,000.
@@ -158,6 +170,7 @@ const optionNames = new Set<keyof SyncServerOptions>([
   "log",
   "limits",
   "authenticate",
+  "auth",
   "authenticateTimeoutMs",
   "gc",
   "clock",
@@ -212,7 +225,9 @@ export function resolveServerOptions(options: SyncServerOptions) {
   assertKnownNames(limits, limitNames, "limits.");
   const gc = resolveGc(options.gc);
   const storage = resolveStorage(options);
-  return { host, port, pingIntervalMs, drainTimeoutMs, authenticateTimeoutMs, gc, storage, limits: resolveLimits(limits) };
+  const auth = resolveTokenAuth(options.auth);
+  if (auth !== undefined && options.authenticate !== undefined) throw new TypeError("auth and authenticate: choose one");
+  return { host, port, pingIntervalMs, drainTimeoutMs, authenticateTimeoutMs, gc, storage, auth, limits: resolveLimits(limits) };
 }
 
 const gcOptionNames = new Set(["intervalMs", "idleMs"]);

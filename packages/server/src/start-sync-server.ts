@@ -6,7 +6,8 @@ import { loadNodeCryptoProvider } from "@cosync/crypto";
 import { acceptWebSocket, type FrameError, type WebSocketChannel } from "@cosync/transport-ws";
 import { type WebSocket, WebSocketServer } from "ws";
 import { type AuthOutcome, authenticateUpgrade } from "./authenticate-upgrade.js";
-import { GuardedChannel } from "./connection-guard.js";
+import { createTokenAuthenticator } from "./token-auth.js";
+import { type ConnectionIdentity, GuardedChannel } from "./connection-guard.js";
 import type { GuardContext, GuardLimits } from "./guard-context.js";
 import { handleHttpRequest, httpPaths, pathOf } from "./http-routes.js";
 import { type RefusalReason, ServerMetrics, type TrackedConnection } from "./metrics.js";
@@ -15,7 +16,7 @@ import { limitsAnything, AccountRateLimiter, QuotaLedger } from "./account-limit
 import { createServerLogger } from "./server-logger.js";
 import { StorageHealth } from "./storage-health.js";
 import { createVerifiedAdmission } from "./verified-admission.js";
-import { resolveServerOptions, serverDefaults, type SyncServerOptions } from "./server-options.js";
+import { type AuthVerdict, resolveServerOptions, serverDefaults, type SyncServerOptions } from "./server-options.js";
 
 /** A running sync server. */
 export interface SyncServer extends AsyncDisposable {
@@ -60,6 +61,8 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
       events: storageHealth.observe(metrics.syncEvents),
       admitContent: (peer, request) => admitVerified?.(peer, request) ?? { ok: true },
       yieldToEventLoop: () => new Promise((resolve) => setImmediate(resolve)),
+      // A server has no server to wait for: a value neither in memory nor in storage is unknown.
+      waitForServerMs: 0,
       ...limits.parking,
     },
     gc: config.gc,
@@ -85,6 +88,17 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     maxHeaderBytes: limits.maxHeaderBytes,
   };
   admitVerified = createVerifiedAdmission(guardContext);
+  let listeningUrl: string | undefined;
+  const auth = config.auth;
+  const authenticate =
+    auth === undefined
+      ? options.authenticate
+      : createTokenAuthenticator(auth, {
+          crypto: node.crypto,
+          node,
+          now: () => clock.now(),
+          audiences: () => auth.audience ?? (listeningUrl === undefined ? [] : [listeningUrl]),
+        });
 
   const connections = new Map<GuardedChannel, { readonly ws: WebSocket; readonly tracked: TrackedConnection }>();
   let admitting = 0;
@@ -122,7 +136,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     admitting++;
     let outcome: AuthOutcome;
     try {
-      outcome = await authenticateUpgrade(options.authenticate, request, config.authenticateTimeoutMs);
+      outcome = await authenticateUpgrade(authenticate, request, config.authenticateTimeoutMs);
     } finally {
       admitting--;
     }
@@ -151,7 +165,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     wss.handleUpgrade(request, socket, head, (ws) => {
       upgraded = true;
       try {
-        connect(ws, request, socket as Socket, verdict.ok ? verdict.accountId : undefined);
+        connect(ws, request, socket as Socket, verdict.ok ? identityOf(verdict) : {});
       } catch (error) {
         // Failed before its close was tracked (connect handles failures after that itself).
         connectionCount--;
@@ -162,7 +176,8 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   };
 
   let connectionNumber = 0;
-  const connect = (ws: WebSocket, request: IncomingMessage, socket: Socket, accountId: string | undefined) => {
+  const connect = (ws: WebSocket, request: IncomingMessage, socket: Socket, identity: ConnectionIdentity) => {
+    const accountId = identity.accountId;
     const peerId = `${request.socket.remoteAddress ?? "unknown"}@${new Date(clock.now()).toISOString()}#${++connectionNumber}`;
     let guard: GuardedChannel | undefined;
     ws.on("error", (error) => {
@@ -182,7 +197,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
       onProtocolError,
       now: () => clock.now(),
     });
-    guard = new GuardedChannel(channel, guardLimits, guardContext, accountId);
+    guard = new GuardedChannel(channel, guardLimits, guardContext, identity);
     const tracked: TrackedConnection = {
       socket,
       bufferedAmount: () => ws.bufferedAmount,
@@ -225,8 +240,9 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   const address = http.address();
   const port = typeof address === "object" && address !== null ? address.port : config.port;
   const url = `ws://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  listeningUrl = url;
   logger.info({ url, storage: opened.description, limits: describeLimits(limits) }, "sync server started");
-  if (options.authenticate === undefined && (limits.storageQuotaBytes !== undefined || limitsAnything(limits.account))) {
+  if (authenticate === undefined && (limits.storageQuotaBytes !== undefined || limitsAnything(limits.account))) {
     logger.warn(
       { storageQuotaBytes: limits.storageQuotaBytes, account: limits.account },
       "per-account limits apply only to connections an authenticate hook names an account for, and none is set: only the per-connection limits bound clients",
@@ -331,4 +347,12 @@ function socketClosed(ws: WebSocket, graceMs: number): Promise<void> {
 function queuedOf(channel: WebSocketChannel): Readonly<Record<number, number>> | undefined {
   const queued = (channel as { readonly queued?: unknown }).queued;
   return queued !== null && typeof queued === "object" ? (queued as Record<number, number>) : undefined;
+}
+
+function identityOf(verdict: AuthVerdict & { ok: true }): ConnectionIdentity {
+  return {
+    ...(verdict.accountId === undefined ? {} : { accountId: verdict.accountId }),
+    ...(verdict.agentId === undefined ? {} : { agentId: verdict.agentId }),
+    ...(verdict.anonymous === true ? { anonymous: true } : {}),
+  };
 }

@@ -26,6 +26,19 @@ export function createVerifiedAdmission(ctx: GuardContext): (peer: PeerState, re
     if (request.kind === "header" && request.bytes > ctx.maxHeaderBytes) {
       return { ok: false, code: "TooLarge", message: `header of ${request.bytes} bytes exceeds the limit of ${ctx.maxHeaderBytes} bytes; not stored` };
     }
+    const identity = guard?.identity;
+    if (identity?.anonymous === true) {
+      return { ok: false, code: "Forbidden", message: "connections without a token may only read on this server; authenticate (?auth=<token>) to write" };
+    }
+    // A token proved the account: its connection writes that account's sessions (and agents'
+    // ones: its own agent's, invite agents'), so a stolen socket can't write as someone else.
+    if (request.kind === "session" && identity?.agentId !== undefined && request.owner.startsWith("co_z") && request.owner !== identity.accountId) {
+      return {
+        ok: false,
+        code: "Forbidden",
+        message: `this connection is authenticated as ${identity.accountId}; it may not write sessions of ${request.owner}`,
+      };
+    }
     if (request.kind === "session" && isBanned(ctx, request.owner)) {
       if (guard !== undefined && ctx.closeBanned) guard.close({ code: CloseCode.Forbidden, reason: "banned" });
       return { ok: false, code: "Forbidden", message: `${request.owner} is banned from this server; content not stored` };

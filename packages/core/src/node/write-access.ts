@@ -48,7 +48,8 @@ function isBranchPointer(tx: Transaction): boolean {
 
 /** Throws PermissionError if cojson's rules would refuse our setting `member`'s role to `assigned`. */
 export function assertMayChangeRole(node: LocalNode, group: GroupView, member: string, assigned: Role): void {
-  const me = node.accountId ?? node.agentId;
+  // In its own account a node writes as its agent (the agent session), elsewhere as the account.
+  const me = group.id === node.accountId ? node.agentId : (node.accountId ?? node.agentId);
   const myRole = group.roleOf(me);
   const verdict = roleChangeVerdict({
     author: me,
