@@ -70,3 +70,4 @@ export * from "./node/permission-view.js";
 export * from "./time/iso-time.js";
 export * from "./node/create-account-node.js";
 export * from "./auth/auth-token.js";
+export * from "./auth/receipts.js";

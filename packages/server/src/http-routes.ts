@@ -1,10 +1,19 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type CoId, coIdFromHash, type StorageAdapter } from "@cosync/core";
+import { type CoCrypto, type CoId, coIdFromHash, isCoId, signReceipt, type StorageAdapter } from "@cosync/core";
+import type { ServerKey } from "./server-key.js";
+import type { AuthVerdict } from "./server-options.js";
 import type { ServerMetrics } from "./metrics.js";
 import type { StorageHealth } from "./storage-health.js";
 
-/** Paths the server answers over plain HTTP; every other path upgrades to a WebSocket. */
-export const httpPaths = new Set(["/health", "/ready", "/metrics"]);
+const SERVER_KEY_PATH = "/.well-known/cosync-server-key";
+const RECEIPTS_PREFIX = "/receipts/";
+/** Paths the server answers over plain HTTP (and `/receipts/<id>`); every other path upgrades to a WebSocket. */
+export const httpPaths = new Set(["/health", "/ready", "/metrics", SERVER_KEY_PATH]);
+
+/** Whether a path is one the server answers over plain HTTP. */
+export function isHttpPath(path: string): boolean {
+  return httpPaths.has(path) || path.startsWith(RECEIPTS_PREFIX);
+}
 
 // A well-formed id no real header hashes to: a cheap storage probe for /ready.
 const probeId: CoId = coIdFromHash(new Uint8Array(19));
@@ -15,6 +24,11 @@ export interface HttpContext {
   readonly metrics: ServerMetrics;
   readonly readyTimeoutMs: number;
   isDraining(): boolean;
+  readonly crypto: CoCrypto;
+  readonly serverKey: ServerKey;
+  readonly now: () => number;
+  /** Who may ask for receipts (the server's authentication, if any). */
+  readonly authorize: ((request: IncomingMessage) => AuthVerdict | Promise<AuthVerdict>) | undefined;
 }
 
 /** The path of a request URL, without query. */
@@ -29,14 +43,19 @@ export function pathOf(url: string | undefined): string {
  */
 export async function handleHttpRequest(ctx: HttpContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = pathOf(request.url);
-  if (!httpPaths.has(path)) {
-    return json(response, 426, { error: "this is a sync server: connect with a WebSocket, or GET /health, /ready or /metrics" });
+  if (!isHttpPath(path)) {
+    return json(response, 426, {
+      error: `this is a sync server: connect with a WebSocket, or GET /health, /ready, /metrics, ${SERVER_KEY_PATH} or ${RECEIPTS_PREFIX}<id>`,
+    });
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
     response.setHeader("allow", "GET, HEAD");
     return json(response, 405, { error: `${String(request.method)} is not allowed on ${path}` });
   }
+  if (path.startsWith(RECEIPTS_PREFIX)) return receipt(ctx, request, response, decodeURIComponent(path.slice(RECEIPTS_PREFIX.length)));
   switch (path) {
+    case SERVER_KEY_PATH:
+      return json(response, 200, { signer: ctx.serverKey.signer, algorithm: "ed25519", use: "durability receipts (GET /receipts/<id>)" });
     case "/health":
       return json(response, 200, { status: "ok" });
     case "/ready": {
@@ -50,6 +69,23 @@ export async function handleHttpRequest(ctx: HttpContext, request: IncomingMessa
       response.end(body);
     }
   }
+}
+
+/**
+ * `GET /receipts/<id>`: the server's signature on the known state of `id` its storage holds
+ * committed — read from storage, never from memory, so nothing not yet durable is ever vouched for.
+ */
+async function receipt(ctx: HttpContext, request: IncomingMessage, response: ServerResponse, id: string): Promise<void> {
+  if (ctx.authorize !== undefined) {
+    const verdict = await ctx.authorize(request);
+    if (!verdict.ok || verdict.anonymous === true) {
+      return json(response, 401, { error: verdict.ok ? "receipts are for authenticated accounts: pass ?auth=<token>" : verdict.reason });
+    }
+  }
+  if (!isCoId(id)) return json(response, 400, { error: `${JSON.stringify(id.slice(0, 60))} is not a CoValue id` });
+  const state = await ctx.storage.knownState(id);
+  if (state === undefined) return json(response, 404, { error: `${id} is not stored on this server` });
+  return json(response, 200, signReceipt(ctx.crypto, ctx.serverKey.secret, state, ctx.now()));
 }
 
 /** A cheap storage call; undefined if it answered in time, else what went wrong. */

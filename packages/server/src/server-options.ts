@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { dirname, join, resolve } from "node:path";
 import type { Clock, CryptoProvider, GcOptions, Logger, ParkingLimits, StorageAdapter } from "@cosync/core";
 import type { LogOptions } from "./server-logger.js";
 import type { RateLimits } from "./account-limits.js";
@@ -93,6 +94,12 @@ export interface SyncServerOptions {
   readonly log?: LogOptions;
   readonly limits?: ServerLimits;
   readonly authenticate?: AuthenticateHook;
+  /**
+   * Where the server's signing key (for durability receipts) is kept; created on first start.
+   * Default: `server-key.json` beside a SQLite file; none (a key per process) for PostgreSQL,
+   * given storage and in-memory servers.
+   */
+  readonly serverKeyFile?: string;
   /** Built-in token authentication (see TokenAuthOptions); instead of `authenticate`. */
   readonly auth?: TokenAuthOptions;
   /**
@@ -171,6 +178,7 @@ const optionNames = new Set<keyof SyncServerOptions>([
   "limits",
   "authenticate",
   "auth",
+  "serverKeyFile",
   "authenticateTimeoutMs",
   "gc",
   "clock",
@@ -227,7 +235,11 @@ export function resolveServerOptions(options: SyncServerOptions) {
   const storage = resolveStorage(options);
   const auth = resolveTokenAuth(options.auth);
   if (auth !== undefined && options.authenticate !== undefined) throw new TypeError("auth and authenticate: choose one");
-  return { host, port, pingIntervalMs, drainTimeoutMs, authenticateTimeoutMs, gc, storage, auth, limits: resolveLimits(limits) };
+  if (options.serverKeyFile !== undefined && (typeof options.serverKeyFile !== "string" || options.serverKeyFile === "")) {
+    throw new TypeError("serverKeyFile: expected a file path");
+  }
+  const serverKeyFile = options.serverKeyFile ?? (storage.kind === "sqlite" ? join(dirname(resolve(storage.file)), "server-key.json") : undefined);
+  return { host, port, pingIntervalMs, drainTimeoutMs, authenticateTimeoutMs, gc, storage, auth, serverKeyFile, limits: resolveLimits(limits) };
 }
 
 const gcOptionNames = new Set(["intervalMs", "idleMs"]);

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { type AdmitContent, CloseCode, createLocalNode, type LocalNode, type Logger, LogThrottle, systemClock } from "@cosync/core";
+import { type AdmitContent, CloseCode, CoCrypto, createLocalNode, type LocalNode, type Logger, LogThrottle, systemClock } from "@cosync/core";
 import { loadNodeCryptoProvider } from "@cosync/crypto";
 import { acceptWebSocket, type FrameError, type WebSocketChannel } from "@cosync/transport-ws";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -9,7 +9,8 @@ import { type AuthOutcome, authenticateUpgrade } from "./authenticate-upgrade.js
 import { createTokenAuthenticator } from "./token-auth.js";
 import { type ConnectionIdentity, GuardedChannel } from "./connection-guard.js";
 import type { GuardContext, GuardLimits } from "./guard-context.js";
-import { handleHttpRequest, httpPaths, pathOf } from "./http-routes.js";
+import { handleHttpRequest, isHttpPath, pathOf } from "./http-routes.js";
+import { loadOrCreateServerKey, type ServerKey } from "./server-key.js";
 import { type RefusalReason, ServerMetrics, type TrackedConnection } from "./metrics.js";
 import { openServerStorage } from "./open-server-storage.js";
 import { limitsAnything, AccountRateLimiter, QuotaLedger } from "./account-limits.js";
@@ -46,6 +47,13 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   const clock = options.clock ?? systemClock();
   const crypto = options.crypto ?? (await loadNodeCryptoProvider());
   const opened = await openServerStorage(config.storage);
+  let serverKey: ServerKey;
+  try {
+    serverKey = await loadOrCreateServerKey(new CoCrypto(crypto), config.serverKeyFile);
+  } catch (error) {
+    if (opened.owned) await opened.storage.close();
+    throw error;
+  }
   const { storage } = opened;
   const storageHealth = new StorageHealth();
   const metrics = new ServerMetrics({ processMetrics: options.processMetrics ?? true, storageHealth });
@@ -106,7 +114,18 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   let draining = false;
 
   const http: Server = createServer((request, response) => {
-    handleHttpRequest({ storage, storageHealth, metrics, readyTimeoutMs: serverDefaults.readyTimeoutMs, isDraining: () => draining }, request, response).catch(
+    const httpContext = {
+      storage,
+      storageHealth,
+      metrics,
+      readyTimeoutMs: serverDefaults.readyTimeoutMs,
+      isDraining: () => draining,
+      crypto: node.crypto,
+      serverKey,
+      now: () => clock.now(),
+      authorize: auth === undefined ? undefined : authenticate,
+    };
+    handleHttpRequest(httpContext, request, response).catch(
       (error: unknown) => {
         logger.error({ err: error, path: request.url }, "HTTP handler failed");
         if (!response.headersSent) response.writeHead(500);
@@ -129,7 +148,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   const admit = async (request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
     socket.on("error", (error) => logger.debug({ err: error }, "socket error during upgrade"));
     if (draining) return refuse(socket, 503, "the server is shutting down", "draining");
-    if (httpPaths.has(pathOf(request.url))) return refuse(socket, 404, `${pathOf(request.url)} does not upgrade to a WebSocket`, "path");
+    if (isHttpPath(pathOf(request.url))) return refuse(socket, 404, `${pathOf(request.url)} does not upgrade to a WebSocket`, "path");
     if (connectionCount + admitting >= limits.maxConnections) {
       return refuse(socket, 503, `the server has reached its limit of ${limits.maxConnections} connections`, "capacity");
     }

@@ -2,6 +2,7 @@
 export * from "./connect-websocket.js";
 export * from "./frame.js";
 export * from "./reconnecting-connection.js";
+export * from "./receipts-client.js";
 export {
   BUFFER_LIMIT_BYTES,
   type ChannelStats,

@@ -1,0 +1,56 @@
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { type CoCrypto, type SignerId, type SignerSecret, signerSecretOfAgent } from "@cosync/core";
+
+/** The server's own signing key: it signs durability receipts, and is published for clients. */
+export interface ServerKey {
+  readonly secret: SignerSecret;
+  readonly signer: SignerId;
+  /** The file it lives in; undefined for a key that dies with the process (in-memory servers). */
+  readonly file: string | undefined;
+}
+
+/**
+ * Reads the server key from `file`, or creates it there (readable by its owner only) on first
+ * start, so receipts stay verifiable across restarts. Without a file the key lasts as long as
+ * the process.
+ */
+export async function loadOrCreateServerKey(crypto: CoCrypto, file: string | undefined): Promise<ServerKey> {
+  if (file === undefined) return keyOf(crypto, newSecret(crypto), undefined);
+  let text: string | undefined;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`cannot read the server key file ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  if (text === undefined) {
+    const secret = newSecret(crypto);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, `${JSON.stringify({ signerSecret: secret })}\n`, { mode: 0o600, flag: "wx" });
+    await chmod(file, 0o600);
+    return keyOf(crypto, secret, file);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`the server key file ${file} is not JSON; it should hold { "signerSecret": "signerSecret_z…" }`);
+  }
+  const secret = (parsed as { signerSecret?: unknown } | null)?.signerSecret;
+  if (typeof secret !== "string" || !secret.startsWith("signerSecret_z")) {
+    throw new Error(`the server key file ${file} has no signerSecret ("signerSecret_z…")`);
+  }
+  try {
+    return keyOf(crypto, secret as SignerSecret, file);
+  } catch (error) {
+    throw new Error(`the server key file ${file} holds an invalid signerSecret: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function newSecret(crypto: CoCrypto): SignerSecret {
+  return signerSecretOfAgent(crypto.newRandomAgentSecret());
+}
+
+function keyOf(crypto: CoCrypto, secret: SignerSecret, file: string | undefined): ServerKey {
+  return { secret, signer: crypto.signerId(secret), file };
+}
