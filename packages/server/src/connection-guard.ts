@@ -154,6 +154,13 @@ export class GuardedChannel implements PeerChannel {
         return;
       }
     }
+    // An account already at its quota can store nothing more: its content is refused before it
+    // costs a signature check (it changes nothing; what it might repeat is stored already).
+    const quota = this.#ctx.quota;
+    if (action === "content" && this.accountId !== undefined && quota !== undefined && quota.usage(this.accountId) >= quota.quotaBytes) {
+      this.refuse("QuotaExceeded", `account ${this.accountId} has used all of its storage quota of ${quota.quotaBytes} bytes; content not stored`, id);
+      return;
+    }
     // Refusing a banned owner's sessions before verifying them costs no one else anything: the
     // sender's message is dropped (a forger only gets its own connection closed).
     const banned = action === "content" ? bannedOwnerIn(this.#ctx, (raw as { new?: unknown }).new) : undefined;

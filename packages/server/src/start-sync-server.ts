@@ -88,7 +88,10 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     node,
     logger,
     accounts: limitsAnything(limits.account) ? new AccountRateLimiter(limits.account, clock) : undefined,
-    quota: limits.storageQuotaBytes === undefined ? undefined : new QuotaLedger(limits.storageQuotaBytes),
+    quota:
+      limits.storageQuotaBytes === undefined
+        ? undefined
+        : await QuotaLedger.open(limits.storageQuotaBytes, storage, (error) => logger.error({ err: error }, "could not persist storage quota usage")),
     bans: limits.bans,
     observer: metrics.guardObserver,
     closeBanned: limits.closeBanned,
@@ -292,6 +295,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
       // it never committed was never acknowledged, and clients resend it.
       const flushed = (async () => {
         await node.close();
+        await guardContext.quota?.flush();
         if (opened.owned) await storage.close();
       })();
       if (!(await settlesWithin(flushed, config.drainTimeoutMs))) {

@@ -102,6 +102,27 @@ class PostgresStorage implements StorageAdapter {
     });
   }
 
+  addToCounters(deltas: ReadonlyMap<string, number>): Promise<void> {
+    return this.#run("addToCounters", undefined, async () => {
+      if (deltas.size === 0) return;
+      await this.pool.query(
+        `INSERT INTO cosync_counters (name, value) SELECT * FROM unnest($1::text[], $2::bigint[])
+         ON CONFLICT (name) DO UPDATE SET value = cosync_counters.value + excluded.value`,
+        [[...deltas.keys()], [...deltas.values()]],
+      );
+    });
+  }
+
+  readCounters(prefix: string): Promise<Map<string, number>> {
+    return this.#run("readCounters", undefined, async () => {
+      const { rows } = await this.pool.query<{ name: string; value: string }>(
+        "SELECT name, value FROM cosync_counters WHERE left(name, $1) = $2",
+        [prefix.length, prefix],
+      );
+      return new Map(rows.map((row) => [row.name, Number(row.value)]));
+    });
+  }
+
   markUnsynced(entries: readonly UnsyncedEntry[]): Promise<void> {
     return this.#run("markUnsynced", undefined, async () => {
       if (entries.length === 0) return;

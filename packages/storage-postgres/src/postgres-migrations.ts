@@ -54,6 +54,16 @@ const migrations: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 2,
+    description: "server bookkeeping: named counters (bytes stored per account)",
+    statements: [
+      `CREATE TABLE cosync_counters (
+         name text COLLATE "C" PRIMARY KEY,
+         value bigint NOT NULL
+       )`,
+    ],
+  },
 ];
 
 /** The schema version this build of the adapter writes. */

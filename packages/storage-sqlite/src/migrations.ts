@@ -62,6 +62,16 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
       ) WITHOUT ROWID`,
     ],
   },
+  {
+    version: 3,
+    description: "Server bookkeeping: named counters (bytes stored per account)",
+    statements: [
+      `CREATE TABLE counters (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+      ) WITHOUT ROWID`,
+    ],
+  },
 ];
 
 /** The schema version this build writes. */

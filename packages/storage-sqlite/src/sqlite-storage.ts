@@ -28,6 +28,7 @@ const READ = {
   checkpoints: "SELECT idx, signature FROM checkpoints WHERE session = ? AND idx >= ? ORDER BY idx",
   transactions: "SELECT tx FROM transactions WHERE session = ? AND idx >= ? AND idx < ? ORDER BY idx",
   unsynced: "SELECT covalue_id, peer_id FROM unsynced_covalues",
+  counters: "SELECT name, value FROM counters WHERE substr(name, 1, ?) = ?",
 } as const;
 
 interface SessionRow {
@@ -107,6 +108,18 @@ export class SqliteStorage implements StorageAdapter {
     const result = await this.#write({ type: "append", chunk });
     if (result.outcome === undefined) throw new StorageError("sqlite storage: append returned no outcome", { coId: chunk.id });
     return result.outcome;
+  }
+
+  async addToCounters(deltas: ReadonlyMap<string, number>): Promise<void> {
+    await this.#write({ type: "addToCounters", deltas: [...deltas] });
+  }
+
+  async readCounters(prefix: string): Promise<Map<string, number>> {
+    return this.#io("readCounters", undefined, () => {
+      // LIKE would treat "_" and "%" in names as wildcards: compare the prefix itself.
+      const rows = this.driver.all<{ name: string; value: number }>(READ.counters, [prefix.length, prefix]);
+      return new Map(rows.map((row) => [row.name, row.value]));
+    });
   }
 
   async markUnsynced(entries: readonly UnsyncedEntry[]): Promise<void> {

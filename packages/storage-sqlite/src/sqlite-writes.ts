@@ -9,7 +9,8 @@ import type { SqliteDriver } from "./sqlite-driver.js";
 export type WriteOp =
   | { readonly type: "append"; readonly chunk: AppendChunk }
   | { readonly type: "markUnsynced" | "clearUnsynced"; readonly entries: readonly UnsyncedEntry[] }
-  | { readonly type: "markDeleted"; readonly id: CoId };
+  | { readonly type: "markDeleted"; readonly id: CoId }
+  | { readonly type: "addToCounters"; readonly deltas: ReadonlyArray<readonly [string, number]> };
 
 /** What one write op came to: an append's outcome, done, or its error's message. */
 export type WriteResult =
@@ -19,6 +20,7 @@ export type WriteResult =
 const WRITE = {
   markUnsynced: "INSERT OR IGNORE INTO unsynced_covalues (covalue_id, peer_id) VALUES (?, ?)",
   clearUnsynced: "DELETE FROM unsynced_covalues WHERE covalue_id = ? AND peer_id = ?",
+  addToCounter: "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
   tombstone: "INSERT OR IGNORE INTO deleted_covalues (covalue_id) VALUES (?)",
   // Delete sessions end in "$" (cojson checks only that character); they survive deletion.
   eraseTransactions:
@@ -61,6 +63,9 @@ function runOp(driver: SqliteDriver, op: WriteOp): AppendOutcome | undefined {
     case "markUnsynced":
     case "clearUnsynced":
       for (const entry of op.entries) driver.run(WRITE[op.type], [entry.id, entry.peerId]);
+      return undefined;
+    case "addToCounters":
+      for (const [name, delta] of op.deltas) driver.run(WRITE.addToCounter, [name, delta]);
       return undefined;
     case "markDeleted": {
       driver.run(WRITE.tombstone, [op.id]);

@@ -26,6 +26,22 @@ export function defineStorageLifecycleTests(setup: StorageSetup): void {
     expect(await reopened.listUnsynced()).toEqual([]);
   });
 
+  test("counters (optional): deltas add up, prefixes select, wildcard characters are literal, values survive reopening", async (context) => {
+    await using t = await openStorageFixture(setup);
+    const { addToCounters, readCounters } = t.storage;
+    if (addToCounters === undefined || readCounters === undefined) {
+      context.skip();
+      return;
+    }
+    await t.storage.addToCounters?.(new Map([["quota:a", 100], ["quota:b", 7], ["rate_x", 1]]));
+    await t.storage.addToCounters?.(new Map([["quota:a", -30], ["quota:%", 2]]));
+    expect(await t.storage.readCounters?.("quota:")).toEqual(new Map([["quota:a", 70], ["quota:b", 7], ["quota:%", 2]]));
+    expect(await t.storage.readCounters?.("quota:%")).toEqual(new Map([["quota:%", 2]]));
+    expect(await t.storage.readCounters?.("rate_")).toEqual(new Map([["rate_x", 1]]));
+    const reopened = await t.reopen();
+    expect(await reopened.readCounters?.("quota:a")).toEqual(new Map([["quota:a", 70]]));
+  });
+
   test("markDeleted: erases non-delete sessions and refuses their later appends as a Gap", async () => {
     await using t = await openStorageFixture(setup);
     const id = randomCoId();

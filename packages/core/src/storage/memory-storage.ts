@@ -49,12 +49,13 @@ interface MemoryCoValue {
 interface MemoryState extends MemoryStore {
   readonly coValues: Map<CoId, MemoryCoValue>;
   readonly unsynced: Map<string, UnsyncedEntry>;
+  readonly counters: Map<string, number>;
   readonly deleted: Set<CoId>;
 }
 
 /** Creates an empty store for `createMemoryStorage`. */
 export function createMemoryStore(): MemoryStore {
-  const state: MemoryState = { kind: "MemoryStore", coValues: new Map(), unsynced: new Map(), deleted: new Set() };
+  const state: MemoryState = { kind: "MemoryStore", coValues: new Map(), unsynced: new Map(), deleted: new Set(), counters: new Map() };
   return state;
 }
 
@@ -183,6 +184,16 @@ class MemoryStorage implements StorageAdapter {
       else if (added.length > 0) staged.push({ sessionId, added, lastSignature: piece.lastSignature, hashState: piece.hashState });
     }
     return gap ? "Gap" : staged;
+  }
+
+  async addToCounters(deltas: ReadonlyMap<string, number>): Promise<void> {
+    this.#assertOpen();
+    for (const [name, delta] of deltas) this.state.counters.set(name, (this.state.counters.get(name) ?? 0) + delta);
+  }
+
+  async readCounters(prefix: string): Promise<Map<string, number>> {
+    this.#assertOpen();
+    return new Map([...this.state.counters].filter(([name]) => name.startsWith(prefix)));
   }
 
   async markUnsynced(entries: readonly UnsyncedEntry[]): Promise<void> {

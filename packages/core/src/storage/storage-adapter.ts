@@ -119,6 +119,14 @@ export interface StorageAdapter extends AsyncDisposable {
   /** True if `markDeleted` was called for `id`. */
   isDeleted(id: CoId): Promise<boolean>;
 
+  /**
+   * Optional bookkeeping for servers (bytes stored per account, …): named integer counters that
+   * survive restarts. `addToCounters` adds each delta atomically (several processes may share the
+   * storage); `readCounters` returns every counter whose name starts with `prefix`.
+   */
+  addToCounters?(deltas: ReadonlyMap<string, number>): Promise<void>;
+  readCounters?(prefix: string): Promise<Map<string, number>>;
+
   close(): Promise<void>;
   /**
    * True if appends commit in the order they are called: whatever an append stores is seen by
