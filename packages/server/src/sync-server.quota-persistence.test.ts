@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ContentMessage, type CoId, type LocalNode } from "@cosync/core";
+import type { ContentMessage, CoId, LocalNode } from "@cosync/core";
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { createTestNode, plainHeader, testCrypto } from "../../../tests/helpers/nodes.js";
 import type { SyncServerOptions } from "./server-options.js";
