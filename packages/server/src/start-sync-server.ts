@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { type AdmitContent, CloseCode, CoCrypto, createLocalNode, type LocalNode, type Logger, LogThrottle, systemClock } from "@cosync/core";
+import { type AdmitContent, CloseCode, CoCrypto, createLocalNode, mintSignupToken, type SignerId, type LocalNode, type Logger, LogThrottle, systemClock } from "@cosync/core";
 import { loadNodeCryptoProvider } from "@cosync/crypto";
 import { acceptWebSocket, type FrameError, type WebSocketChannel } from "@cosync/transport-ws";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -25,6 +25,10 @@ export interface SyncServer extends AsyncDisposable {
   readonly url: string;
   /** The server's node: no account, a random agent, never holds read keys. */
   readonly node: LocalNode;
+  /** The server's own signer id: durability receipts and sign-up tokens are signed by it. */
+  readonly serverSigner: SignerId;
+  /** A sign-up token for `auth.signup: "invite"` (valid `ttlMs`, default 7 days; any number of uses until then). */
+  issueSignupToken(ttlMs?: number): string;
   /**
    * Stops accepting connections, waits (up to `drainTimeoutMs`) until content received before the
    * call is committed and acknowledged, flushes storage, then closes peers with ServerDraining
@@ -109,6 +113,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
           node,
           now: () => clock.now(),
           audiences: () => auth.audience ?? (listeningUrl === undefined ? [] : [listeningUrl]),
+          serverSigner: serverKey.signer,
         });
 
   const connections = new Map<GuardedChannel, { readonly ws: WebSocket; readonly tracked: TrackedConnection }>();
@@ -310,7 +315,8 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     return closing;
   };
 
-  return { url, node, close, [Symbol.asyncDispose]: close };
+  const issueSignupToken = (ttlMs = 7 * 24 * 60 * 60 * 1000) => mintSignupToken(node.crypto, serverKey.secret, { ttlMs, now: clock.now() });
+  return { url, node, serverSigner: serverKey.signer, issueSignupToken, close, [Symbol.asyncDispose]: close };
 }
 
 /** The limits in force, for the start-up log line (bans by count: the list may be long). */

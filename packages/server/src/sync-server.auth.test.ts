@@ -137,6 +137,21 @@ describe("sign-up, allow-list and anonymous access", () => {
     await client.close();
   });
 
+  test("invite sign-up: a new account needs a sign-up token this server issued, unexpired", async () => {
+    await using server = await authServer({ mode: "required", signup: "invite" });
+    await using other = await authServer({ mode: "required", signup: "invite" });
+    const alice = await namedAccountNode("Alice");
+    const token = await tokenFor(alice, server.url);
+    expect((await refusalOf(`${server.url}/?auth=${token}`)).body).toMatch(/need a sign-up token/);
+    expect((await refusalOf(`${server.url}/?auth=${token}&signup=${other.issueSignupToken()}`)).body).toMatch(/not issued by this server/);
+    await using _ = await bridgeNode(alice, `${server.url}/?auth=${token}&signup=${server.issueSignupToken(60_000)}`);
+    const map = alice.createGroup().createMap({ joined: true });
+    await map.waitForSync({ timeoutMs: 10_000 });
+    // Once the account is held, its token alone is enough.
+    const again = await RawClient.connect(`${server.url}/?auth=${await tokenFor(alice, server.url)}`);
+    await again.close();
+  });
+
   test("an allow-list admits only its accounts", async () => {
     const alice = await namedAccountNode("Alice");
     const bob = await namedAccountNode("Bob");

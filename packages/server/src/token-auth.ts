@@ -1,5 +1,15 @@
 import type { IncomingMessage } from "node:http";
-import { type AgentId, accountHeader, type CoCrypto, type CoId, idForHeader, type LocalNode, readAuthToken } from "@cosync/core";
+import {
+  type AgentId,
+  accountHeader,
+  type CoCrypto,
+  type CoId,
+  idForHeader,
+  type LocalNode,
+  readAuthToken,
+  type SignerId,
+  signupTokenProblem,
+} from "@cosync/core";
 import type { AuthVerdict } from "./server-options.js";
 
 /** Who may connect, and how (`auth` option; off by default so plain cojson clients keep working). */
@@ -11,8 +21,11 @@ export interface TokenAuthOptions {
    * URL the server listens on, which is right only when clients reach it directly.
    */
   readonly audience?: string | readonly string[];
-  /** New accounts: "open" (any, default), "closed" (only accounts this server holds). */
-  readonly signup?: "open" | "closed";
+  /**
+   * New accounts: "open" (any, default), "invite" (those showing a sign-up token this server
+   * issued, `?signup=…`; see mintSignupToken), "closed" (only accounts this server holds).
+   */
+  readonly signup?: "open" | "invite" | "closed";
   /** If set, only these accounts may authenticate. */
   readonly allowAccounts?: Iterable<string>;
   /** What tokenless connections may do in "optional" mode: "read" (load, subscribe; default) or "none". */
@@ -24,7 +37,7 @@ export interface TokenAuthOptions {
 export interface ResolvedTokenAuth {
   readonly mode: "required" | "optional";
   readonly audience: readonly string[] | undefined;
-  readonly signup: "open" | "closed";
+  readonly signup: "open" | "invite" | "closed";
   readonly allowAccounts: ReadonlySet<string> | undefined;
   readonly anonymous: "read" | "none";
   readonly maxTokenTtlMs: number;
@@ -41,7 +54,9 @@ export function resolveTokenAuth(auth: TokenAuthOptions | undefined): ResolvedTo
   }
   if (auth.mode !== "required" && auth.mode !== "optional") throw new TypeError(`auth.mode: expected "required" or "optional", got ${String(auth.mode)}`);
   const signup = auth.signup ?? "open";
-  if (signup !== "open" && signup !== "closed") throw new TypeError(`auth.signup: expected "open" or "closed", got ${String(signup)}`);
+  if (signup !== "open" && signup !== "invite" && signup !== "closed") {
+    throw new TypeError(`auth.signup: expected "open", "invite" or "closed", got ${String(signup)}`);
+  }
   const anonymous = auth.anonymous ?? "read";
   if (anonymous !== "read" && anonymous !== "none") throw new TypeError(`auth.anonymous: expected "read" or "none", got ${String(anonymous)}`);
   const audience = auth.audience === undefined ? undefined : typeof auth.audience === "string" ? [auth.audience] : [...auth.audience];
@@ -66,6 +81,8 @@ export interface TokenAuthContext {
   readonly now: () => number;
   /** The audiences accepted (the configured ones, or the server's own URL once it listens). */
   readonly audiences: () => readonly string[];
+  /** The server's own signer: sign-up tokens must be signed by it. */
+  readonly serverSigner: SignerId;
 }
 
 /**
@@ -97,11 +114,18 @@ export function createTokenAuthenticator(auth: ResolvedTokenAuth, ctx: TokenAuth
     }
     const standing = await agentStanding(ctx, accountId, agentId);
     if (standing === "current") return { ok: true, accountId, agentId };
-    if (standing === "founder") {
-      return auth.signup === "open" ? { ok: true, accountId, agentId } : { ok: false, reason: `this server takes no new accounts (${accountId} is unknown here)` };
-    }
+    if (standing === "founder") return signUp(auth, ctx, request, accountId, agentId);
     return { ok: false, reason: standing };
   };
+}
+
+function signUp(auth: ResolvedTokenAuth, ctx: TokenAuthContext, request: IncomingMessage, accountId: CoId, agentId: AgentId): AuthVerdict {
+  if (auth.signup === "open") return { ok: true, accountId, agentId };
+  if (auth.signup === "closed") return { ok: false, reason: `this server takes no new accounts (${accountId} is unknown here)` };
+  const invitation = new URL(request.url ?? "/", "http://server").searchParams.get("signup");
+  if (invitation === null) return { ok: false, reason: `${accountId} is unknown here: new accounts need a sign-up token (?signup=…) from this server` };
+  const problem = signupTokenProblem(ctx.crypto, invitation, ctx.serverSigner, ctx.now());
+  return problem === undefined ? { ok: true, accountId, agentId } : { ok: false, reason: problem };
 }
 
 async function agentStanding(ctx: TokenAuthContext, accountId: CoId, agentId: AgentId): Promise<"current" | "founder" | string> {

@@ -6,7 +6,8 @@ import { base64urlDecode, base64urlEncode } from "../encoding/base64url.js";
 import { utf8Decode, utf8Encode } from "../encoding/utf8.js";
 import type { AgentSecret } from "../ids/agent-id.js";
 import { coIdFromHash } from "../ids/co-id.js";
-import { mintAuthToken, readAuthToken } from "./auth-token.js";
+import { signerSecretOfAgent } from "../ids/agent-id.js";
+import { mintAuthToken, mintSignupToken, readAuthToken, signupTokenProblem } from "./auth-token.js";
 
 let crypto: CoCrypto;
 let agentSecret: AgentSecret;
@@ -47,7 +48,7 @@ describe("auth tokens", () => {
     ["iat", (p: Record<string, unknown>) => (p.iat = (p.iat as number) - 1)],
     ["nonce", (p: Record<string, unknown>) => (p.nonce = "zOther")],
   ])("changing %s breaks the signature (or the form)", (_field, change) => {
-    const result = readAuthToken(crypto, tampered(mint(), change), { audience: "ws://evil.example" === audience ? audience : audience, now });
+    const result = readAuthToken(crypto, tampered(mint(), change), { audience, now });
     expect(result.ok).toBe(false);
   });
 
@@ -68,6 +69,17 @@ describe("auth tokens", () => {
     expect(() => mintAuthToken(crypto, { accountId: "nope" as never, agentSecret, audience })).toThrow(/accountId/);
     expect(() => mintAuthToken(crypto, { accountId, agentSecret, audience: "" })).toThrow(/audience/);
     expect(() => mintAuthToken(crypto, { accountId, agentSecret, audience, ttlMs: -1 })).toThrow(/ttlMs/);
+  });
+
+  test("sign-up tokens: only the issuing server's, only until they expire", () => {
+    const server = signerSecretOfAgent(crypto.newRandomAgentSecret());
+    const other = signerSecretOfAgent(crypto.newRandomAgentSecret());
+    const token = mintSignupToken(crypto, server, { ttlMs: 1000, now });
+    expect(signupTokenProblem(crypto, token, crypto.signerId(server), now + 999)).toBeUndefined();
+    expect(signupTokenProblem(crypto, token, crypto.signerId(server), now + 1000)).toMatch(/expired/);
+    expect(signupTokenProblem(crypto, token, crypto.signerId(other), now)).toMatch(/not issued by this server/);
+    expect(signupTokenProblem(crypto, mint(), crypto.signerId(server), now)).toMatch(/form cosync-signup/);
+    expect(signupTokenProblem(crypto, "cosync-signup.e30=.x", crypto.signerId(server), now)).toMatch(/not a sign-up token/);
   });
 
   propertyTest.prop([fc.oneof(fc.string(), fc.anything())], { numRuns: 500 })("any input is read without throwing and refused", (input) => {

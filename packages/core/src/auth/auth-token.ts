@@ -10,7 +10,15 @@ import { base64urlDecode, base64urlEncode } from "../encoding/base64url.js";
 import { canonicalJsonOf } from "../encoding/canonical-json.js";
 import { utf8Decode, utf8Encode } from "../encoding/utf8.js";
 import { describeValue } from "../errors.js";
-import { type AgentId, type AgentSecret, agentIdProblem, signerIdOfAgent, signerSecretOfAgent } from "../ids/agent-id.js";
+import {
+  type AgentId,
+  type AgentSecret,
+  agentIdProblem,
+  type SignerId,
+  type SignerSecret,
+  signerIdOfAgent,
+  signerSecretOfAgent,
+} from "../ids/agent-id.js";
 import { type CoId, isCoId } from "../ids/co-id.js";
 import type { Signature } from "../ids/crypto-strings.js";
 import { err, ok, type Result } from "../result.js";
@@ -105,4 +113,37 @@ export function readAuthToken(crypto: CoCrypto, token: unknown, options: ReadAut
   const maxTtlMs = options.maxTtlMs ?? 24 * 60 * 60 * 1000;
   if ((exp as number) - (iat as number) > maxTtlMs) return err(`the token lives longer than the ${maxTtlMs} ms this server accepts`);
   return ok({ accountId: acc, agentId: agent as AgentId, audience: aud, issuedAt: iat as number, expiresAt: exp as number, nonce });
+}
+
+const SIGNUP_PREFIX = "cosync-signup";
+const SIGNUP_PURPOSE = "cosync-signup";
+
+/**
+ * A sign-up invitation a server issues with its own key (`--signup invite`): whoever holds it may
+ * create an account there until it expires. Format: `cosync-signup.<payload>.<server signature>`.
+ */
+export function mintSignupToken(crypto: CoCrypto, serverSecret: SignerSecret, options: { readonly ttlMs: number; readonly now?: number }): string {
+  if (!Number.isInteger(options.ttlMs) || options.ttlMs <= 0) throw new RangeError(`ttlMs: expected a positive integer, got ${options.ttlMs}`);
+  const now = options.now ?? systemClock().now();
+  const payload = { purpose: SIGNUP_PURPOSE, exp: now + options.ttlMs, nonce: crypto.newUniqueness() };
+  return `${SIGNUP_PREFIX}.${base64urlEncode(utf8Encode(canonicalJsonOf(payload)))}.${crypto.sign(serverSecret, payload)}`;
+}
+
+/** Checks a sign-up token against the server's own signer; why not, if it fails. */
+export function signupTokenProblem(crypto: CoCrypto, token: unknown, server: SignerId, now = systemClock().now()): string | undefined {
+  if (typeof token !== "string" || token.length > 1024) return "the sign-up token is not a string of at most 1024 characters";
+  const parts = token.split(".");
+  if (parts.length !== 3 || parts[0] !== SIGNUP_PREFIX) return `a sign-up token has the form ${SIGNUP_PREFIX}.<payload>.<signature>`;
+  let payload: { purpose?: unknown; exp?: unknown };
+  try {
+    payload = JSON.parse(utf8Decode(base64urlDecode(parts[1] as string))) as typeof payload;
+  } catch {
+    return "the sign-up token's payload is not base64url JSON";
+  }
+  if (payload === null || typeof payload !== "object" || payload.purpose !== SIGNUP_PURPOSE || !Number.isSafeInteger(payload.exp)) {
+    return "not a sign-up token";
+  }
+  if (!crypto.verify(parts[2] as Signature, payload as never, server)) return "the sign-up token was not issued by this server";
+  if ((payload.exp as number) <= now) return `the sign-up token expired at ${isoTimestamp(payload.exp as number)}`;
+  return undefined;
 }
