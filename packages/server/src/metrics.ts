@@ -3,6 +3,7 @@ import type { ErrorCode, LocalNode, SyncEvents } from "@cosync/core";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { StorageHealth } from "./storage-health.js";
 import type { GuardObserver } from "./guard-context.js";
+import type { QuotaLedger } from "./account-limits.js";
 
 /** Why an upgrade or connection was refused (label values of cosync_connections_refused_total). */
 export type RefusalReason = "unauthorized" | "banned" | "capacity" | "draining" | "auth_error" | "auth_timeout" | "path";
@@ -22,7 +23,8 @@ export interface TrackedConnection {
  * The Prometheus metrics of one server, in a registry of its own (never prom-client's global one,
  * so several servers in a process, as in tests, do not collide):
  *
- * - `cosync_connections` (gauge), `cosync_connections_total`, `cosync_connections_refused_total{reason}`
+ * - `cosync_connections` (gauge), `cosync_connections_total{auth}`, `cosync_connections_refused_total{reason}`
+ * - `cosync_quota_accounts`, `cosync_quota_accounts_full` (at ≥ 90 % of the storage quota)
  * - `cosync_messages_total{action,direction}`, `cosync_message_bytes_total{action,direction}` (approximate JSON size)
  * - `cosync_wire_bytes_total{direction}` (TCP bytes, WebSocket framing included)
  * - `cosync_outgoing_queue_depth{priority}` (when the channel exposes it), `cosync_send_buffer_bytes`,
@@ -35,6 +37,7 @@ export interface TrackedConnection {
  */
 export class ServerMetrics {
   readonly registry = new Registry();
+  #quota: QuotaLedger | undefined;
   readonly #connections = new Set<TrackedConnection>();
   #closedBytesIn = 0;
   #closedBytesOut = 0;
@@ -58,7 +61,31 @@ export class ServerMetrics {
     const registers = [this.registry];
     const metrics = this;
     this.#open = new Gauge({ name: "cosync_connections", help: "Open WebSocket connections", registers });
-    this.#accepted = new Counter({ name: "cosync_connections_total", help: "WebSocket connections accepted", registers });
+    this.#accepted = new Counter({
+      name: "cosync_connections_total",
+      help: "WebSocket connections accepted, by how they identified themselves (token, hook, anonymous, none)",
+      labelNames: ["auth"],
+      registers,
+    });
+    new Gauge({
+      name: "cosync_quota_accounts",
+      help: "Accounts with stored bytes charged against the storage quota",
+      registers,
+      collect() {
+        this.set(metrics.#quota === undefined ? 0 : [...metrics.#quota.entries()].length);
+      },
+    });
+    new Gauge({
+      name: "cosync_quota_accounts_full",
+      help: "Accounts at 90 % or more of their storage quota",
+      registers,
+      collect() {
+        const quota = metrics.#quota;
+        let full = 0;
+        for (const [, bytes] of quota?.entries() ?? []) if (quota !== undefined && bytes >= quota.quotaBytes * 0.9) full++;
+        this.set(full);
+      },
+    });
     this.#refusedConnections = new Counter({
       name: "cosync_connections_refused_total",
       help: "Upgrades refused, by reason",
@@ -201,6 +228,11 @@ export class ServerMetrics {
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "cosync_" });
   }
 
+  /** The storage quota ledger the quota gauges read, if quotas are on. */
+  attachQuota(quota: QuotaLedger | undefined): void {
+    this.#quota = quota;
+  }
+
   /** The node whose values the gauges count (set once it exists). */
   attachNode(node: LocalNode): void {
     this.#node = node;
@@ -229,9 +261,9 @@ export class ServerMetrics {
     refused: (code: ErrorCode) => this.#refusals.inc({ code }),
   };
 
-  connectionOpened(connection: TrackedConnection): void {
+  connectionOpened(connection: TrackedConnection, auth: "token" | "hook" | "anonymous" | "none"): void {
     this.#connections.add(connection);
-    this.#accepted.inc();
+    this.#accepted.inc({ auth });
     this.#open.inc();
   }
 

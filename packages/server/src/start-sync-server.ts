@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
@@ -103,6 +104,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     maxHeaderBytes: limits.maxHeaderBytes,
   };
   admitVerified = createVerifiedAdmission(guardContext);
+  metrics.attachQuota(guardContext.quota);
   let listeningUrl: string | undefined;
   const auth = config.auth;
   const authenticate =
@@ -232,7 +234,8 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
       dropped: () => channel.stats.dropped,
     };
     connections.set(guard, { ws, tracked });
-    metrics.connectionOpened(tracked);
+    const authKind = identity.agentId !== undefined ? "token" : accountId !== undefined ? "hook" : identity.anonymous === true ? "anonymous" : "none";
+    metrics.connectionOpened(tracked, authKind);
     const closedGuard = guard;
     // Registered before anything else can fail, so a failed set-up is released by its close.
     void channel.closed.then((reason) => {
@@ -243,7 +246,8 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     });
     try {
       node.syncManager.addPeer(guard);
-      logger.info({ peer: peerId, ...(accountId === undefined ? {} : { account: accountId }) }, "client connected");
+      // Account ids are pseudonyms, yet link a person's activity: logs carry a short hash of them.
+      logger.info({ peer: peerId, ...(accountId === undefined ? {} : { account: hashedAccount(accountId) }), auth: authKind }, "client connected");
     } catch (error) {
       logger.error({ err: error, peer: peerId }, "could not set up the connection");
       ws.terminate();
@@ -384,4 +388,9 @@ function identityOf(verdict: AuthVerdict & { ok: true }): ConnectionIdentity {
     ...(verdict.agentId === undefined ? {} : { agentId: verdict.agentId }),
     ...(verdict.anonymous === true ? { anonymous: true } : {}),
   };
+}
+
+/** A short, stable pseudonym of an account id for logs (the first 12 hex digits of its SHA-256). */
+function hashedAccount(accountId: string): string {
+  return createHash("sha256").update(accountId).digest("hex").slice(0, 12);
 }

@@ -70,7 +70,7 @@ test("http: /metrics reports connections, messages and bytes, refusals, latencie
   expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
   const text = await response.text();
   expect(sample(text, "cosync_connections")).toBe(2);
-  expect(sample(text, "cosync_connections_total")).toBe(2);
+  expect(sample(text, "cosync_connections_total{auth=\"none\"}")).toBe(2);
   expect(sample(text, 'cosync_messages_total{action="content",direction="in"}')).toBeGreaterThanOrEqual(2);
   expect(sample(text, 'cosync_messages_total{action="known",direction="out"}')).toBeGreaterThanOrEqual(1);
   expect(sample(text, 'cosync_messages_total{action="error",direction="out"}')).toBeGreaterThanOrEqual(2);
