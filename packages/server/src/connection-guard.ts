@@ -146,6 +146,14 @@ export class GuardedChannel implements PeerChannel {
       this.refuse("RateLimited", `connection exceeds its ${describeBudget(this.#budget?.limits, connectionVerdict)}; message dropped`, id);
       return;
     }
+    const unauthenticated = this.#ctx.unauthenticated;
+    if (this.accountId === undefined && unauthenticated !== undefined) {
+      const verdict = unauthenticated.take(1, bytes);
+      if (verdict !== "ok") {
+        this.refuse("RateLimited", `unauthenticated connections together exceed the server's ${verdict} rate for them; message dropped`, id);
+        return;
+      }
+    }
     const accounts = this.#ctx.accounts;
     if (this.accountId !== undefined && accounts !== undefined) {
       const verdict = accounts.take(this.accountId, 1, bytes);

@@ -1,5 +1,5 @@
 import type { Clock, ErrorCode, LocalNode, Logger, LogThrottle } from "@cosync/core";
-import type { AccountRateLimiter, QuotaLedger, RateLimits } from "./account-limits.js";
+import type { AccountRateLimiter, QuotaLedger, RateBudget, RateLimits } from "./account-limits.js";
 
 /** Per-connection limits a guard enforces. */
 export interface GuardLimits {
@@ -23,6 +23,8 @@ export interface GuardContext {
   readonly node: LocalNode;
   readonly logger: Logger;
   readonly accounts: AccountRateLimiter | undefined;
+  /** One budget for all connections without an account (limits.unauthenticated). */
+  readonly unauthenticated: RateBudget | undefined;
   readonly quota: QuotaLedger | undefined;
   /** Banned account and agent ids; read on every content message, so a caller's Set can change live. */
   readonly bans: ReadonlySet<string> | undefined;

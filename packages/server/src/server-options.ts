@@ -46,6 +46,8 @@ export interface ServerLimits {
   readonly connection?: RateLimits;
   /** Token buckets per authenticated account (see `authenticate`), over every message of all its connections. */
   readonly account?: RateLimits;
+  /** Token buckets shared by every connection no account is known for (anonymous or unauthenticated), over all their messages. */
+  readonly unauthenticated?: RateLimits;
   /**
    * Bytes (headers and transactions, once verified) that each authenticated account may store
    * through its connections, counted from this process's start (a restart starts everyone from
@@ -157,6 +159,7 @@ export interface ResolvedLimits {
   readonly maxHeaderBytes: number;
   readonly connection: RateLimits | undefined;
   readonly account: RateLimits | undefined;
+  readonly unauthenticated: RateLimits | undefined;
   readonly storageQuotaBytes: number | undefined;
   readonly connectionQuotaBytes: number | undefined;
   readonly parking: Partial<ParkingLimits>;
@@ -194,6 +197,7 @@ const limitNames = new Set<keyof ServerLimits>([
   "maxHeaderBytes",
   "connection",
   "account",
+  "unauthenticated",
   "storageQuotaBytes",
   "connectionQuotaBytes",
   "maxParkedPerConnection",
@@ -304,6 +308,7 @@ function resolveLimits(limits: ServerLimits): ResolvedLimits {
   for (const [name, rates] of [
     ["connection", limits.connection],
     ["account", limits.account],
+    ["unauthenticated", limits.unauthenticated],
   ] as const) {
     if (rates?.messages !== undefined) assertRateLimit(rates.messages, `limits.${name}.messages`);
     if (rates?.bytes !== undefined) assertRateLimit(rates.bytes, `limits.${name}.bytes`);
@@ -316,6 +321,7 @@ function resolveLimits(limits: ServerLimits): ResolvedLimits {
     maxHeaderBytes,
     connection: limits.connection,
     account: limits.account,
+    unauthenticated: limits.unauthenticated,
     storageQuotaBytes: limits.storageQuotaBytes,
     connectionQuotaBytes,
     parking,

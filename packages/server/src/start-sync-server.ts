@@ -14,7 +14,7 @@ import { handleHttpRequest, isHttpPath, pathOf } from "./http-routes.js";
 import { loadOrCreateServerKey, type ServerKey } from "./server-key.js";
 import { type RefusalReason, ServerMetrics, type TrackedConnection } from "./metrics.js";
 import { openServerStorage } from "./open-server-storage.js";
-import { limitsAnything, AccountRateLimiter, QuotaLedger } from "./account-limits.js";
+import { limitsAnything, AccountRateLimiter, QuotaLedger, RateBudget } from "./account-limits.js";
 import { createServerLogger } from "./server-logger.js";
 import { StorageHealth } from "./storage-health.js";
 import { createVerifiedAdmission } from "./verified-admission.js";
@@ -93,6 +93,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     node,
     logger,
     accounts: limitsAnything(limits.account) ? new AccountRateLimiter(limits.account, clock) : undefined,
+    unauthenticated: limitsAnything(limits.unauthenticated) ? new RateBudget(limits.unauthenticated, clock) : undefined,
     quota:
       limits.storageQuotaBytes === undefined
         ? undefined

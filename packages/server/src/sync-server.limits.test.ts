@@ -119,6 +119,25 @@ test("account limits: one authenticated account's message rate is shared by all 
   await acked(bob, other.id);
 });
 
+test("unauthenticated limits: connections without an account share one budget; authenticated ones are not in it", async () => {
+  await using server = await start({ limits: { unauthenticated: { messages: { perSecond: 1, burst: 2 } } }, authenticate: asNamedInUrl });
+  await using a = await RawClient.connect(server.url);
+  await using b = await RawClient.connect(server.url);
+  const author = await createTestNode();
+  const [one, two, three] = [await freshContent(author), await freshContent(author), await freshContent(author)];
+  a.send(one.message);
+  await acked(a, one.id);
+  b.send(two.message);
+  await acked(b, two.id);
+  b.send(three.message);
+  const notice = await b.notice("RateLimited");
+  expect(notice.message).toBe("unauthenticated connections together exceed the server's messages rate for them; message dropped");
+  expect(await server.node.storage?.knownState(three.id)).toBeUndefined();
+  await using alice = await RawClient.connect(`${server.url}/?as=co_zAlice`);
+  alice.send(three.message);
+  await acked(alice, three.id);
+});
+
 test("account limits: forged content in someone's session does not spend their budget", async () => {
   await using server = await start({ limits: { account: { messages: { perSecond: 1, burst: 1 } } } });
   const victim = await createTestNode();
