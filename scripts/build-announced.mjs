@@ -12,7 +12,9 @@ process.stderr.write("cosync: building (tsc -b; ~30 s on a fresh checkout, a few
 const started = Date.now();
 const build = spawnSync(process.execPath, [tsc, "-b"], { cwd: repoRoot, stdio: "inherit" });
 if (build.status !== 0) {
-  process.stderr.write(`cosync: the build failed (${build.error?.message ?? `tsc exited with ${build.status ?? build.signal}`}); the errors are above\n`);
+  process.stderr.write(
+    `cosync: the build failed (${build.error?.message ?? `tsc exited with ${build.status ?? build.signal}`}); the errors are above\n`,
+  );
   process.exit(1);
 }
 process.stderr.write(`cosync: built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

@@ -38,10 +38,20 @@ for (const [key, entry] of Object.entries(lock.packages)) {
     const key = `node_modules/${name}`;
     if (lock.packages[key] !== undefined) continue;
     const platform = platformsBySuffix[name.slice("cojson-core-napi-".length)];
-    if (platform === undefined) throw new Error(`${name}: unknown platform; add it to platformsBySuffix in ${fileURLToPath(import.meta.url)}`);
+    if (platform === undefined)
+      throw new Error(`${name}: unknown platform; add it to platformsBySuffix in ${fileURLToPath(import.meta.url)}`);
     // Fields in the order npm writes them, so a later `npm install` leaves the file as it is.
     const { os, cpu, libc } = platform;
-    packages[key] = { version, cpu, dev: napi.dev, ...(libc && { libc }), license: napi.license, optional: true, os, engines: napi.engines };
+    packages[key] = {
+      version,
+      cpu,
+      dev: napi.dev,
+      ...(libc && { libc }),
+      license: napi.license,
+      optional: true,
+      os,
+      engines: napi.engines,
+    };
     added.push(`${name}@${version}`);
   }
 }
