@@ -57,19 +57,21 @@ export function connectWebSocket(options: ConnectWebSocketOptions): Promise<WebS
   if (typeof Constructor !== "function") {
     throw new TypeError("WebSocket: this runtime has no global WebSocket (Node 20); pass `WebSocket` from the ws package");
   }
-  const peerId = options.peerId ?? url;
+  // Credentials in the query (auth tokens) stay out of peer ids and error messages, which get logged.
+  const shown = withoutCredentials(url);
+  const peerId = options.peerId ?? shown;
   if (typeof peerId !== "string" || peerId === "") throw new TypeError("peerId: expected a non-empty string");
   assertDelay(pingTimeoutMs, "pingTimeoutMs", { allowZero: true });
   assertDelay(connectTimeoutMs, "connectTimeoutMs");
   const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
   assertPositive(maxFrameBytes, "maxFrameBytes");
   const { signal } = options;
-  if (signal?.aborted) return Promise.reject(new ConnectionError(`connecting to ${url} was aborted`, { url, cause: signal.reason }));
+  if (signal?.aborted) return Promise.reject(new ConnectionError(`connecting to ${shown} was aborted`, { url: shown, cause: signal.reason }));
 
   return new Promise((resolve, reject) => {
     const socket: WebSocketLike = new Constructor(url);
     let errorDetail: unknown;
-    const timer = setTimeout(() => fail(`could not connect to ${url} within ${connectTimeoutMs} ms`), connectTimeoutMs);
+    const timer = setTimeout(() => fail(`could not connect to ${shown} within ${connectTimeoutMs} ms`), connectTimeoutMs);
 
     function cleanUp(): void {
       clearTimeout(timer);
@@ -81,7 +83,7 @@ export function connectWebSocket(options: ConnectWebSocketOptions): Promise<WebS
     function fail(message: string, cause: unknown = errorDetail): void {
       cleanUp();
       socket.close();
-      reject(new ConnectionError(message, { url, cause }));
+      reject(new ConnectionError(message, { url: shown, cause }));
     }
     function onOpen(): void {
       cleanUp();
@@ -105,14 +107,51 @@ export function connectWebSocket(options: ConnectWebSocketOptions): Promise<WebS
     }
     function onClose(event: WebSocketEventMapLike["close"]): void {
       const detail = errorDetail instanceof Error ? `: ${errorDetail.message}` : "";
-      fail(`could not connect to ${url} (closed with ${event.code}${event.reason ? ` ${event.reason}` : ""})${detail}`);
+      fail(`could not connect to ${shown} (closed with ${event.code}${event.reason ? ` ${event.reason}` : ""})${detail}`);
     }
     function onAbort(): void {
-      fail(`connecting to ${url} was aborted`, signal?.reason);
+      fail(`connecting to ${shown} was aborted`, signal?.reason);
     }
+    // Node's ws shows a refused upgrade's response (a server's "why": an invalid token, a ban);
+    // browsers never do. Read its reason, bounded, and fail with it.
+    (socket as Partial<NodeWebSocket>).once?.("unexpected-response", (_request, response) => {
+      let body = "";
+      response.on("data", (chunk: { toString(): string }) => {
+        if (body.length < 4096) body += chunk.toString();
+      });
+      response.on("end", () => fail(`${shown} refused the connection with HTTP ${response.statusCode}: ${refusalReason(body)}`));
+      response.on("error", () => fail(`${shown} refused the connection with HTTP ${response.statusCode}`));
+    });
     socket.addEventListener("open", onOpen);
     socket.addEventListener("error", onError);
     socket.addEventListener("close", onClose);
     signal?.addEventListener("abort", onAbort);
   });
+}
+
+/** The bits of ws's Node WebSocket used to read a refused upgrade's response. */
+interface NodeWebSocket {
+  once(
+    event: "unexpected-response",
+    listener: (request: unknown, response: { statusCode?: number; on(event: string, listener: (chunk: { toString(): string }) => void): void }) => void,
+  ): void;
+}
+
+/** A server's JSON `{ "error": … }` reason, or the body's start. */
+function refusalReason(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed.error === "string") return parsed.error;
+  } catch {
+    // not JSON: shown as it is
+  }
+  return body.slice(0, 200) || "(no reason given)";
+}
+
+/** `url` with the values of its `auth` and `signup` query parameters hidden. */
+export function withoutCredentials(url: string): string {
+  if (!/[?&](auth|signup)=/.test(url)) return url;
+  const parsed = new URL(url);
+  for (const name of ["auth", "signup"]) if (parsed.searchParams.has(name)) parsed.searchParams.set(name, "***");
+  return parsed.toString();
 }

@@ -1,5 +1,5 @@
 import { CloseCode } from "@cosync/core";
-import { assertWebSocketUrl, ConnectionError, type ConnectWebSocketOptions, connectWebSocket } from "./connect-websocket.js";
+import { assertWebSocketUrl, ConnectionError, type ConnectWebSocketOptions, connectWebSocket, withoutCredentials } from "./connect-websocket.js";
 import { assertDelay, type WebSocketChannel } from "./socket-channel.js";
 
 /** Linear backoff between connection attempts: `baseMs × attempt`, at most `maxMs`. */
@@ -17,6 +17,13 @@ export interface ReconnectingConnectionOptions extends Omit<ConnectWebSocketOpti
   readonly backoff?: BackoffOptions;
   /** Called when an attempt fails, before waiting `delayMs` for the next. */
   readonly onConnectError?: (error: Error, attempt: number, delayMs: number) => void;
+  /**
+   * For servers that require authentication: called before every attempt for a fresh token
+   * (e.g. `() => mintAuthToken(crypto, { accountId, agentSecret, audience: url })`), sent as
+   * `?auth=…`, so a long-lived connection never reconnects with an expired one. The peer id stays
+   * the URL without it.
+   */
+  readonly authToken?: () => string | Promise<string>;
 }
 
 /** A connection that keeps itself up until stopped. */
@@ -36,14 +43,15 @@ export interface ReconnectingConnection extends AsyncDisposable {
  * peer resumes from its known state. The attempt count resets once a connection opens.
  */
 export function createReconnectingConnection(options: ReconnectingConnectionOptions): ReconnectingConnection {
-  const { onChannel, onConnectError, backoff, ...connectOptions } = options;
+  const { onChannel, onConnectError, backoff, authToken, ...connectOptions } = options;
   if (typeof onChannel !== "function") throw new TypeError("onChannel: expected a function");
+  if (authToken !== undefined && typeof authToken !== "function") throw new TypeError("authToken: expected a function returning a token");
   assertWebSocketUrl(options.url);
   const baseMs = backoff?.baseMs ?? 500;
   const maxMs = backoff?.maxMs ?? 10_000;
   assertDelay(baseMs, "backoff.baseMs");
   assertDelay(maxMs, "backoff.maxMs");
-  const peerId = options.peerId ?? options.url;
+  const peerId = options.peerId ?? withoutCredentials(options.url);
   const aborter = new AbortController();
   let current: WebSocketChannel | undefined;
   let cancelWait: (() => void) | undefined;
@@ -65,7 +73,8 @@ export function createReconnectingConnection(options: ReconnectingConnectionOpti
     while (!aborter.signal.aborted) {
       let channel: WebSocketChannel;
       try {
-        channel = await connectWebSocket({ ...connectOptions, peerId, signal: aborter.signal });
+        const url = authToken === undefined ? options.url : withAuthToken(options.url, await authToken());
+        channel = await connectWebSocket({ ...connectOptions, url, peerId, signal: aborter.signal });
       } catch (error) {
         if (!(error instanceof ConnectionError)) throw error; // a bug (bad options), not a network failure
         if (aborter.signal.aborted) return;
@@ -114,4 +123,11 @@ export function createReconnectingConnection(options: ReconnectingConnectionOpti
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/** `url` with `auth=<token>` in its query (replacing one already there). */
+function withAuthToken(url: string, token: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set("auth", token);
+  return parsed.toString();
 }
