@@ -64,3 +64,9 @@ test("docs/auth.md runs as written: an authenticated account stores, a token for
   expect(stdout).toMatch(/auth=\*\*\* refused the connection with HTTP 401: invalid token: the token is for "wss:\/\/elsewhere\.example", not this server/);
   expect(stdout).not.toMatch(/cosync-auth\.ey/); // the token itself is never printed
 }, 120_000);
+
+test("docs/receipts.md runs as written: a receipt verifies under the pinned key and covers the write", async () => {
+  const { stdout } = await run(process.execPath, [await programOf("docs/receipts.md", 1)], { cwd: dataDir, timeout: 60_000 });
+  expect(stdout).toContain("receipt verifies: true; covers what Alice wrote: true");
+  expect(stdout).toContain("small enough to keep beside the value");
+}, 120_000);
