@@ -580,6 +580,13 @@ function report(results, failures) {
       [`fan-out to ${FANOUT_SUBSCRIBERS} subscribers p50 (ms)`]: pooled((r) => r.fanOutMs, 0.5),
       [`fan-out to ${FANOUT_SUBSCRIBERS} subscribers p99 (ms)`]: pooled((r) => r.fanOutMs, 0.99),
       "server CPU per 1-tx message, all threads (µs)": median(rounds.map((r) => r.ingest1tx?.serverCpuUsPerMessage)),
+      // What the machine's cores allow at that CPU cost, after the load generator's share: no
+      // pipelining passes it, so a tx/s target above it needs less CPU per message, not more overlap.
+      "1-tx ingest ceiling: cores / CPU per message (tx/s)": median(
+        rounds.map((r) =>
+          r.ingest1tx === undefined ? undefined : ((availableParallelism() - r.ingest1tx.parentCpuShare) * 1e6) / r.ingest1tx.serverCpuUsPerMessage,
+        ),
+      ),
       "server main thread busy during 1-tx ingest (%)": median(rounds.map((r) => percent(r.ingest1tx?.serverBusyShare))),
       "server main thread busy during 50-tx ingest, 1 subscriber (%)": median(rounds.map((r) => percent(r.ingest1?.serverBusyShare))),
       "server main thread busy during 50-tx ingest, 10 subscribers (%)": median(rounds.map((r) => percent(r.ingest10?.serverBusyShare))),
