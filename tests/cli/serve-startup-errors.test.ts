@@ -1,7 +1,7 @@
 // `cosync serve` failing to start: every storage mistake a newcomer makes names what is wrong and,
 // where it is obvious, what to do. Real PostgreSQL (TEST_PG_URL), real files, the real CLI process.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,7 +25,7 @@ afterEach(async () => {
 
 /** Runs `cosync serve` with `args`, expecting it to stop by itself; returns its exit code and stderr. */
 async function failedStart(args: readonly string[], cwd?: string): Promise<{ code: number | null; stderr: string; stdout: string }> {
-  const proc = spawnCli(["serve", "--port", "0", ...args], cwd === undefined ? {} : { cwd });
+  await using proc = spawnCli(["serve", "--port", "0", ...args], cwd === undefined ? {} : { cwd });
   const exit = await proc.exit();
   return { code: exit.code, stderr: proc.stderr, stdout: proc.stdout };
 }
@@ -93,4 +93,22 @@ test("cli on postgres: a malformed URL says what is wrong with it, before connec
   expect(badPassword.stderr).toContain("percent-encoded");
   // The password is not echoed back to the terminal or a log collector.
   expect(badPassword.stderr).not.toContain("pa#ss");
+});
+
+test("cli: a --db that is neither a file path nor a postgres:// URL is a usage error naming the supported forms, and creates nothing", async () => {
+  const dir = await tempDir();
+  const cases: Array<[string[], Record<string, string>, string]> = [
+    [["--db", "mysql://me@db.example/app"], {}, '--db: "mysql://me@db.example/app" is not a database cosync can use: mysql:// is not supported'],
+    [[], { COSYNC_DB: "mongodb+srv://me:secret@cluster/app" }, 'COSYNC_DB: "mongodb+srv://me:***@cluster/app" is not a database cosync can use'],
+    [["--db", "postgres:db.example/app"], {}, '--db: "postgres:db.example/app" is not a database cosync can use: a PostgreSQL URL starts with postgres://'],
+    [["--db", ":memory:"], {}, '--db: ":memory:" would be a file named ":memory:"; for data kept in memory only, use --in-memory'],
+  ];
+  for (const [args, env, message] of cases) {
+    await using proc = spawnCli(["serve", "--port", "0", ...args], { cwd: dir, env });
+    const exit = await proc.exit();
+    expect({ args, env, code: exit.code, stderr: proc.stderr }).toMatchObject({ code: 2, stderr: expect.stringContaining(message) });
+    expect(proc.stderr).toContain("expected a SQLite file path (e.g. ./sync-db/storage.db) or a postgres:// or postgresql:// URL");
+    expect(proc.stderr).not.toContain("secret");
+  }
+  expect(await readdir(dir)).toEqual([]);
 });

@@ -1,11 +1,10 @@
 // Command-line arguments and environment variables of `cosync serve` → startSyncServer options.
 import { parseArgs } from "node:util";
+import { checkDbSetting } from "./db-setting.js";
+import { UsageError } from "./usage-error.js";
 import { defaultDbFile, type LogFormat, logLevels, type ServerLimits, serverDefaults, type SyncServerOptions } from "@cosync/server";
 
-/** A command-line mistake: printed with the usage hint, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
+export { UsageError };
 
 export const usage = `Usage: cosync serve [options]
 
@@ -187,12 +186,12 @@ function storageOf(values: Values, env: NodeJS.ProcessEnv): { inMemory: true } |
   if (typeof dbFlag === "string" && dbFlag.trim() === "") throw new UsageError("--db: expected a SQLite file path or a postgres:// URL, got an empty string");
   if (values["in-memory"] === true && dbFlag !== undefined) throw new UsageError("--db and --in-memory: choose one");
   if (values["in-memory"] === true) return { inMemory: true };
-  if (dbFlag !== undefined) return { db: dbFlag };
+  if (dbFlag !== undefined) return { db: checkDbSetting({ text: dbFlag, source: "--db" }) };
   const inMemory = parseBoolean(setting(values, env, "in-memory"));
   const db = setting(values, env, "db");
   if (inMemory === true && db !== undefined) throw new UsageError("COSYNC_DB and COSYNC_IN_MEMORY: choose one");
   if (inMemory === true) return { inMemory: true };
-  return db === undefined ? {} : { db: db.text };
+  return db === undefined ? {} : { db: checkDbSetting(db) };
 }
 
 /** Turns argv and the environment into server options; throws UsageError naming the bad flag or variable. */
