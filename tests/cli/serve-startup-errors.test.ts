@@ -1,7 +1,7 @@
 // `cosync serve` failing to start: every storage mistake a newcomer makes names what is wrong and,
 // where it is obvious, what to do. Real PostgreSQL (TEST_PG_URL), real files, the real CLI process.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -111,4 +111,24 @@ test("cli: a --db that is neither a file path nor a postgres:// URL is a usage e
     expect(proc.stderr).not.toContain("secret");
   }
   expect(await readdir(dir)).toEqual([]);
+});
+
+test("cli on SQLite: a directory, a path through a file, a file that is not a database and a place no file can be created each say what is wrong with which path", async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, "data"));
+  await writeFile(join(dir, "notes.txt"), "not a database\n");
+  const asDirectory = await failedStart(["--db", join(dir, "data")]);
+  expect(asDirectory.code).toBe(1);
+  expect(asDirectory.stderr).toContain(`SQLite: ${join(dir, "data")} is a directory, not a database file (give a file path inside it, e.g. ${join(dir, "data", "storage.db")})`);
+  const throughFile = await failedStart(["--db", join(dir, "notes.txt", "s.db")]);
+  expect(throughFile.code).toBe(1);
+  expect(throughFile.stderr).toContain(`SQLite: cannot create the directory ${join(dir, "notes.txt")} for ${join(dir, "notes.txt", "s.db")}: ${join(dir, "notes.txt")} is a file`);
+  const notDatabase = await failedStart(["--db", join(dir, "notes.txt")]);
+  expect(notDatabase.code).toBe(1);
+  expect(notDatabase.stderr).toContain(`cannot open SQLite storage at ${join(dir, "notes.txt")}: file is not a database (the file exists but is not a SQLite database`);
+  expect(await readFile(join(dir, "notes.txt"), "utf8")).toBe("not a database\n");
+  // /proc takes no new files, not even from root (chmod would not stop root, who runs CI).
+  const unwritable = await failedStart(["--db", "/proc/cosync-test.db"]);
+  expect(unwritable.code).toBe(1);
+  expect(unwritable.stderr).toContain("cannot open SQLite storage at /proc/cosync-test.db: unable to open database file (may this user create files in /proc?)");
 });
