@@ -12,6 +12,7 @@ import { handleHttpRequest, httpPaths, pathOf } from "./http-routes.js";
 import { type RefusalReason, ServerMetrics, type TrackedConnection } from "./metrics.js";
 import { openServerStorage } from "./open-server-storage.js";
 import { limitsAnything, AccountRateLimiter, QuotaLedger } from "./account-limits.js";
+import { createMessageTrace } from "./message-trace.js";
 import { createServerLogger } from "./server-logger.js";
 import { StorageHealth } from "./storage-health.js";
 import { createVerifiedAdmission } from "./verified-admission.js";
@@ -83,6 +84,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     closeBanned: limits.closeBanned,
     refusalLog: new LogThrottle(100),
     maxHeaderBytes: limits.maxHeaderBytes,
+    trace: createMessageTrace(logger),
   };
   admitVerified = createVerifiedAdmission(guardContext);
 
@@ -192,16 +194,21 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     connections.set(guard, { ws, tracked });
     metrics.connectionOpened(tracked);
     const closedGuard = guard;
+    const openedAt = clock.now();
     // Registered before anything else can fail, so a failed set-up is released by its close.
     void channel.closed.then((reason) => {
       connections.delete(closedGuard);
       connectionCount--;
       metrics.connectionClosed(tracked);
-      logger.info({ peer: peerId, code: reason.code, reason: reason.reason }, "client disconnected");
+      // Per connection, so debug: a busy server opens thousands a minute.
+      logger.debug(
+        { peer: peerId, code: reason.code, reason: reason.reason, durationMs: clock.now() - openedAt, ...closedGuard.stats, connections: connectionCount },
+        "connection closed",
+      );
     });
     try {
       node.syncManager.addPeer(guard);
-      logger.info({ peer: peerId, ...(accountId === undefined ? {} : { account: accountId }) }, "client connected");
+      logger.debug({ peer: peerId, ...(accountId === undefined ? {} : { account: accountId }), connections: connectionCount }, "connection opened");
     } catch (error) {
       logger.error({ err: error, peer: peerId }, "could not set up the connection");
       ws.terminate();
