@@ -4,8 +4,6 @@ import { type FlagValues, parseFlags } from "./parse-flags.js";
 import { UsageError } from "./usage-error.js";
 import { defaultDbFile, type LogFormat, logLevels, type ServerLimits, serverDefaults, type SyncServerOptions } from "@cosync/server";
 
-export { UsageError };
-
 export const usage = `Usage: cosync serve [options]
 
 Runs the sync server. Every option can also be set with the environment variable in brackets;

@@ -3,7 +3,8 @@
 import { createServerLogger, startSyncServer, serverDefaults, type SyncServer, type SyncServerOptions } from "@cosync/server";
 import { describeError } from "./describe-error.js";
 import type { Command } from "./cli-commands.js";
-import { serverOptionsFromArgs, UsageError, usage } from "./serve-args.js";
+import { serverOptionsFromArgs, usage } from "./serve-args.js";
+import { UsageError } from "./usage-error.js";
 
 export const serveCommand: Command = {
   summary: "runs the sync server",
