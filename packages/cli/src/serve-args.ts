@@ -11,15 +11,16 @@ a command-line flag wins over its variable, and an empty variable counts as unse
 
   --host <address>                 interface to listen on [COSYNC_HOST] (default ${serverDefaults.host})
   --port <port>                    TCP port, 0 for any free one [COSYNC_PORT] (default ${serverDefaults.port})
-  --db <file|postgres://…>         SQLite file (directory created if missing) or PostgreSQL URL [COSYNC_DB]
-                                   (default ${defaultDbFile})
+  --db <file|postgres://…>         SQLite file (directory created if missing) or PostgreSQL URL (postgres:// or
+                                   postgresql://; other databases are refused) [COSYNC_DB] (default ${defaultDbFile})
   --in-memory                      keep data in memory only [COSYNC_IN_MEMORY=1]; --db and --in-memory
                                    exclude each other (a flag wins over the other's variable)
   --log-format <json|pretty>       log lines as JSON or readable text [COSYNC_LOG_FORMAT] (default: pretty when
                                    standard output is a terminal, else json)
   --log-level <level>              ${logLevels.join("|")} [COSYNC_LOG_LEVEL] (default info); debug adds
                                    each connection's open and close with its message and byte counts, trace
-                                   each sync message (action, value id, sessions, size; never its content)
+                                   each sync message (action, value id, sessions, size; never its content).
+                                   The "listening on ws://…" record is printed at every level but silent
   --max-connections <n>            open connections at most [COSYNC_MAX_CONNECTIONS] (default ${serverDefaults.maxConnections})
   --max-frame-bytes <size>         largest WebSocket frame [COSYNC_MAX_FRAME_BYTES] (default 8MiB)
   --max-message-bytes <size>       largest sync message, at most the frame size [COSYNC_MAX_MESSAGE_BYTES] (default 4MiB)
