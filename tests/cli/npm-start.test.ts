@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { beforeAll, expect, test } from "vitest";
 import { bridgeNode, RawClient } from "../../packages/server/src/test-fixtures/raw-client.js";
 import { createTestNode, plainHeader, testCrypto } from "../helpers/nodes.js";
-import { assertPortFree, build, repoRoot, Spawned, spawnCli } from "./serve-process.js";
+import { assertPortFree, build, listeningUrl, repoRoot, Spawned, spawnCli } from "./serve-process.js";
 
 // `npm start` runs `tsc -b` first; building here, under the shared lock, makes that a no-op
 // instead of a second build racing another test file's.
@@ -17,8 +17,7 @@ test("npm start: serves on ws://127.0.0.1:4200 with SQLite in the repo's ./sync-
   await assertPortFree(4200);
   // A process group, signalled as a whole, as a terminal does: npm, its shell and the server.
   await using npm = new Spawned("npm", ["start"], { cwd: repoRoot, group: true, env: { COSYNC_LOG_LEVEL: "info" } });
-  const line = await npm.waitForLine("listening on ws://127.0.0.1:4200", 120_000);
-  expect(line).toBe("listening on ws://127.0.0.1:4200");
+  expect(await listeningUrl(npm, 120_000)).toBe("ws://127.0.0.1:4200");
   // Connect and ask for something: the developer's data is left alone.
   await using client = await RawClient.connect("ws://127.0.0.1:4200");
   const missing = (await createTestNode()).createCoValue(plainHeader(await testCrypto())).id;
@@ -40,7 +39,7 @@ test("npm start's command (cosync serve, default arguments) keeps its SQLite fil
   const cwd = await mkdtemp(join(tmpdir(), "cosync-npm-start-"));
   try {
     await using server = spawnCli(["serve"], { cwd });
-    expect(await server.waitForLine("listening on ws://")).toBe("listening on ws://127.0.0.1:4200");
+    expect(await listeningUrl(server)).toBe("ws://127.0.0.1:4200");
     const alice = await createTestNode();
     await using _alice = await bridgeNode(alice, "ws://127.0.0.1:4200");
     const value = alice.createCoValue(plainHeader(await testCrypto()));

@@ -62,11 +62,16 @@ export class Spawned implements AsyncDisposable {
     return this.#stderr;
   }
 
-  /** Resolves with the first stdout line starting with `prefix`; rejects if the process exits first or time runs out. */
-  waitForLine(prefix: string, timeoutMs = 30_000): Promise<string> {
+  /**
+   * Resolves with the first stdout line starting with `match` (or satisfying it, if a function);
+   * rejects if the process exits first or time runs out.
+   */
+  waitForLine(match: string | ((line: string) => boolean), timeoutMs = 30_000): Promise<string> {
+    const matches = typeof match === "string" ? (line: string) => line.startsWith(match) : match;
+    const what = typeof match === "string" ? `a line starting with "${match}"` : "the line waited for";
     return new Promise((resolve, reject) => {
       const stdout = this.child.stdout;
-      const find = () => this.#stdout.split("\n").find((line) => line.startsWith(prefix));
+      const find = () => this.#stdout.split("\n").find(matches);
       const done = (error?: Error, line?: string) => {
         clearTimeout(timer);
         stdout?.off("data", onData);
@@ -79,9 +84,9 @@ export class Spawned implements AsyncDisposable {
         if (line !== undefined) done(undefined, line);
       };
       const onExit = (code: number | null, signal: string | null) =>
-        done(new Error(`process exited (code ${code}, signal ${signal}) before printing "${prefix}"\nstdout: ${this.#stdout}\nstderr: ${this.#stderr}`));
+        done(new Error(`process exited (code ${code}, signal ${signal}) before printing ${what}\nstdout: ${this.#stdout}\nstderr: ${this.#stderr}`));
       const timer = setTimeout(
-        () => done(new Error(`no line starting with "${prefix}" within ${timeoutMs} ms\nstdout: ${this.#stdout}\nstderr: ${this.#stderr}`)),
+        () => done(new Error(`no ${what} within ${timeoutMs} ms\nstdout: ${this.#stdout}\nstderr: ${this.#stderr}`)),
         timeoutMs,
       );
       stdout?.on("data", onData);
@@ -126,10 +131,29 @@ export function spawnCli(args: readonly string[], options: { cwd?: string; env?:
   return new Spawned(process.execPath, [cliMain, ...args], options);
 }
 
-/** The ws:// URL a `listening on …` line announces. */
+/** A JSON log line as an object, or undefined if the line is not one. */
+export function jsonRecord(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith("{")) return undefined;
+  try {
+    const record: unknown = JSON.parse(line);
+    return record !== null && typeof record === "object" ? (record as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The ws:// URL the server announces once listening: the `url` of the JSON record "listening on …"
+ * (JSON logs, the default off a terminal), or the end of the pretty line `… INFO  listening on ws://…`.
+ */
 export async function listeningUrl(proc: Spawned, timeoutMs?: number): Promise<string> {
-  const line = await proc.waitForLine("listening on ws://", timeoutMs);
-  return line.slice("listening on ".length).trim();
+  const urlOf = (line: string): string | undefined => {
+    const record = jsonRecord(line);
+    if (record !== undefined) return typeof record.msg === "string" && record.msg.startsWith("listening on ") ? String(record.url) : undefined;
+    return / INFO {2}listening on (ws:\/\/\S+)$/.exec(line)?.[1];
+  };
+  const line = await proc.waitForLine((candidate) => urlOf(candidate) !== undefined, timeoutMs);
+  return urlOf(line) as string;
 }
 
 /** Throws a clear error if `port` on `host` is taken. */

@@ -1,11 +1,8 @@
 // Command-line arguments and environment variables of `cosync serve` → startSyncServer options.
-import { parseArgs } from "node:util";
+import { checkDbSetting } from "./db-setting.js";
+import { type FlagValues, parseFlags } from "./parse-flags.js";
+import { UsageError } from "./usage-error.js";
 import { defaultDbFile, type LogFormat, logLevels, type ServerLimits, serverDefaults, type SyncServerOptions } from "@cosync/server";
-
-/** A command-line mistake: printed with the usage hint, exit code 2. */
-export class UsageError extends Error {
-  override readonly name = "UsageError";
-}
 
 export const usage = `Usage: cosync serve [options]
 
@@ -14,12 +11,16 @@ a command-line flag wins over its variable, and an empty variable counts as unse
 
   --host <address>                 interface to listen on [COSYNC_HOST] (default ${serverDefaults.host})
   --port <port>                    TCP port, 0 for any free one [COSYNC_PORT] (default ${serverDefaults.port})
-  --db <file|postgres://…>         SQLite file (directory created if missing) or PostgreSQL URL [COSYNC_DB]
-                                   (default ${defaultDbFile})
+  --db <file|postgres://…>         SQLite file (directory created if missing) or PostgreSQL URL (postgres:// or
+                                   postgresql://; other databases are refused) [COSYNC_DB] (default ${defaultDbFile})
   --in-memory                      keep data in memory only [COSYNC_IN_MEMORY=1]; --db and --in-memory
                                    exclude each other (a flag wins over the other's variable)
-  --log-format <json|pretty>       log lines as JSON or readable text [COSYNC_LOG_FORMAT] (default json)
-  --log-level <level>              ${logLevels.join("|")} [COSYNC_LOG_LEVEL] (default info)
+  --log-format <json|pretty>       log lines as JSON or readable text [COSYNC_LOG_FORMAT] (default: pretty when
+                                   standard output is a terminal, else json)
+  --log-level <level>              ${logLevels.join("|")} [COSYNC_LOG_LEVEL] (default info); debug adds
+                                   each connection's open and close with its message and byte counts, trace
+                                   each sync message (action, value id, sessions, size; never its content).
+                                   The "listening on ws://…" record is printed at every level but silent
   --max-connections <n>            open connections at most [COSYNC_MAX_CONNECTIONS] (default ${serverDefaults.maxConnections})
   --max-frame-bytes <size>         largest WebSocket frame [COSYNC_MAX_FRAME_BYTES] (default 8MiB)
   --max-message-bytes <size>       largest sync message, at most the frame size [COSYNC_MAX_MESSAGE_BYTES] (default 4MiB)
@@ -80,8 +81,7 @@ export function variableOf(name: OptionName): string {
 
 const knownVariables = new Set((Object.keys(options) as OptionName[]).filter((name) => name !== "help").map(variableOf));
 
-type Parsed = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true; tokens: true }>>;
-type Values = Parsed["values"];
+type Values = FlagValues<typeof options>;
 
 /** A setting's text and where it came from (`--port` or `COSYNC_PORT`), for error messages. */
 interface Setting {
@@ -187,34 +187,27 @@ function storageOf(values: Values, env: NodeJS.ProcessEnv): { inMemory: true } |
   if (typeof dbFlag === "string" && dbFlag.trim() === "") throw new UsageError("--db: expected a SQLite file path or a postgres:// URL, got an empty string");
   if (values["in-memory"] === true && dbFlag !== undefined) throw new UsageError("--db and --in-memory: choose one");
   if (values["in-memory"] === true) return { inMemory: true };
-  if (dbFlag !== undefined) return { db: dbFlag };
+  if (dbFlag !== undefined) return { db: checkDbSetting({ text: dbFlag, source: "--db" }) };
   const inMemory = parseBoolean(setting(values, env, "in-memory"));
   const db = setting(values, env, "db");
   if (inMemory === true && db !== undefined) throw new UsageError("COSYNC_DB and COSYNC_IN_MEMORY: choose one");
   if (inMemory === true) return { inMemory: true };
-  return db === undefined ? {} : { db: db.text };
+  return db === undefined ? {} : { db: checkDbSetting(db) };
 }
 
-/** Turns argv and the environment into server options; throws UsageError naming the bad flag or variable. */
-export function serverOptionsFromArgs(argv: readonly string[], env: NodeJS.ProcessEnv): SyncServerOptions | "help" {
-  let parsed: Parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true, tokens: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals, tokens } = parsed;
+/** Whether standard output is a terminal: logs default to readable lines there, JSON elsewhere. */
+export interface Terminal {
+  readonly stdoutIsTty: boolean;
+}
+
+/**
+ * Turns the arguments after `cosync serve` and the environment into server options; throws
+ * UsageError naming the bad flag or variable.
+ */
+export function serverOptionsFromArgs(args: readonly string[], env: NodeJS.ProcessEnv, terminal: Terminal = { stdoutIsTty: false }): SyncServerOptions | "help" {
+  const { values, positionals } = parseFlags(args, options, "cosync serve");
   if (values.help === true) return "help";
-  const [command, ...rest] = positionals;
-  if (command !== "serve") throw new UsageError(command === undefined ? "missing command: cosync serve" : `unknown command "${command}"`);
-  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
-  // parseArgs keeps the last of a repeated flag: refuse instead of guessing which one was meant.
-  const seen = new Set<string>();
-  for (const token of tokens) {
-    if (token.kind !== "option" || token.name === "ban") continue;
-    if (seen.has(token.name)) throw new UsageError(`--${token.name}: given more than once`);
-    seen.add(token.name);
-  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   checkVariables(env);
 
   const get = (name: OptionName) => setting(values, env, name);
@@ -222,7 +215,7 @@ export function serverOptionsFromArgs(argv: readonly string[], env: NodeJS.Proce
   const port = parseCount(get("port"), 0, 65_535);
   const storage = storageOf(values, env);
   const logFormatSetting = get("log-format");
-  const logFormat = logFormatSetting?.text ?? "json";
+  const logFormat = logFormatSetting?.text ?? (terminal.stdoutIsTty ? "pretty" : "json");
   if (logFormat !== "json" && logFormat !== "pretty") throw new UsageError(`${logFormatSetting?.source}: expected json or pretty, got "${logFormat}"`);
   const logLevelSetting = get("log-level");
   const logLevel = logLevelSetting?.text ?? "info";

@@ -41,6 +41,7 @@ export class GuardedChannel implements PeerChannel {
   #storedBytes = 0;
   readonly #listeners = new Set<(message: unknown) => void>();
   #subscribed = false;
+  readonly #stats = { messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0 };
 
   constructor(inner: PeerChannel, limits: GuardLimits, ctx: GuardContext, identity: ConnectionIdentity = {}) {
     this.inner = inner;
@@ -65,6 +66,11 @@ export class GuardedChannel implements PeerChannel {
 
   refundStored(bytes: number): void {
     this.#storedBytes = Math.max(0, this.#storedBytes - bytes);
+  }
+
+  /** Messages and (approximate JSON) bytes this connection sent and was sent, refused ones included. */
+  get stats(): Readonly<{ messagesIn: number; messagesOut: number; bytesIn: number; bytesOut: number }> {
+    return this.#stats;
   }
 
   get peerId(): string {
@@ -98,7 +104,11 @@ export class GuardedChannel implements PeerChannel {
   send(message: OutgoingMessage): void {
     if ("action" in message) {
       this.inner.send(message);
-      this.#ctx.observer?.message("out", message.action, messageBytes(message));
+      const bytes = messageBytes(message);
+      this.#stats.messagesOut++;
+      this.#stats.bytesOut += bytes;
+      this.#ctx.observer?.message("out", message.action, bytes);
+      this.#ctx.trace?.(this.peerId, "out", message, bytes);
       if (message.action === "content" && this.#solicitedAcks < MAX_SOLICITED_ACKS) this.#solicitedAcks++;
       return;
     }
@@ -124,7 +134,10 @@ export class GuardedChannel implements PeerChannel {
   #receive(raw: unknown): void {
     const bytes = approximateJsonBytes(raw);
     const action = actionOf(raw);
+    this.#stats.messagesIn++;
+    this.#stats.bytesIn += bytes;
     this.#ctx.observer?.message("in", action, bytes);
+    this.#ctx.trace?.(this.peerId, "in", raw, bytes);
     const id = idOf(raw);
     if (bytes === Number.POSITIVE_INFINITY) {
       this.refuse("MalformedMessage", `message is nested more than ${MAX_JSON_DEPTH} levels deep (no sync message is); dropped`, id);

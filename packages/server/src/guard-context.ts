@@ -1,5 +1,6 @@
 import type { Clock, ErrorCode, LocalNode, Logger, LogThrottle } from "@cosync/core";
 import type { AccountRateLimiter, QuotaLedger, RateBudget, RateLimits } from "./account-limits.js";
+import type { MessageTrace } from "./message-trace.js";
 
 /** Per-connection limits a guard enforces. */
 export interface GuardLimits {
@@ -35,6 +36,8 @@ export interface GuardContext {
   readonly maxHeaderBytes: number;
   /** Refusal warnings across all connections (each connection's are bounded by its notice budget). */
   readonly refusalLog: LogThrottle;
+  /** Logs every message in and out; undefined unless trace logging is on. */
+  readonly trace?: MessageTrace | undefined;
 }
 
 /** Refuses one message of a connection: notice (throttled), log line and counter. */

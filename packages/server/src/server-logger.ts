@@ -38,11 +38,13 @@ export function formatPretty(line: string): string {
   const time = typeof record.time === "number" ? new Date(record.time).toISOString().slice(11, 23) : "";
   const level = (levelNames[record.level as number] ?? String(record.level)).toUpperCase().padEnd(5);
   const fields: string[] = [];
+  const message = typeof record.msg === "string" ? record.msg : "";
   for (const [key, value] of Object.entries(record)) {
     if (omitted.has(key)) continue;
+    // "listening on ws://…" with url=ws://… after it says the same thing twice; JSON keeps the field.
+    if (typeof value === "string" && value.length > 3 && message.includes(value)) continue;
     fields.push(`${key}=${formatValue(value)}`);
   }
-  const message = typeof record.msg === "string" ? record.msg : "";
   return `${time} ${level} ${message}${fields.length > 0 ? ` ${fields.join(" ")}` : ""}\n`;
 }
 

@@ -111,3 +111,12 @@ test("a misspelt option is refused by name, at the top level and in limits (a li
   expect(() => resolveServerOptions({ limits: { maxConection: 5 } } as never)).toThrow(/^limits\.maxConection: unknown option/);
   expect(resolveServerOptions({ inMemory: true, limits: { maxConnections: 5 } }).limits.maxConnections).toBe(5);
 });
+
+test("options: a db URL of another database (mysql://, file://) is refused, not taken for a SQLite file of that name", () => {
+  expect(() => resolveServerOptions({ db: "mysql://u@h/db" })).toThrow(
+    'db: "mysql://u@h/db" is not supported (mysql://): expected a SQLite file path or a postgres:// or postgresql:// URL',
+  );
+  expect(() => resolveServerOptions({ db: "file:///data/s.db" })).toThrow("(file://)");
+  expect(() => resolveServerOptions({ db: "mysql://u:hunter2@h/db" })).not.toThrow(/hunter2/);
+  expect(resolveServerOptions({ db: "C://odd but a path" }).storage.kind).toBe("sqlite");
+});

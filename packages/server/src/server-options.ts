@@ -279,6 +279,12 @@ function resolveStorage(options: SyncServerOptions): StorageChoice {
   const db = options.db ?? serverDefaults.db;
   if (typeof db !== "string" || db === "") throw new TypeError(`db: expected a SQLite file path or a postgres:// URL, got ${String(db)}`);
   if (/^postgres(ql)?:\/\//i.test(db)) return { kind: "postgres", url: db };
+  // Another database's URL must not become a SQLite file named "mysql:" (one letter is a Windows drive).
+  const scheme = /^([a-z][a-z0-9+.-]+):\/\//i.exec(db)?.[1];
+  if (scheme !== undefined) {
+    const shown = db.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, "$1***@");
+    throw new TypeError(`db: "${shown}" is not supported (${scheme}://): expected a SQLite file path or a postgres:// or postgresql:// URL`);
+  }
   return { kind: "sqlite", file: db };
 }
 

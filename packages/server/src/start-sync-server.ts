@@ -15,6 +15,7 @@ import { loadOrCreateServerKey, type ServerKey } from "./server-key.js";
 import { type RefusalReason, ServerMetrics, type TrackedConnection } from "./metrics.js";
 import { openServerStorage } from "./open-server-storage.js";
 import { limitsAnything, AccountRateLimiter, QuotaLedger, RateBudget } from "./account-limits.js";
+import { createMessageTrace } from "./message-trace.js";
 import { createServerLogger } from "./server-logger.js";
 import { StorageHealth } from "./storage-health.js";
 import { createVerifiedAdmission } from "./verified-admission.js";
@@ -103,6 +104,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     closeBanned: limits.closeBanned,
     refusalLog: new LogThrottle(100),
     maxHeaderBytes: limits.maxHeaderBytes,
+    trace: createMessageTrace(logger),
   };
   admitVerified = createVerifiedAdmission(guardContext);
   metrics.attachQuota(guardContext.quota);
@@ -238,17 +240,25 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     const authKind = identity.agentId !== undefined ? "token" : accountId !== undefined ? "hook" : identity.anonymous === true ? "anonymous" : "none";
     metrics.connectionOpened(tracked, authKind);
     const closedGuard = guard;
+    const openedAt = clock.now();
     // Registered before anything else can fail, so a failed set-up is released by its close.
     void channel.closed.then((reason) => {
       connections.delete(closedGuard);
       connectionCount--;
       metrics.connectionClosed(tracked);
-      logger.info({ peer: peerId, code: reason.code, reason: reason.reason }, "client disconnected");
+      // Per connection, so debug: a busy server opens thousands a minute.
+      logger.debug(
+        { peer: peerId, code: reason.code, reason: reason.reason, durationMs: clock.now() - openedAt, ...closedGuard.stats, connections: connectionCount },
+        "connection closed",
+      );
     });
     try {
       node.syncManager.addPeer(guard);
       // Account ids are pseudonyms, yet link a person's activity: logs carry a short hash of them.
-      logger.info({ peer: peerId, ...(accountId === undefined ? {} : { account: hashedAccount(accountId) }), auth: authKind }, "client connected");
+      logger.debug(
+        { peer: peerId, ...(accountId === undefined ? {} : { account: hashedAccount(accountId) }), auth: authKind, connections: connectionCount },
+        "connection opened",
+      );
     } catch (error) {
       logger.error({ err: error, peer: peerId }, "could not set up the connection");
       ws.terminate();

@@ -33,14 +33,14 @@ test("admission: malformed upgrade requests do not use up the connection limit",
 });
 
 test("admission: a connection whose set-up fails is cut and leaves nothing behind (not counted as open, slot freed)", async () => {
-  // The caller's logger failing at "client connected" is a set-up failure after the peer was added.
+  // The caller's logger failing at "connection opened" is a set-up failure after the peer was added.
   let failures = 0;
   const logger = {
-    debug() {},
+    info() {},
     warn() {},
     error() {},
-    info(_fields: object, message: string) {
-      if (message === "client connected" && failures++ === 0) throw new Error("log sink unavailable");
+    debug(_fields: object, message: string) {
+      if (message === "connection opened" && failures++ === 0) throw new Error("log sink unavailable");
     },
   };
   await using server = await startSyncServer({ port: 0, inMemory: true, processMetrics: false, logger, limits: { maxConnections: 1 } });

@@ -13,6 +13,7 @@ import {
   type UnsyncedEntry,
 } from "@cosync/core";
 import pg from "pg";
+import { describeConnectFailure, type PostgresTarget, postgresUrlProblem } from "./connection-problem.js";
 import { appendInTransaction } from "./postgres-append.js";
 import { tryFastAppend } from "./postgres-fast-append.js";
 import { migratePostgres } from "./postgres-migrations.js";
@@ -44,17 +45,36 @@ export type PostgresStorageOptions =
 export async function openPostgresStorage(options: PostgresStorageOptions): Promise<StorageAdapter> {
   const owned = "url" in options;
   if (owned && typeof options.url !== "string") throw new TypeError("options.url: expected a postgres:// URL string");
+  const urlProblem = owned ? postgresUrlProblem(options.url) : undefined;
+  if (urlProblem !== undefined) throw new TypeError(urlProblem);
   const pool = owned ? new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 }) : options.pool;
   // A caller's pool has the caller's error listener; ours must have one or an idle connection's
   // failure is an uncaught 'error' event.
   if (owned) pool.on("error", (error: Error) => options.onConnectionError?.(error));
   try {
+    // Connecting on its own first tells "cannot reach the database" apart from "cannot migrate it".
+    await checkConnection(pool, owned ? options.url : undefined);
     await migratePostgres(pool);
   } catch (error) {
     if (owned) await pool.end().catch(() => undefined);
     throw error;
   }
   return new PostgresStorage(pool, owned);
+}
+
+async function checkConnection(pool: pg.Pool, url: string | undefined): Promise<void> {
+  try {
+    (await pool.connect()).release();
+  } catch (error) {
+    throw new StorageError(describeConnectFailure(error, targetOf(pool, url)), { cause: error });
+  }
+}
+
+function targetOf(pool: pg.Pool, url: string | undefined): PostgresTarget {
+  // A Client resolves URL, PG* variables and defaults as the pool's connections do, without connecting.
+  const resolved = new pg.Client(pool.options);
+  const urlUser = url === undefined ? "" : decodeURIComponent(new URL(url).username);
+  return { host: resolved.host, port: resolved.port, database: resolved.database, urlUser: urlUser === "" ? undefined : urlUser };
 }
 
 class PostgresStorage implements StorageAdapter {

@@ -109,6 +109,6 @@ export async function migratePostgres(pool: Pool): Promise<void> {
     });
   } catch (error) {
     if (error instanceof StorageError) throw error;
-    throw new StorageError("postgres: schema migration failed", { cause: error });
+    throw new StorageError(`postgres: schema migration failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }

@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import { type StorageAdapter, StorageError } from "@cosync/core";
 import { openBetterSqlite3Driver } from "./better-sqlite3-driver.js";
 import { migrateSqliteSchema } from "./migrations.js";
@@ -53,7 +54,22 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
   } catch (error) {
     driver?.close();
     if (error instanceof StorageError) throw error;
-    throw new StorageError(`cannot open SQLite storage at ${options.file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const message = error instanceof Error ? error.message : String(error);
+    throw new StorageError(`cannot open SQLite storage at ${options.file}: ${message}${hintFor(error, options.file)}`, { cause: error });
+  }
+}
+
+// SQLite's messages name neither the file nor what to do; these are the start-up failures people hit.
+function hintFor(error: unknown, file: string): string {
+  switch ((error as { code?: unknown }).code) {
+    case "SQLITE_NOTADB":
+      return " (the file exists but is not a SQLite database: choose another path, or move the file away)";
+    case "SQLITE_CANTOPEN":
+      return ` (may this user create files in ${dirname(file)}?)`;
+    case "SQLITE_READONLY":
+      return " (the file or its directory is read-only for this user)";
+    default:
+      return "";
   }
 }
 

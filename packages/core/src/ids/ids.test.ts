@@ -89,3 +89,9 @@ test("ids far longer than their format are refused before their base58 is decode
   // Near misses are still decoded, so the message says what they hold.
   expect(() => parseCoId(`co_z${base58Encode(new Uint8Array(20).fill(7))}`)).toThrow(/encodes 20 bytes, expected 19/);
 });
+
+test("formats: a name starting with a vowel takes 'an' in errors (an invite secret, a key id)", () => {
+  expect(() => parseInviteSecret("nope")).toThrow(/inviteSecret: expected an invite secret \("inviteSecret_z…"\), got "nope"/);
+  expect(() => parseInviteSecret(7)).toThrow(/inviteSecret: expected an invite secret string, got/);
+  expect(() => parseKeySecret("nope")).toThrow(/expected a key secret \("keySecret_z…"\)/);
+});

@@ -21,11 +21,11 @@ const validSeen = new WeakMap<Base58Format, Set<string>>();
 
 /** Why `value` is not in `format`, or undefined if it is. */
 export function base58FormatProblem(value: unknown, format: Base58Format): string | undefined {
-  if (typeof value !== "string") return `expected a ${format.name} string, got ${describeValue(value)}`;
+  if (typeof value !== "string") return `expected ${withArticle(format.name)} string, got ${describeValue(value)}`;
   const remembered = rememberable(format) ? validSeen.get(format) : undefined;
   if (remembered?.has(value)) return undefined;
   if (!value.startsWith(format.prefix)) {
-    return `expected a ${format.name} ("${format.prefix}…"), got ${describeValue(value)}`;
+    return `expected ${withArticle(format.name)} ("${format.prefix}…"), got ${describeValue(value)}`;
   }
   // Decoding is quadratic in the length: refuse what is far too long before decoding it (near
   // misses are decoded, so the message can say how many bytes they hold).
@@ -39,6 +39,12 @@ export function base58FormatProblem(value: unknown, format: Base58Format): strin
   }
   if (rememberable(format)) remember(format, value);
   return undefined;
+}
+
+// "an invite secret", "a key id": the names are ours and none starts with a vowel sounded otherwise
+// (so "uniqueness", said "you-", keeps "a").
+function withArticle(name: string): string {
+  return /^[aeio]/i.test(name) ? `an ${name}` : `a ${name}`;
 }
 
 function rememberable(format: Base58Format): boolean {

@@ -1,0 +1,50 @@
+// `cosync` itself: its version, its commands, and what it says when given none or a wrong one.
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, expect, test } from "vitest";
+import { build, repoRoot, spawnCli } from "./serve-process.js";
+
+beforeAll(() => build("packages/cli"), 300_000);
+
+test("cosync --version and -v print the version of packages/cli/package.json and exit 0", async () => {
+  const { version } = JSON.parse(await readFile(join(repoRoot, "packages/cli/package.json"), "utf8")) as { version: string };
+  for (const flag of ["--version", "-v"]) {
+    await using proc = spawnCli([flag]);
+    expect(await proc.exit()).toEqual({ code: 0, signal: null });
+    expect(proc.stdout).toBe(`${version}\n`);
+    expect(proc.stderr).toBe("");
+  }
+});
+
+test("cosync with no command, or an unknown one, is a usage error listing the commands", async () => {
+  const cases: Array<[string[], string]> = [
+    [[], "cosync: missing command"],
+    [["frobnicate"], 'cosync: unknown command "frobnicate"'],
+    [["serv"], 'cosync: unknown command "serv" (did you mean serve?)'],
+    [["--port", "5"], 'cosync: expected a command before the options, e.g. "cosync serve --port"'],
+  ];
+  for (const [args, message] of cases) {
+    await using proc = spawnCli(args);
+    expect((await proc.exit()).code, args.join(" ")).toBe(2);
+    expect(proc.stderr, args.join(" ")).toContain(message);
+    expect(proc.stderr, args.join(" ")).toMatch(/Commands:\n {2}serve +runs the sync server/);
+    expect(proc.stdout).toBe("");
+  }
+});
+
+test("cosync --help lists the commands and exits 0; cosync serve --help shows serve's options", async () => {
+  await using top = spawnCli(["--help"]);
+  expect(await top.exit()).toEqual({ code: 0, signal: null });
+  expect(top.stdout).toContain("Usage: cosync <command> [options]");
+  expect(top.stdout).toMatch(/ {2}serve +runs the sync server/);
+  expect(top.stdout).toContain("-v, --version");
+  await using serve = spawnCli(["serve", "-h"]);
+  expect(await serve.exit()).toEqual({ code: 0, signal: null });
+  expect(serve.stdout).toContain("Usage: cosync serve [options]");
+});
+
+test("cosync serve with a misspelt flag prints one clean line, the closest flag, and where the options are", async () => {
+  await using proc = spawnCli(["serve", "--prot", "5"]);
+  expect((await proc.exit()).code).toBe(2);
+  expect(proc.stderr).toBe('cosync: unknown option --prot (did you mean --port?)\nRun "cosync serve --help" for the options.\n');
+});
