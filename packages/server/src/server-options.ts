@@ -3,6 +3,7 @@ import type { Clock, CryptoProvider, GcOptions, Logger, ParkingLimits, StorageAd
 import type { LogOptions } from "./server-logger.js";
 import type { RateLimits } from "./account-limits.js";
 import { assertRateLimit } from "./token-bucket.js";
+import { type ClusterOption, resolveClusterOption } from "./cluster/cluster-options.js";
 
 /** What `authenticate` decided about a connection attempt. */
 export type AuthVerdict = { readonly ok: true; readonly accountId?: string } | { readonly ok: false; readonly reason: string };
@@ -103,6 +104,11 @@ export interface SyncServerOptions {
   readonly drainTimeoutMs?: number;
   /** Include Node process metrics in /metrics. Default true. */
   readonly processMetrics?: boolean;
+  /**
+   * Run as one of several processes sharing one PostgreSQL `db`: `"nats://host:4222"` or `"postgres"`
+   * (LISTEN/NOTIFY) carries commit notices between them (see docs/scaling.md). Default: alone.
+   */
+  readonly cluster?: ClusterOption;
 }
 
 export const defaultDbFile = "./sync-db/storage.db";
@@ -165,6 +171,7 @@ const optionNames = new Set<keyof SyncServerOptions>([
   "pingIntervalMs",
   "drainTimeoutMs",
   "processMetrics",
+  "cluster",
 ]);
 const limitNames = new Set<keyof ServerLimits>([
   "maxConnections",
@@ -212,7 +219,8 @@ export function resolveServerOptions(options: SyncServerOptions) {
   assertKnownNames(limits, limitNames, "limits.");
   const gc = resolveGc(options.gc);
   const storage = resolveStorage(options);
-  return { host, port, pingIntervalMs, drainTimeoutMs, authenticateTimeoutMs, gc, storage, limits: resolveLimits(limits) };
+  const cluster = resolveClusterOption(options.cluster, storage);
+  return { host, port, pingIntervalMs, drainTimeoutMs, authenticateTimeoutMs, gc, storage, cluster, limits: resolveLimits(limits) };
 }
 
 const gcOptionNames = new Set(["intervalMs", "idleMs"]);

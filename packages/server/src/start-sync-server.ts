@@ -16,6 +16,7 @@ import { createServerLogger } from "./server-logger.js";
 import { StorageHealth } from "./storage-health.js";
 import { createVerifiedAdmission } from "./verified-admission.js";
 import { resolveServerOptions, serverDefaults, type SyncServerOptions } from "./server-options.js";
+import { type Cluster, startCluster } from "./cluster/start-cluster.js";
 
 /** A running sync server. */
 export interface SyncServer extends AsyncDisposable {
@@ -51,13 +52,16 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   const limits = config.limits;
   // Verified content is admitted by the guards' shared policy, which needs the node it serves.
   let admitVerified: AdmitContent | undefined;
+  // Commits are announced to the other processes of a cluster (the link needs the node too).
+  let cluster: Cluster | undefined;
+  const syncEvents = storageHealth.observe(metrics.syncEvents);
   const node = createLocalNode({
     crypto,
     storage,
     clock,
     logger,
     sync: {
-      events: storageHealth.observe(metrics.syncEvents),
+      events: config.cluster === undefined ? syncEvents : { ...syncEvents, committed: (id, sessions) => cluster?.link.committed(id, sessions) },
       admitContent: (peer, request) => admitVerified?.(peer, request) ?? { ok: true },
       yieldToEventLoop: () => new Promise((resolve) => setImmediate(resolve)),
       ...limits.parking,
@@ -65,6 +69,15 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     gc: config.gc,
   });
   metrics.attachNode(node);
+  if (config.cluster !== undefined) {
+    try {
+      cluster = await startCluster(config.cluster, node, logger, metrics.registry);
+    } catch (error) {
+      await node.close();
+      if (opened.owned) await storage.close();
+      throw error;
+    }
+  }
 
   const guardLimits: GuardLimits = {
     maxMessageBytes: limits.maxMessageBytes,
@@ -92,7 +105,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   let draining = false;
 
   const http: Server = createServer((request, response) => {
-    handleHttpRequest({ storage, storageHealth, metrics, readyTimeoutMs: serverDefaults.readyTimeoutMs, isDraining: () => draining }, request, response).catch(
+    handleHttpRequest({ storage, storageHealth, metrics, readyTimeoutMs: serverDefaults.readyTimeoutMs, isDraining: () => draining, clusterProblem: () => cluster?.link.problem }, request, response).catch(
       (error: unknown) => {
         logger.error({ err: error, path: request.url }, "HTTP handler failed");
         if (!response.headersSent) response.writeHead(500);
@@ -218,6 +231,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   try {
     await listen(http, config.host, config.port);
   } catch (error) {
+    await cluster?.close();
     await node.close();
     if (opened.owned) await storage.close();
     throw error;
@@ -257,6 +271,8 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
       // it never committed was never acknowledged, and clients resend it.
       const flushed = (async () => {
         await node.close();
+        // After the last commits (their notices go out), before storage closes under its refreshes.
+        await cluster?.close();
         if (opened.owned) await storage.close();
       })();
       if (!(await settlesWithin(flushed, config.drainTimeoutMs))) {
