@@ -4,7 +4,7 @@ import type { ClusterBus } from "./cluster-bus.js";
 /**
  * The cluster bus over core NATS publish/subscribe on one subject (no JetStream: lost notices are
  * recovered from the database, so the bus needs no persistence). The client reconnects forever;
- * messages published while disconnected are buffered by the client up to its limit, then dropped.
+ * messages published while disconnected are dropped (see `publish`).
  */
 export async function openNatsBus(options: { readonly url: string; readonly subject: string; readonly name: string }): Promise<ClusterBus> {
   let connection: NatsConnection;
@@ -53,10 +53,12 @@ export async function openNatsBus(options: { readonly url: string; readonly subj
       return connected;
     },
     publish(payload) {
-      if (connection.isClosed()) return false;
+      // Not handed to the client's reconnect buffer: a notice late by seconds is worth less than
+      // the catch-up every process runs when its bus returns, and would only be counted as sent.
+      if (connection.isClosed() || !connected) return false;
       try {
         connection.publish(options.subject, encoder.encode(payload));
-        return connected;
+        return true;
       } catch {
         return false;
       }
