@@ -21,6 +21,7 @@ export async function openPostgresBus(options: { readonly url: string; readonly 
   let closing = false;
   let retryMs = RETRY_MIN_MS;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let publishing: Promise<void> = Promise.resolve();
 
   const setConnected = (now: boolean) => {
     if (now === connected) return;
@@ -83,9 +84,15 @@ export async function openPostgresBus(options: { readonly url: string; readonly 
     publish(payload) {
       const current = client;
       if (current === undefined || !connected) return false;
-      current.query("SELECT pg_notify($1, $2)", [POSTGRES_CHANNEL, payload]).catch(() => {
-        // The connection failed: "end" follows and reconnects; the notice is lost (catch-up covers it).
-      });
+      // One query at a time on the connection (pg queues overlapping ones, deprecated in pg 9).
+      publishing = publishing
+        .then(() => current.query("SELECT pg_notify($1, $2)", [POSTGRES_CHANNEL, payload]))
+        .then(
+          () => {},
+          () => {
+            // The connection failed: "end" follows and reconnects; the notice is lost (catch-up covers it).
+          },
+        );
       return true;
     },
     onMessage(listener) {
@@ -100,6 +107,7 @@ export async function openPostgresBus(options: { readonly url: string; readonly 
       const current = client;
       client = undefined;
       connected = false;
+      await publishing;
       await current?.end().catch(() => {});
     },
   };
