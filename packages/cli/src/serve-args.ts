@@ -43,6 +43,8 @@ a command-line flag wins over its variable, and an empty variable counts as unse
   --ban <id>                       refuse content written by this account (co_z…) or agent (sealer_z…/signer_z…),
                                    close a connection that sends it with 4403, refuse connections authenticated as it
                                    (startSyncServer's authenticate hook); banning an account also bans its agent. Repeatable [COSYNC_BAN, comma-separated]
+  --cluster <nats://…|postgres>    one of several processes sharing the PostgreSQL --db: commits are announced to the
+                                   others over NATS, or over PostgreSQL LISTEN/NOTIFY ("postgres") [COSYNC_CLUSTER]
   -h, --help                       show this help
 
 Sizes take an optional unit: 512KiB, 8MiB, 1GiB, 100kB, 5MB.
@@ -69,6 +71,7 @@ const options = {
   "connection-quota-bytes": { type: "string" },
   "max-parked-bytes": { type: "string" },
   ban: { type: "string", multiple: true },
+  cluster: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -250,11 +253,16 @@ export function serverOptionsFromArgs(args: readonly string[], env: NodeJS.Proce
   if (message !== undefined && message > frame) {
     throw new UsageError(`${get("max-message-bytes")?.source} (${message}) cannot exceed the frame size (${frame}, --max-frame-bytes)`);
   }
+  const cluster = get("cluster");
+  if (cluster !== undefined && !/^(nats|postgres(ql)?):\/\/|^postgres$/i.test(cluster.text.trim())) {
+    throw new UsageError(`${cluster.source}: expected nats://host:port, postgres or a postgres:// URL, got "${cluster.text}"`);
+  }
 
   return {
     ...(host === undefined ? {} : { host }),
     ...(port === undefined ? {} : { port }),
     ...storage,
+    ...(cluster === undefined ? {} : { cluster: cluster.text.trim() }),
     log: { format: logFormat as LogFormat, level: logLevel as never },
     limits: limits as ServerLimits,
   };

@@ -39,6 +39,7 @@ export { reconcileShortHash } from "./sync/handle-reconcile.js";
 export { LogThrottle } from "./sync/log-throttle.js";
 export * from "./sync/parked-content.js";
 export * from "./sync/sync-events.js";
+export type { RefreshOutcome } from "./sync/refresh-from-storage.js";
 export * from "./sync/sync-manager.js";
 export * from "./sync/unsynced-tracker.js";
 export * from "./time/clock.js";

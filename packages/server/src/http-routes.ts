@@ -29,6 +29,8 @@ export interface HttpContext {
   readonly now: () => number;
   /** Who may ask for receipts (the server's authentication, if any). */
   readonly authorize: ((request: IncomingMessage) => AuthVerdict | Promise<AuthVerdict>) | undefined;
+  /** Why this process cannot hear the other processes of its cluster, if it is in one. */
+  clusterProblem?(): string | undefined;
 }
 
 /** The path of a request URL, without query. */
@@ -60,7 +62,8 @@ export async function handleHttpRequest(ctx: HttpContext, request: IncomingMessa
       return json(response, 200, { status: "ok" });
     case "/ready": {
       if (ctx.isDraining()) return json(response, 503, { status: "draining" });
-      const problem = await probeStorage(ctx.storage, ctx.storageHealth, ctx.readyTimeoutMs);
+      // A process deaf to the bus serves stale values until it catches up: route clients elsewhere.
+      const problem = (await probeStorage(ctx.storage, ctx.storageHealth, ctx.readyTimeoutMs)) ?? ctx.clusterProblem?.();
       return problem === undefined ? json(response, 200, { status: "ready" }) : json(response, 503, { status: "unavailable", error: problem });
     }
     default: {

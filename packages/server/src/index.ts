@@ -9,6 +9,7 @@ export {
   type ServerLimits,
   type SyncServerOptions,
 } from "./server-options.js";
+export type { ClusterOption, ClusterOptions } from "./cluster/cluster-options.js";
 export { createServerLogger, formatPretty, type LogFormat, logLevels, type LogOptions } from "./server-logger.js";
 export type { RateLimits } from "./account-limits.js";
 export { type RateLimit, TokenBucket } from "./token-bucket.js";

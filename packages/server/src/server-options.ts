@@ -5,6 +5,7 @@ import type { LogOptions } from "./server-logger.js";
 import type { RateLimits } from "./account-limits.js";
 import { assertRateLimit } from "./token-bucket.js";
 import { resolveTokenAuth, type TokenAuthOptions } from "./token-auth.js";
+import { type ClusterOption, resolveClusterOption } from "./cluster/cluster-options.js";
 
 /** What `authenticate` decided about a connection attempt. */
 export type AuthVerdict =
@@ -124,6 +125,11 @@ export interface SyncServerOptions {
   readonly drainTimeoutMs?: number;
   /** Include Node process metrics in /metrics. Default true. */
   readonly processMetrics?: boolean;
+  /**
+   * Run as one of several processes sharing one PostgreSQL `db`: `"nats://host:4222"` or `"postgres"`
+   * (LISTEN/NOTIFY) carries commit notices between them (see docs/scaling.md). Default: alone.
+   */
+  readonly cluster?: ClusterOption;
 }
 
 export const defaultDbFile = "./sync-db/storage.db";
@@ -189,6 +195,7 @@ const optionNames = new Set<keyof SyncServerOptions>([
   "pingIntervalMs",
   "drainTimeoutMs",
   "processMetrics",
+  "cluster",
 ]);
 const limitNames = new Set<keyof ServerLimits>([
   "maxConnections",
@@ -243,7 +250,8 @@ export function resolveServerOptions(options: SyncServerOptions) {
     throw new TypeError("serverKeyFile: expected a file path");
   }
   const serverKeyFile = options.serverKeyFile ?? (storage.kind === "sqlite" ? join(dirname(resolve(storage.file)), "server-key.json") : undefined);
-  return { host, port, pingIntervalMs, drainTimeoutMs, authenticateTimeoutMs, gc, storage, auth, serverKeyFile, limits: resolveLimits(limits) };
+  const cluster = resolveClusterOption(options.cluster, storage);
+  return { host, port, pingIntervalMs, drainTimeoutMs, authenticateTimeoutMs, gc, storage, auth, serverKeyFile, cluster, limits: resolveLimits(limits) };
 }
 
 const gcOptionNames = new Set(["intervalMs", "idleMs"]);

@@ -20,6 +20,7 @@ import { createServerLogger } from "./server-logger.js";
 import { StorageHealth } from "./storage-health.js";
 import { createVerifiedAdmission } from "./verified-admission.js";
 import { type AuthVerdict, resolveServerOptions, serverDefaults, type SyncServerOptions } from "./server-options.js";
+import { type Cluster, startCluster } from "./cluster/start-cluster.js";
 
 /** A running sync server. */
 export interface SyncServer extends AsyncDisposable {
@@ -66,13 +67,16 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   const limits = config.limits;
   // Verified content is admitted by the guards' shared policy, which needs the node it serves.
   let admitVerified: AdmitContent | undefined;
+  // Commits are announced to the other processes of a cluster (the link needs the node too).
+  let cluster: Cluster | undefined;
+  const syncEvents = storageHealth.observe(metrics.syncEvents);
   const node = createLocalNode({
     crypto,
     storage,
     clock,
     logger,
     sync: {
-      events: storageHealth.observe(metrics.syncEvents),
+      events: config.cluster === undefined ? syncEvents : { ...syncEvents, committed: (id, sessions) => cluster?.link.committed(id, sessions) },
       admitContent: (peer, request) => admitVerified?.(peer, request) ?? { ok: true },
       yieldToEventLoop: () => new Promise((resolve) => setImmediate(resolve)),
       // A server has no server to wait for: a value neither in memory nor in storage is unknown.
@@ -82,6 +86,15 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
     gc: config.gc,
   });
   metrics.attachNode(node);
+  if (config.cluster !== undefined) {
+    try {
+      cluster = await startCluster(config.cluster, node, logger, metrics.registry);
+    } catch (error) {
+      await node.close();
+      if (opened.owned) await storage.close();
+      throw error;
+    }
+  }
 
   const guardLimits: GuardLimits = {
     maxMessageBytes: limits.maxMessageBytes,
@@ -137,6 +150,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
       serverKey,
       now: () => clock.now(),
       authorize: auth === undefined ? undefined : authenticate,
+      clusterProblem: () => cluster?.link.problem,
     };
     handleHttpRequest(httpContext, request, response).catch(
       (error: unknown) => {
@@ -275,6 +289,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   try {
     await listen(http, config.host, config.port);
   } catch (error) {
+    await cluster?.close();
     await node.close();
     if (opened.owned) await storage.close();
     throw error;
@@ -316,6 +331,8 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
       const flushed = (async () => {
         await node.close();
         await guardContext.quota?.flush();
+        // After the last commits (their notices go out), before storage closes under its refreshes.
+        await cluster?.close();
         if (opened.owned) await storage.close();
       })();
       if (!(await settlesWithin(flushed, config.drainTimeoutMs))) {

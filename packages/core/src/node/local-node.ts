@@ -363,12 +363,29 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     entry.pendingStorageWrites++;
     const earlier = entry.durable;
     const appended = storage.appendsInOrder === true ? this.#append(entry, storage, chunk) : entry.storageTail.then(() => this.#append(entry, storage, chunk));
-    const result = Promise.all([earlier, appended]).then(([before, now]) => before && now);
+    const result = Promise.all([earlier, appended]).then(([before, now]) => {
+      if (now) this.#reportCommitted(chunk);
+      return before && now;
+    });
     entry.durable = result;
     entry.storageTail = result.finally(() => {
       entry.pendingStorageWrites--;
     });
     return result;
+  }
+
+  #reportCommitted(chunk: AppendChunk): void {
+    const committed = this.syncManager.events.committed;
+    if (committed === undefined) return;
+    const sessions: Record<SessionId, number> = {};
+    for (const [sessionId, piece] of Object.entries(chunk.sessions) as [SessionId, AppendChunk["sessions"][SessionId]][]) {
+      sessions[sessionId] = piece.after + piece.transactions.length;
+    }
+    try {
+      committed(chunk.id, sessions);
+    } catch (error) {
+      this.logger.error({ err: error, id: chunk.id }, "a committed hook threw; sync goes on");
+    }
   }
 
   async #append(entry: CoValueEntry, storage: StorageAdapter, chunk: AppendChunk): Promise<boolean> {

@@ -9,6 +9,7 @@ import { handleContent } from "./handle-content.js";
 import { handleKnown } from "./handle-known.js";
 import { handleLoad } from "./handle-load.js";
 import { handleReconcile } from "./handle-reconcile.js";
+import { type RefreshOutcome, refreshFromStorage } from "./refresh-from-storage.js";
 import { defaultLoadLimits, type LoadLimits, LoadTracker } from "./load-tracker.js";
 import { LogThrottle } from "./log-throttle.js";
 import { defaultParkingLimits, ParkedContent, type ParkedPiece, type ParkingLimits } from "./parked-content.js";
@@ -172,6 +173,15 @@ export class SyncManager {
   async settled(): Promise<void> {
     await Promise.all([...this.#receiving.values(), ...this.#replays]);
     await Promise.all([...this.node.allEntries()].map((entry) => entry.storageTail));
+  }
+
+  /**
+   * Applies and forwards what storage holds of `id` beyond memory, if `id` is in memory (another
+   * process sharing the storage appended to it; see refresh-from-storage.ts). Rejects if storage fails.
+   */
+  refreshFromStorage(id: CoId): Promise<RefreshOutcome> {
+    const entry = this.node.peekEntry(id);
+    return entry === undefined ? Promise.resolve({ applied: 0 }) : refreshFromStorage(this, entry);
   }
 
   /** Lets other connections be served (see SyncOptions.yieldToEventLoop). */
