@@ -4,9 +4,10 @@
 import { type Command, parseInvocation, topLevelUsage } from "./cli-commands.js";
 import { cliVersion } from "./cli-version.js";
 import { serveCommand } from "./serve-command.js";
+import { signupTokenCommand } from "./signup-token-command.js";
 import { UsageError } from "./usage-error.js";
 
-const commands: Readonly<Record<string, Command>> = { serve: serveCommand };
+const commands: Readonly<Record<string, Command>> = { serve: serveCommand, "signup-token": signupTokenCommand };
 
 async function main(argv: readonly string[]): Promise<number> {
   let invocation: ReturnType<typeof parseInvocation>;

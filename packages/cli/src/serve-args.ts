@@ -1,4 +1,5 @@
 // Command-line arguments and environment variables of `cosync serve` → startSyncServer options.
+import { authOptionFromSettings, authUsage } from "./auth-args.js";
 import { checkDbSetting } from "./db-setting.js";
 import { type FlagValues, parseFlags } from "./parse-flags.js";
 import { UsageError } from "./usage-error.js";
@@ -27,14 +28,13 @@ a command-line flag wins over its variable, and an empty variable counts as unse
   --max-header-bytes <size>        largest CoValue header stored [COSYNC_MAX_HEADER_BYTES] (default 64KiB)
   --conn-messages-per-second <n>   per-connection message rate [COSYNC_CONN_MESSAGES_PER_SECOND]
   --conn-bytes-per-second <size>   per-connection byte rate [COSYNC_CONN_BYTES_PER_SECOND]
-  --account-messages-per-second <n>  per authenticated account, over all its connections (none is, under "cosync serve"
-                                   yet) [COSYNC_ACCOUNT_MESSAGES_PER_SECOND]
+  --account-messages-per-second <n>  per authenticated account (--auth), over all its connections
+                                   [COSYNC_ACCOUNT_MESSAGES_PER_SECOND]
   --account-bytes-per-second <size>  per authenticated account byte rate [COSYNC_ACCOUNT_BYTES_PER_SECOND]
   --burst-seconds <s>              rates allow bursts of this many seconds' worth [COSYNC_BURST_SECONDS] (default 2)
-  --quota-bytes <size>             bytes an authenticated account may store through its connections (headers and
-                                   verified transactions), counted since the server started [COSYNC_QUOTA_BYTES].
-                                   "cosync serve" authenticates no one yet (startSyncServer's authenticate hook
-                                   does): here it only sets the default of --connection-quota-bytes
+  --quota-bytes <size>             bytes an authenticated account (--auth) may store through its connections
+                                   (headers and verified transactions), kept in the database across restarts
+                                   [COSYNC_QUOTA_BYTES]; also the default of --connection-quota-bytes
   --connection-quota-bytes <size>  stored bytes (headers and transactions) per connection [COSYNC_CONNECTION_QUOTA_BYTES]
                                    (default: the --quota-bytes value if set, else unlimited)
   --max-parked-bytes <size>        content signed by accounts the server doesn't know yet waits for them, unverified:
@@ -45,6 +45,7 @@ a command-line flag wins over its variable, and an empty variable counts as unse
                                    (startSyncServer's authenticate hook); banning an account also bans its agent. Repeatable [COSYNC_BAN, comma-separated]
   --cluster <nats://…|postgres>    one of several processes sharing the PostgreSQL --db: commits are announced to the
                                    others over NATS, or over PostgreSQL LISTEN/NOTIFY ("postgres") [COSYNC_CLUSTER]
+${authUsage}
   -h, --help                       show this help
 
 Sizes take an optional unit: 512KiB, 8MiB, 1GiB, 100kB, 5MB.
@@ -72,6 +73,15 @@ const options = {
   "max-parked-bytes": { type: "string" },
   ban: { type: "string", multiple: true },
   cluster: { type: "string" },
+  auth: { type: "string" },
+  signup: { type: "string" },
+  anonymous: { type: "string" },
+  "allow-account": { type: "string", multiple: true },
+  "auth-audience": { type: "string", multiple: true },
+  "max-token-hours": { type: "string" },
+  "server-key-file": { type: "string" },
+  "unauth-messages-per-second": { type: "string" },
+  "unauth-bytes-per-second": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -156,17 +166,21 @@ function parseBoolean(value: Setting | undefined): boolean | undefined {
 const accountIdPattern = /^co_z[1-9A-HJ-NP-Za-km-z]+$/;
 const agentIdPattern = /^sealer_z[1-9A-HJ-NP-Za-km-z]+\/signer_z[1-9A-HJ-NP-Za-km-z]+$/;
 
+/** A repeatable flag's values, else its variable's comma-separated list (flags replace the variable). */
+function repeated(values: Values, env: NodeJS.ProcessEnv, name: "ban" | "allow-account" | "auth-audience"): Setting[] {
+  const flags = values[name];
+  const variable = variableOf(name);
+  const fromEnv = env[variable];
+  return flags !== undefined
+    ? flags.map((text) => ({ text, source: `--${name}` }))
+    : fromEnv === undefined || fromEnv.trim() === ""
+      ? []
+      : fromEnv.split(",").map((text) => ({ text, source: variable }));
+}
+
 /** `--ban` flags replace COSYNC_BAN (a comma-separated list), like every other flag and variable. */
 function parseBans(values: Values, env: NodeJS.ProcessEnv): string[] {
-  const flags = values.ban;
-  const fromEnv = env.COSYNC_BAN;
-  const items: Setting[] =
-    flags !== undefined
-      ? flags.map((text) => ({ text, source: "--ban" }))
-      : fromEnv === undefined || fromEnv.trim() === ""
-        ? []
-        : fromEnv.split(",").map((text) => ({ text, source: "COSYNC_BAN" }));
-  return items.map(({ text, source }) => {
+  return repeated(values, env, "ban").map(({ text, source }) => {
     const id = text.trim();
     if (!accountIdPattern.test(id) && !agentIdPattern.test(id)) {
       throw new UsageError(`${source}: expected an account id (co_z…) or an agent id (sealer_z…/signer_z…), got "${text}"`);
@@ -241,6 +255,7 @@ export function serverOptionsFromArgs(args: readonly string[], env: NodeJS.Proce
     maxHeaderBytes: parseSize(get("max-header-bytes")),
     connection: rates(parsePositive(get("conn-messages-per-second"), true), parseSize(get("conn-bytes-per-second"), true)),
     account: rates(parsePositive(get("account-messages-per-second"), true), parseSize(get("account-bytes-per-second"), true)),
+    unauthenticated: rates(parsePositive(get("unauth-messages-per-second"), true), parseSize(get("unauth-bytes-per-second"), true)),
     storageQuotaBytes: parseSize(get("quota-bytes"), true) ?? undefined,
     // "unlimited" must override the default taken from --quota-bytes.
     connectionQuotaBytes: unlimitedAsMax(parseSize(get("connection-quota-bytes"), true)),
@@ -258,8 +273,20 @@ export function serverOptionsFromArgs(args: readonly string[], env: NodeJS.Proce
     throw new UsageError(`${cluster.source}: expected nats://host:port, postgres or a postgres:// URL, got "${cluster.text}"`);
   }
 
+  const auth = authOptionFromSettings({
+    auth: get("auth"),
+    signup: get("signup"),
+    anonymous: get("anonymous"),
+    allowAccounts: repeated(values, env, "allow-account"),
+    audiences: repeated(values, env, "auth-audience"),
+    maxTokenHours: parseCount(get("max-token-hours"), 1, 24 * 365),
+  });
+  const serverKeyFile = get("server-key-file")?.text;
+
   return {
     ...(host === undefined ? {} : { host }),
+    ...(auth === undefined ? {} : { auth }),
+    ...(serverKeyFile === undefined ? {} : { serverKeyFile }),
     ...(port === undefined ? {} : { port }),
     ...storage,
     ...(cluster === undefined ? {} : { cluster: cluster.text.trim() }),

@@ -1,6 +1,7 @@
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { access, chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { type CoCrypto, type SignerId, type SignerSecret, signerSecretOfAgent } from "@cosync/core";
+import { CoCrypto, mintSignupToken, type SignerId, type SignerSecret, signerSecretOfAgent } from "@cosync/core";
+import { loadNodeCryptoProvider } from "@cosync/crypto";
 
 /** The server's own signing key: it signs durability receipts, and is published for clients. */
 export interface ServerKey {
@@ -45,6 +46,22 @@ export async function loadOrCreateServerKey(crypto: CoCrypto, file: string | und
   } catch (error) {
     throw new Error(`the server key file ${file} holds an invalid signerSecret: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * A sign-up token (for `auth.signup: "invite"`) signed with the key in `file`, valid `ttlMs`: what
+ * `cosync signup-token` prints for an operator to hand a new user. The key must exist (the server
+ * creates it on its first start).
+ */
+export async function signupTokenFromKeyFile(file: string, ttlMs: number): Promise<string> {
+  const crypto = new CoCrypto(await loadNodeCryptoProvider());
+  try {
+    await access(file);
+  } catch {
+    throw new Error(`no server key at ${file}: start the server once (it creates it), or point --server-key-file at its key`);
+  }
+  const key = await loadOrCreateServerKey(crypto, file);
+  return mintSignupToken(crypto, key.secret, { ttlMs, now: Date.now() });
 }
 
 function newSecret(crypto: CoCrypto): SignerSecret {
