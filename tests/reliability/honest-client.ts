@@ -1,7 +1,7 @@
 // A well-behaved cosync client for the reliability tests: a named account over a real, reconnecting
 // WebSocket, writing to a map of its own in a loop and recording how long the server takes to
 // acknowledge each write (set → the server's `known` covering it).
-import { type CoMapView, createMemoryStorage, createAccountNode, type LocalNode, type StorageAdapter } from "@cosync/core";
+import { type CoMapView, type KnownState, createMemoryStorage, createAccountNode, type LocalNode, type StorageAdapter } from "@cosync/core";
 import { createReconnectingConnection, type ReconnectingConnection } from "@cosync/transport-ws";
 import { WebSocket } from "ws";
 import { testCrypto } from "../helpers/nodes.js";
@@ -14,6 +14,8 @@ export interface HonestClient extends AsyncDisposable {
   readonly latencies: number[];
   /** Writes acknowledged so far (their keys are `w0`, `w1`, …). */
   readonly acknowledged: () => number;
+  /** Called with the map's state (what it held right after a write) once the server acknowledged that write. */
+  onAcknowledged(listener: (known: KnownState) => void): void;
   /** Starts writing one value after another until `stop`. */
   startWriting(options?: { readonly pauseMs?: number; readonly ackTimeoutMs?: number }): void;
   /** Stops the writer loop; rejects if a write was not acknowledged in time. */
@@ -34,14 +36,17 @@ export async function openHonestClient(url: string, options: { readonly name?: s
   let written = 0;
   let running: Promise<void> | undefined;
   let stopping = false;
+  const ackListeners: ((known: KnownState) => void)[] = [];
 
   const writeLoop = async (pauseMs: number, ackTimeoutMs: number) => {
     while (!stopping) {
       const key = `w${written}`;
       const started = performance.now();
       map.set(key, written, "trusting");
+      const known = map.knownState();
       await map.waitForSync({ timeoutMs: ackTimeoutMs });
       latencies.push(performance.now() - started);
+      for (const listener of ackListeners) listener(known);
       written++;
       if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
@@ -59,6 +64,7 @@ export async function openHonestClient(url: string, options: { readonly name?: s
     connection,
     latencies,
     acknowledged: () => written,
+    onAcknowledged: (listener) => void ackListeners.push(listener),
     startWriting({ pauseMs = 5, ackTimeoutMs = 20_000 } = {}) {
       stopping = false;
       running = writeLoop(pauseMs, ackTimeoutMs);
