@@ -15,7 +15,7 @@ import { Spawned, listeningUrl } from "../cli/serve-process.js";
 import { within } from "../../packages/server/src/test-fixtures/attack-kit.js";
 import { describeLatencies, type HonestClient, openHonestClient } from "./honest-client.js";
 
-const serverScript = new URL("./crash-server.mjs", import.meta.url).pathname;
+const serverScript = new URL("./child-server.mjs", import.meta.url).pathname;
 
 export interface CrashLoopOptions {
   /** What the server is started with: a SQLite file or a postgres:// URL. */
@@ -156,13 +156,14 @@ async function transactionsOf(storage: StorageAdapter, id: CoId): Promise<Map<Se
   return sessions;
 }
 
-async function startServer(port: number, db: string): Promise<Spawned> {
-  const server = new Spawned(process.execPath, [serverScript, String(port), db]);
+/** A cosync server in a child process on `port`, once it listens. */
+export async function startServer(port: number, db: string, logLevel = "silent"): Promise<Spawned> {
+  const server = new Spawned(process.execPath, [serverScript, String(port), db, logLevel]);
   await listeningUrl(server);
   return server;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once("error", reject);
