@@ -8,5 +8,8 @@ const [port, db, level = "silent"] = process.argv.slice(2);
 const server = await startSyncServer({ port: Number(port), db, processMetrics: false, log: { level } });
 process.stdout.write(`listening on ${server.url}\n`);
 process.once("SIGTERM", () => {
-  server.close().then(() => process.exit(0));
+  server.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 });
