@@ -1,10 +1,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type CoId, coIdFromHash, type StorageAdapter } from "@cosync/core";
+import { type CoId, coIdFromHash, PROTOCOL_VERSION, type StorageAdapter } from "@cosync/core";
 import type { ServerMetrics } from "./metrics.js";
 import type { StorageHealth } from "./storage-health.js";
 
 /** Paths the server answers over plain HTTP; every other path upgrades to a WebSocket. */
-export const httpPaths = new Set(["/health", "/ready", "/metrics"]);
+export const httpPaths = new Set(["/health", "/ready", "/metrics", "/protocol"]);
+
+/**
+ * What `GET /protocol` answers: the protocol version and the extensions to cojson's wire this
+ * server speaks, so a client or the conformance runner knows what to expect (cojson servers have
+ * no such route). Extensions: "error-notices" (`{"error":{…}}` entries), "close-codes".
+ */
+export const protocolAnnouncement = { name: "cosync", version: PROTOCOL_VERSION, extensions: ["error-notices", "close-codes"] } as const;
 
 // A well-formed id no real header hashes to: a cheap storage probe for /ready.
 const probeId: CoId = coIdFromHash(new Uint8Array(19));
@@ -24,13 +31,13 @@ export function pathOf(url: string | undefined): string {
 }
 
 /**
- * `GET /health` (the process runs), `GET /ready` (storage answers and did not fail on the sync path
+ * `GET /health` (the process runs), `GET /protocol` (version and extensions), `GET /ready` (storage answers and did not fail on the sync path
  * since its last commit; not draining), `GET /metrics`.
  */
 export async function handleHttpRequest(ctx: HttpContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = pathOf(request.url);
   if (!httpPaths.has(path)) {
-    return json(response, 426, { error: "this is a sync server: connect with a WebSocket, or GET /health, /ready or /metrics" });
+    return json(response, 426, { error: "this is a sync server: connect with a WebSocket, or GET /health, /ready, /metrics or /protocol" });
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
     response.setHeader("allow", "GET, HEAD");
@@ -39,6 +46,8 @@ export async function handleHttpRequest(ctx: HttpContext, request: IncomingMessa
   switch (path) {
     case "/health":
       return json(response, 200, { status: "ok" });
+    case "/protocol":
+      return json(response, 200, protocolAnnouncement);
     case "/ready": {
       if (ctx.isDraining()) return json(response, 503, { status: "draining" });
       const problem = await probeStorage(ctx.storage, ctx.storageHealth, ctx.readyTimeoutMs);
