@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type CoCrypto, type CoId, coIdFromHash, isCoId, signReceipt, type StorageAdapter } from "@cosync/core";
+import { type CoCrypto, type CoId, coIdFromHash, isCoId, PROTOCOL_VERSION, signReceipt, type StorageAdapter } from "@cosync/core";
 import type { ServerKey } from "./server-key.js";
 import type { AuthVerdict } from "./server-options.js";
 import type { ServerMetrics } from "./metrics.js";
@@ -8,12 +8,24 @@ import type { StorageHealth } from "./storage-health.js";
 const SERVER_KEY_PATH = "/.well-known/cosync-server-key";
 const RECEIPTS_PREFIX = "/receipts/";
 /** Paths the server answers over plain HTTP (and `/receipts/<id>`); every other path upgrades to a WebSocket. */
-export const httpPaths = new Set(["/health", "/ready", "/metrics", SERVER_KEY_PATH]);
+export const httpPaths = new Set(["/health", "/ready", "/metrics", "/protocol", SERVER_KEY_PATH]);
 
 /** Whether a path is one the server answers over plain HTTP. */
 export function isHttpPath(path: string): boolean {
   return httpPaths.has(path) || path.startsWith(RECEIPTS_PREFIX);
 }
+
+/**
+ * What `GET /protocol` answers: the protocol version and the extensions to cojson's wire this
+ * server speaks, so a client or the conformance runner knows what to expect (cojson servers have
+ * no such route). Extensions: "error-notices" (`{"error":{…}}` entries), "close-codes",
+ * "receipts" (GET /receipts/<id>, signed by the key at /.well-known/cosync-server-key), "auth-tokens".
+ */
+export const protocolAnnouncement = {
+  name: "cosync",
+  version: PROTOCOL_VERSION,
+  extensions: ["error-notices", "close-codes", "receipts", "auth-tokens"],
+} as const;
 
 // A well-formed id no real header hashes to: a cheap storage probe for /ready.
 const probeId: CoId = coIdFromHash(new Uint8Array(19));
@@ -40,14 +52,14 @@ export function pathOf(url: string | undefined): string {
 }
 
 /**
- * `GET /health` (the process runs), `GET /ready` (storage answers and did not fail on the sync path
+ * `GET /health` (the process runs), `GET /protocol` (version and extensions), `GET /ready` (storage answers and did not fail on the sync path
  * since its last commit; not draining), `GET /metrics`.
  */
 export async function handleHttpRequest(ctx: HttpContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = pathOf(request.url);
   if (!isHttpPath(path)) {
     return json(response, 426, {
-      error: `this is a sync server: connect with a WebSocket, or GET /health, /ready, /metrics, ${SERVER_KEY_PATH} or ${RECEIPTS_PREFIX}<id>`,
+      error: `this is a sync server: connect with a WebSocket, or GET /health, /ready, /metrics, /protocol, ${SERVER_KEY_PATH} or ${RECEIPTS_PREFIX}<id>`,
     });
   }
   if (request.method !== "GET" && request.method !== "HEAD") {
@@ -60,6 +72,8 @@ export async function handleHttpRequest(ctx: HttpContext, request: IncomingMessa
       return json(response, 200, { signer: ctx.serverKey.signer, algorithm: "ed25519", use: "durability receipts (GET /receipts/<id>)" });
     case "/health":
       return json(response, 200, { status: "ok" });
+    case "/protocol":
+      return json(response, 200, protocolAnnouncement);
     case "/ready": {
       if (ctx.isDraining()) return json(response, 503, { status: "draining" });
       // A process deaf to the bus serves stale values until it catches up: route clients elsewhere.
