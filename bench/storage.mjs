@@ -3,7 +3,7 @@
 //   1. append throughput in 50-transaction messages (realistic 120–230 character transactions),
 //   2. cold load of a 10k-transaction CoValue (fresh adapter on the stored data, iterate all pieces),
 //   3. known-state lookup latency on a 100,000-value store,
-// and prints each against the limit PERF.md measured on this machine. Adapters are a list of
+// and prints each against the limit measured on our 2-core machines (bench/ reproduces them). Adapters are a list of
 // factories, so another store is one more entry in `adapterFactories()`.
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -17,7 +17,7 @@ import { printTable } from "./harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** PERF.md limits on this machine. */
+/** Limits measured on our 2-core machines. */
 const LIMITS = {
   // §6: WAL, 50 rows + session upsert per transaction (NORMAL 240 k rows/s, FULL 125 k rows/s).
   sqliteNormalRowsPerSec: 240_000,
@@ -113,7 +113,7 @@ async function postgresFactories() {
 }
 
 /**
- * The same-run ceiling for PostgreSQL: PERF.md §7's shape (one 50-row multi-VALUES insert per
+ * The same-run ceiling for PostgreSQL: the shape measured on our 2-core machines (one 50-row multi-VALUES insert per
  * message, autocommit, synchronous_commit on) with `pg` on the same server. Its rounds alternate
  * with the adapter's, so fsync latency on a shared disk hits both alike.
  */
@@ -142,7 +142,7 @@ async function openRawPostgresWriter({ pg, open }) {
 }
 
 /**
- * The adapters to measure: name, PERF.md append limit, the synchronous mode of a raw same-run
+ * The adapters to measure: name, measured append limit, the synchronous mode of a raw same-run
  * ceiling (SQLite only), how many appends to run at once when filling the known-state store, and a
  * factory of fresh, reopenable stores.
  */
@@ -203,7 +203,7 @@ function rawRounds(write) {
 }
 
 /**
- * The same-run ceiling for SQLite: PERF.md §6's shape (50 transaction rows + a session upsert per
+ * The same-run ceiling for SQLite: the shape measured on our 2-core machines (50 transaction rows + a session upsert per
  * DB transaction, WAL) on raw better-sqlite3. Its rounds alternate with the adapter's, so noise on
  * a shared VM (fsync latency above all) hits adapter and ceiling alike.
  */
@@ -377,9 +377,9 @@ export async function run() {
       });
     }
   }
-  console.log(`append, ${MESSAGE_TXS}-transaction messages (PERF.md §6/§7 limit, and the raw driver doing the same writes in this run; 1.0 = at the ceiling)`);
+  console.log(`append, ${MESSAGE_TXS}-transaction messages (the measured limit, and the raw driver doing the same writes in this run; 1.0 = at the ceiling)`);
   printTable(["adapter", "rows/s", "PERF limit", "× limit", "raw same run", "× raw"], append);
-  console.log(`\ncold load of a ${COLD_LOAD_TXS}-transaction CoValue (limit: PERF.md §6 key-range read of 10k rows)`);
+  console.log(`\ncold load of a ${COLD_LOAD_TXS}-transaction CoValue (limit: the measured key-range read of 10k rows)`);
   printTable(["adapter", "open ms", "open+iterate ms", "limit ms", "× limit"], coldLoad);
   console.log(`\nknown-state lookup on a ${KNOWN_STATE_VALUES}-value store (target < 1 ms)`);
   printTable(["adapter", "values", "median µs", "p99 µs", "target µs", "× target"], knownState);

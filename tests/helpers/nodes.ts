@@ -51,7 +51,7 @@ export function plainHeader(crypto: CoCrypto, type: CoValueHeader["type"] = "com
 
 /**
  * A node acting for an account: creates the account CoValue with cojson's deterministic header
- * (spec §1.4) and writes one transaction into it, so sessions `<account>_session_z…` verify.
+ * (docs/protocol.md) and writes one transaction into it, so sessions `<account>_session_z…` verify.
  */
 export async function createAccountNode(options: Partial<LocalNodeOptions> = {}): Promise<LocalNode> {
   const crypto = await testCrypto();

@@ -4,7 +4,7 @@ import { assertBytes } from "./assert-bytes.js";
 
 /**
  * BLAKE3 on hash-wasm, shared by both providers: it is the fastest BLAKE3 for the small inputs a
- * hash chain sees (PERF.md §2), it runs in browsers, and sharing it makes `saveState()` bytes
+ * hash chain sees (measured on our 2-core machines; bench/ reproduces it), it runs in browsers, and sharing it makes `saveState()` bytes
  * identical across providers (hash-wasm's own `save()` format).
  */
 export interface Blake3 {

@@ -6,7 +6,7 @@ import { loadHashWasmBlake3 } from "./hash-wasm-blake3.js";
 /**
  * Loads the server `CryptoProvider` ("node-native"): native libsodium through sodium-native for
  * signatures, X25519 and XSalsa20(-Poly1305), and hash-wasm's WASM BLAKE3, which beats the native
- * bindings on transaction-sized inputs (PERF.md §1–§3). Node only; browsers use
+ * bindings on transaction-sized inputs (measured on our 2-core machines; bench/ reproduces it). Node only; browsers use
  * `loadPortableCryptoProvider`, which produces identical bytes.
  */
 export async function loadNodeCryptoProvider(): Promise<CryptoProvider> {

@@ -21,7 +21,7 @@ export type AuthVerdict =
 
 /**
  * Decides whether an upgrade request may connect. cojson clients can carry a token only in the
- * URL (spec §9: Jazz Cloud uses `?key=…`), so read it from `request.url`. Refusals get HTTP 401.
+ * URL (docs/protocol.md: Jazz Cloud uses `?key=…`), so read it from `request.url`. Refusals get HTTP 401.
  * A thrown error or rejected promise refuses with 500 and is logged; a promise not settled within
  * `authenticateTimeoutMs` refuses with 504 and is logged (its late verdict is ignored).
  */

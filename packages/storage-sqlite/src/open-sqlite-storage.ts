@@ -16,7 +16,7 @@ export interface SqliteStorageOptions {
    * - "full": every commit fsyncs the WAL before `append` resolves, so an acknowledged append
    *   survives process crashes, OS crashes and power loss. This is what the server's promise
    *   ("acks only after data is durable; nothing acked is ever lost") needs, and why it is the
-   *   default. Cost: ~150 µs per commit on this machine (PERF.md §6: 50-row appends 125 k vs
+   *   default. Cost: ~150 µs per commit on this machine (measured on our 2-core machines, bench/storage.mjs: 50-row appends 125 k vs
    *   240 k rows/s, single-row commits 6.6 k vs 38 k/s).
    * - "normal": WAL is fsynced only at checkpoints. A process crash (SIGKILL) still loses nothing
    *   committed — the WAL is in the OS page cache — but an OS crash or power cut can lose the last

@@ -1,4 +1,4 @@
-// Interop with the real cojson-transport-ws 0.20.19 (the oracle, spec §8): its client against our
+// Interop with the real cojson-transport-ws 0.20.19 (the oracle): its client against our
 // accepted channel, and our client against its server-side peer, over real sockets.
 import type { CoId, OutgoingMessage, SessionId } from "@cosync/core";
 import { LogLevel, logger, type Peer, type SyncMessage } from "cojson";

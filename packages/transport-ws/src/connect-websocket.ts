@@ -5,7 +5,7 @@ import type { WebSocketConstructorLike, WebSocketEventMapLike, WebSocketLike } f
 
 /** Options of {@link connectWebSocket}. */
 export interface ConnectWebSocketOptions {
-  /** `ws://` or `wss://` URL of the sync server (any path; auth tokens go in the query, spec §9). */
+  /** `ws://` or `wss://` URL of the sync server (any path; auth tokens go in the query, docs/protocol.md). */
   readonly url: string;
   /** WebSocket constructor. Default `globalThis.WebSocket`; Node 20 has none, pass `ws`'s `WebSocket`. */
   readonly WebSocket?: WebSocketConstructorLike;

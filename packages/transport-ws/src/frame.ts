@@ -1,9 +1,9 @@
 /**
- * cojson 0.20's WebSocket framing (spec §1.1): a text frame holds one or more compact-JSON
+ * cojson 0.20's WebSocket framing (docs/protocol.md): a text frame holds one or more compact-JSON
  * entries joined by `"\n"`. Pure functions over strings, no sockets (pg-protocol style).
  *
  * Entries are told apart by their keys, as cojson-transport-ws does: `action` → a sync message,
- * otherwise `time` → a ping, otherwise `error` (an object) → a cosync error notice (spec §9),
+ * otherwise `time` → a ping, otherwise `error` (an object) → a cosync error notice (docs/protocol.md, "Error notices"),
  * otherwise ignored. Unlike cojson, which drops a whole frame when one line fails to parse, the
  * decoder judges each line on its own, so a receiver keeps the good entries and can report
  * exactly which line was bad.
@@ -23,7 +23,7 @@ export type FrameEntry =
   | { readonly type: "ignored"; readonly line: number }
   | { readonly type: "invalid"; readonly line: number; readonly reason: string };
 
-/** A ping as the server sends it: `{"type":"ping","time":<ms>,"dc":"unknown"}` (spec §1.1). */
+/** A ping as the server sends it: `{"type":"ping","time":<ms>,"dc":"unknown"}` (docs/protocol.md). */
 export function encodePing(time: number, dc = "unknown"): string {
   return JSON.stringify({ type: "ping", time, dc });
 }

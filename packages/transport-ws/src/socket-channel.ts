@@ -36,7 +36,7 @@ export interface ChannelStats {
  *
  * Outgoing: messages sent during one synchronous run are queued in priority order and leave in
  * one microtask flush, coalesced into frames of up to 25,000 characters (one write per frame,
- * which is what a WebSocket send costs, PERF.md §5). While the socket buffers more than 100,000
+ * which is what a WebSocket send costs, measured on our 2-core machines). While the socket buffers more than 100,000
  * bytes, messages wait in the queue and later urgent ones overtake them. `close` writes what is
  * queued, then closes the socket.
  *

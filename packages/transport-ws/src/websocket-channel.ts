@@ -32,7 +32,7 @@ export interface AcceptWebSocketOptions {
  * Wraps a socket a server accepted (`ws`'s `WebSocket` from the `connection` event) as a
  * {@link WebSocketChannel} the sync manager can drive: it pings every 1.5 s, batches and
  * back-pressures outgoing messages, and accepts error notices (cojson clients drop those entries
- * silently, spec §9). The caller keeps the socket's server; closing the channel closes the socket.
+ * silently, docs/protocol.md). The caller keeps the socket's server; closing the channel closes the socket.
  *
  * A socket that is already closing or closed gives a channel that is already closed (1006).
  */

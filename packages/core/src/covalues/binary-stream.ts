@@ -21,7 +21,7 @@ export interface BinaryStreamInfo {
   readonly totalSizeBytes?: number;
 }
 
-/** The items of a binary CoStream (header meta `{type:"binary"}`), spec §1.3. */
+/** The items of a binary CoStream (header meta `{type:"binary"}`), as cojson 0.20 writes them */
 export type BinaryStreamItem =
   | { readonly type: "start"; readonly mimeType: string; readonly fileName?: string; readonly totalSizeBytes?: number }
   | { readonly type: "chunk"; readonly chunk: `binary_U${string}` }

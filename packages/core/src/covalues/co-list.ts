@@ -13,7 +13,7 @@ export type OpId = {
   readonly changeIdx: number;
 };
 
-/** A CoList change as it sits in a transaction's `changes` (spec §1.3, cojson `coList.ts`). */
+/** A CoList change as it sits in a transaction's `changes` (cojson 0.20's `coList.ts`). */
 export type CoListChange =
   | { readonly op: "app"; readonly value: JsonValue; readonly after: OpId | "start" }
   | { readonly op: "pre"; readonly value: JsonValue; readonly before: OpId | "end" }

@@ -4,7 +4,7 @@ import type { DecodedTransaction, TxId } from "./decoded-transaction.js";
 import { assertJsonValue, assertWellFormedString } from "./json-check.js";
 import { compareChangeOrder, SeenTransactions, sortedInsertIndex, takeNewSorted } from "./tx-order.js";
 
-/** A CoMap change as it sits in a transaction's `changes` (spec §1.3, cojson `coMap.ts`). */
+/** A CoMap change as it sits in a transaction's `changes` (cojson 0.20's `coMap.ts`). */
 export type CoMapChange =
   | { readonly op: "set"; readonly key: string; readonly value: JsonValue }
   | { readonly op: "del"; readonly key: string };

@@ -14,7 +14,7 @@ export type Ruleset =
 
 export type HeaderUniqueness = string | boolean | number | null | { readonly [key: string]: string };
 
-/** A CoValue's header; its canonical JSON hashes to the CoValue's id (spec §1.4, §2.3). */
+/** A CoValue's header; its canonical JSON hashes to the CoValue's id (cojson 0.20). */
 export interface CoValueHeader {
   readonly type: CoValueType;
   readonly ruleset: Ruleset;
@@ -91,7 +91,7 @@ export function idForHeader(header: CoValueHeader, blake3: (data: Uint8Array) =>
   return coIdFromHash(blake3(headerBytes(header)));
 }
 
-/** Sync priority of a CoValue (spec §1.5): 0 accounts and groups, 6 binary streams, else 3. */
+/** Sync priority of a CoValue (docs/protocol.md): 0 accounts and groups, 6 binary streams, else 3. */
 export type Priority = 0 | 3 | 6;
 
 export function priorityOfHeader(header: CoValueHeader): Priority {

@@ -18,7 +18,7 @@ const NONCE_LENGTH = 24;
 const MAX_INDEX_DIGITS = 16;
 const CLOSE_BRACE = 0x7d;
 
-// Decoding base58 costs about as much as a hash (PERF.md §2), and the same few signers and
+// Decoding base58 costs about as much as a hash (measured on our 2-core machines; bench/ reproduces it), and the same few signers and
 // sealers recur constantly, so decoded keys are cached per string.
 class KeyCache<V> {
   readonly #entries = new Map<string, V>();
@@ -39,7 +39,7 @@ function suffixBytes(value: string, prefix: string): Uint8Array {
 }
 
 /**
- * cojson's crypto formats (spec §2) over a byte-level `CryptoProvider`: ids, signatures over
+ * cojson 0.20's crypto formats over a byte-level `CryptoProvider`: ids, signatures over
  * hashes, XSalsa20 private payloads, sealed key reveals, group sealers and key-for-key wrapping.
  * Holds only caches; safe to share across a node.
  */

@@ -34,7 +34,7 @@ export function makeTrustingTransaction(
     : { privacy: "trusting", madeAt, changes: text, meta: JSON.stringify(meta) };
 }
 
-/** Where a transaction sits: its nonce is derived from this (spec §2.5). */
+/** Where a transaction sits: its nonce is derived from this (cojson 0.20). */
 export interface TransactionPlace {
   readonly coId: CoId;
   readonly sessionId: SessionId;

@@ -45,7 +45,7 @@ function hashOf(digest: Uint8Array): Hash {
 /**
  * The verified log of one (CoValue, session): transactions in order, the never-reset BLAKE3
  * chain over their canonical JSON, the last signature, and the signature checkpoints at which
- * the log can be cut into pieces (spec §1.5, §2.4).
+ * the log can be cut into pieces (cojson 0.20).
  */
 export class SessionLog {
   readonly sessionId: SessionId;

@@ -30,7 +30,7 @@ export interface TransactionId {
   readonly txIndex: number;
 }
 
-/** Nonce material of a private transaction's ciphertext (spec §2.5). */
+/** Nonce material of a private transaction's ciphertext (cojson 0.20). */
 export interface TransactionNonceMaterial extends JsonObject {
   readonly in: CoId;
   readonly tx: { readonly sessionID: string; readonly txIndex: number };

@@ -7,7 +7,7 @@ import { type Identity, type KeyLookup, readKeySecret } from "../permissions/key
 import { type OwnedVerdict, ownedTransactionChecker } from "../permissions/owned.js";
 import type { CoValueEntry } from "./co-value-entry.js";
 
-/** How one value's transactions are decrypted and judged (spec §3). */
+/** How one value's transactions are decrypted and judged (cojson 0.20). */
 export interface Acceptor {
   keyFor(keyId: KeyId): KeySecret | undefined;
   /** The transaction as it counts, or undefined if it is invalid. */

@@ -8,7 +8,7 @@ const GROUP_DEPENDENCY = /^(?:parent_)?(co_z[1-9A-HJ-NP-Za-km-z]+)$/;
 /**
  * CoValues that must be known before `log` can be verified or read, in the order a receiver
  * needs them: the owning group, accounts that wrote sessions, and for groups the parent groups
- * and member accounts named by its keys (spec §5 "dependencies").
+ * and member accounts named by its keys (cojson 0.20's dependencies).
  */
 export function dependenciesOf(log: VerifiedLog): CoId[] {
   const found = new Set<CoId>();

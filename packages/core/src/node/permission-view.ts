@@ -50,7 +50,7 @@ interface Cached<T> {
 /**
  * How a node sees permissions: evaluates groups and accounts (cached until something changes),
  * finds read keys for its identity, and turns a CoValue's verified transactions into the valid,
- * decrypted `DecodedTransaction`s that materialisers read (spec §3). Invalid transactions stay
+ * decrypted `DecodedTransaction`s that materialisers read (cojson 0.20). Invalid transactions stay
  * stored and synced; they are only left out here.
  */
 export class PermissionView implements KeyLookup {

@@ -1,4 +1,4 @@
-// The rules of spec §3, one by one, on hand-written group logs (no crypto needed: the evaluator
+// cojson 0.20's group rules, one by one, on hand-written group logs (no crypto needed: the evaluator
 // reads only authors, times and changes).
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect } from "vitest";

@@ -1,4 +1,4 @@
-// cojson 0.20's `determineValidTransactions` for groups and accounts (spec §3), as a pure
+// cojson 0.20's `determineValidTransactions` for groups and accounts, as a pure
 // function from a group's decoded transactions to its `GroupState`.
 
 import type { DecodedTransaction, TxId } from "../covalues/decoded-transaction.js";
@@ -67,7 +67,7 @@ export function isSelfExtension(childId: CoId, parent: GroupState, lookup: Group
 
 /**
  * Evaluates a group or account: sorts its transactions, decides each one's validity by the rules
- * of spec §3 (in cojson's order of checks), and builds the map of the valid changes. Parent groups
+ * of cojson 0.20's rules (in its order of checks), and builds the map of the valid changes. Parent groups
  * come from `lookup`; a parent link to a group the lookup does not know is invalid (cojson cannot
  * evaluate it either and waits for the parent to load).
  */

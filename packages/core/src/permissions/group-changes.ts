@@ -1,4 +1,4 @@
-// Builders for the changes cojson 0.20 writes to groups and accounts (spec §3, §2.6): creating
+// Builders for the changes cojson 0.20 writes to groups and accounts: creating
 // them, adding and removing members with key reveals and read-key rotation, and parent links.
 // Each change becomes one trusting transaction in `ctx.sessionId`, the first at index
 // `ctx.nextTxIndex`; sealed reveals take their nonce from that position, so append the changes in

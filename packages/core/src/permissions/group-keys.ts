@@ -1,4 +1,4 @@
-// The keys of a group's map and how cojson 0.20 classifies them (spec §3). The predicates are
+// The keys of a group's map and how cojson 0.20 classifies them. The predicates are
 // cojson's own string tests (prefixes and substrings), not stricter parses: a key cojson treats as
 // a key reveal must be treated as one here too, however odd it looks.
 

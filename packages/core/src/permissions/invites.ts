@@ -1,4 +1,4 @@
-// Invites (spec §2.6, §3): a random 32-byte seed names an agent; the group gives that agent an
+// Invites (cojson 0.20): a random 32-byte seed names an agent; the group gives that agent an
 // invite role; whoever holds the secret writes, in the invite agent's own session, its account's
 // role and key reveal.
 

@@ -1,4 +1,4 @@
-// Which read keys "I" can obtain from a group's valid state (spec §2.6, cojson `getReadKey`),
+// Which read keys "I" can obtain from a group's valid state (cojson 0.20, cojson `getReadKey`),
 // tried in cojson's order: revealed to everyone; sealed to me by its last revealer; wrapped with
 // another key of this group that I can get (key-for-key, rotation); wrapped with a parent's key;
 // sealed for a parent's group sealer.

@@ -1,4 +1,4 @@
-// Permissions of values owned by a group (spec §3): each transaction is judged against the owner
+// Permissions of values owned by a group (cojson 0.20): each transaction is judged against the owner
 // group as it was at the transaction's own `madeAt`; deletion is checked at ingest.
 
 import type { DecodedTransaction } from "../covalues/decoded-transaction.js";

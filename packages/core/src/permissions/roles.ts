@@ -1,4 +1,4 @@
-// Roles of cojson 0.20 groups and the orderings between them (spec §3).
+// Roles of cojson 0.20 groups and the orderings between them.
 //
 // cojson compares roles in two different ways and both matter for agreement:
 // - while validating a group's own transactions it asks `outranks` (a parent's role replaces

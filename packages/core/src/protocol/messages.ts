@@ -1,5 +1,5 @@
 /**
- * The sync messages of cojson 0.20 (spec §1.2), plus cosync's `done` usage and error notice.
+ * The sync messages of cojson 0.20 (docs/protocol.md), plus cosync's `done` usage and error notice.
  *
  * - `load`: "subscribe me, here is what I have" — always answered with content and/or `known`.
  * - `known`: what the sender holds; `isCorrection` asks the receiver to resend from there.
@@ -70,7 +70,7 @@ export type SyncMessage =
 
 /**
  * cosync's error notice. It travels as a frame entry without `action` (and without `time`), which
- * cojson clients drop silently (spec §9), so it is safe to send to anyone over WebSocket.
+ * cojson clients drop silently (docs/protocol.md, "Error notices"), so it is safe to send to anyone over WebSocket.
  */
 export interface ErrorNotice {
   readonly error: {

@@ -1,8 +1,8 @@
 /**
  * The version of cosync's sync protocol (docs/protocol.md#version-history).
  *
- * The wire is cojson 0.20.19's (spec §1); cosync's additions are invisible to cojson peers
- * (spec §9). Bump this when a message, field, frame rule or close code changes, and add a line
+ * The wire is cojson 0.20.19's (docs/protocol.md); cosync's additions are invisible to cojson peers
+ * (docs/protocol.md, "Error notices"). Bump this when a message, field, frame rule or close code changes, and add a line
  * below and to docs/protocol.md in the same commit.
  *
  * History:

@@ -5,7 +5,7 @@ import type { ContentMessage } from "../protocol/messages.js";
 import type { PeerState } from "./peer-state.js";
 import type { SyncManager } from "./sync-manager.js";
 
-/** What of a content message may be applied, given deletion rules (spec §3 "Deletion"). */
+/** What of a content message may be applied, given deletion rules (cojson 0.20's deletion rules). */
 export interface DeletionFilter {
   readonly pieces: Record<SessionId, SessionPiece>;
   /** A valid delete transaction is among the pieces: the value becomes deleted. */

@@ -12,7 +12,7 @@ import type { PeerState } from "./peer-state.js";
 import type { SyncManager } from "./sync-manager.js";
 
 /**
- * New transactions from a peer (spec §5 handleNewContent), cosync's way. The rule, for every
+ * New transactions from a peer (cojson's handleNewContent), cosync's way. The rule, for every
  * message: nothing in it takes effect — storage, deletion, known state, forwarding, quota, memory
  * — before the part it depends on is verified.
  *

@@ -7,7 +7,7 @@ const MAX_MISSING_SUBSCRIPTIONS = 512;
 
 /**
  * What we know about one peer: per CoValue, the state it confirmed and the state we optimistically
- * assume after what we sent. A peer is subscribed to a CoValue iff it has an entry here (spec §5).
+ * assume after what we sent. A peer is subscribed to a CoValue iff it has an entry here (cojson 0.20).
  */
 export class PeerState {
   readonly channel: PeerChannel;

@@ -42,7 +42,7 @@ class Lane<T> {
 }
 
 /**
- * A three-level FIFO queue keyed by sync priority (spec §1.1, §1.5): everything queued at 0 leaves
+ * A three-level FIFO queue keyed by sync priority (cojson 0.20): everything queued at 0 leaves
  * before anything at 3, which leaves before anything at 6; within a priority, first in first out.
  * Both the in-memory and the WebSocket channels queue outgoing messages in one.
  */

@@ -79,7 +79,7 @@ function remembered<V>(map: Map<string, V>, key: string, make: () => V): V {
 /**
  * Sends `peer` what it lacks of `entry`, judged by what we optimistically believe it holds.
  * Client peers first get every dependency they lack (owner group, parent groups, accounts of
- * authors), recursively, so they can verify and read it (spec §5 sendNewContent); servers don't.
+ * authors), recursively, so they can verify and read it (cojson's sendNewContent); servers don't.
  * Returns whether any content was sent for `entry` itself.
  */
 export function sendNewContent(

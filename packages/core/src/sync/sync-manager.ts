@@ -341,7 +341,7 @@ export class SyncManager {
     }
   }
 
-  /** Asks the sender of parked content (it must have it, spec §5) and our servers for `dependency`. */
+  /** Asks the sender of parked content (it must have it, as cojson's rules say) and our servers for `dependency`. */
   #requestDependency(peer: PeerState, dependency: CoId): void {
     const entry = this.node.entry(dependency);
     peer.send({ action: "load", ...entry.knownState() });

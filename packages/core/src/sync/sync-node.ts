@@ -32,7 +32,7 @@ export interface SyncNode {
   persist(entry: CoValueEntry, chunk: AppendChunk): Promise<boolean>;
   /** Signs, stores and pushes local writes still waiting for their microtask. */
   sealLocalWrites(): void;
-  /** Cojson's ingest check of a delete session's piece (spec §3 "Deletion"). */
+  /** Cojson's ingest check of a delete session's piece (cojson 0.20's deletion rules). */
   checkDeletion(entry: CoValueEntry, sessionId: SessionId, piece: SessionPiece): DeleteCheck;
   /** The value was deleted: drop all but delete sessions, here and (after pending writes) in storage. */
   markDeleted(entry: CoValueEntry): Promise<boolean>;
