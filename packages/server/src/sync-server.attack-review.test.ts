@@ -250,3 +250,50 @@ describe("attack review: logs", () => {
     expect(lines.filter((line) => line.includes(bob.accountId as string))).toEqual([]);
   });
 });
+
+describe("attack review: receipts under other access controls", () => {
+  test("FINDING: with an `authenticate` hook refusing everyone, GET /receipts/<id> still answers anyone (session ids name every writer)", async () => {
+    const storage = createMemoryStorage();
+    const alice = await namedAccountNode("Alice");
+    let id: CoId;
+    {
+      await using open = await startSyncServer({ ...quiet, port: 0, storage });
+      await using _ = await bridgeNode(alice, open.url);
+      const map = alice.createGroup().createMap({ secret: "meta" });
+      id = map.id;
+      await map.waitForSync({ timeoutMs: 10_000 });
+    }
+    await using server = await startSyncServer({ ...quiet, port: 0, storage, authenticate: () => ({ ok: false, reason: "members only" }) });
+    expect((await refusalOf(server.url))?.statusCode).toBe(401);
+    const answer = await httpGet(server.url, `/receipts/${id}`);
+    expect({ status: answer.status, namesAlice: answer.body.includes(alice.accountId as string) }).toEqual({ status: 401, namesAlice: false });
+  });
+
+  test("FINDING: a banned account, refused at the upgrade (403), still gets receipts over HTTP", async () => {
+    const alice = await namedAccountNode("Alice");
+    const bans = new Set<string>();
+    await using server = await startSyncServer({ ...quiet, port: 0, inMemory: true, auth: { mode: "required" }, limits: { bans } });
+    await using _alice = await bridgeNode(alice, `${server.url}/?auth=${await tokenFor(alice, server.url)}`);
+    const map = alice.createGroup().createMap({ a: 1 });
+    await map.waitForSync({ timeoutMs: 10_000 });
+    bans.add(alice.accountId as string);
+    const token = await tokenFor(alice, server.url);
+    expect((await refusalOf(`${server.url}/?auth=${token}`))?.statusCode).toBe(403);
+    expect((await httpGet(server.url, `/receipts/${map.id}?auth=${token}`)).status).toBe(403);
+  });
+});
+
+describe("attack review: secrets in errors", () => {
+  test("FINDING: a NATS cluster URL's password is repeated in the start-up error", async () => {
+    const attempt = startSyncServer({ ...quiet, port: 0, storage: createMemoryStorage(), cluster: "nats://cosync:hunter2-secret@127.0.0.1:1" });
+    const error = await attempt.then(
+      async (server) => {
+        await server.close();
+        return undefined;
+      },
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(/NATS/);
+    expect(error?.message).not.toContain("hunter2-secret");
+  });
+});
