@@ -15,7 +15,9 @@ import {
   type LocalNode,
   type Logger,
   mintAuthToken,
+  signerSecretOfAgent,
 } from "@cosync/core";
+import { writeFile } from "node:fs/promises";
 import { describe, expect, test, vi } from "vitest";
 import { namedAccountNode, plainHeader, testCrypto } from "../../../tests/helpers/nodes.js";
 import { startSyncServer } from "./start-sync-server.js";
@@ -295,5 +297,29 @@ describe("attack review: secrets in errors", () => {
     );
     expect(error?.message).toMatch(/NATS/);
     expect(error?.message).not.toContain("hunter2-secret");
+  });
+});
+
+describe("attack review: secrets in errors (server key)", () => {
+  test("FINDING: a server key file whose secret has a stray character repeats the secret in the start-up error", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cosync-key-"));
+    try {
+      const crypto = await testCrypto();
+      const secret = signerSecretOfAgent(crypto.newRandomAgentSecret());
+      const file = join(dir, "server-key.json");
+      // A hand-edited file: a trailing space pasted after the secret.
+      await writeFile(file, JSON.stringify({ signerSecret: `${secret} ` }), { mode: 0o600 });
+      const error = await startSyncServer({ ...quiet, port: 0, inMemory: true, serverKeyFile: file }).then(
+        async (server) => {
+          await server.close();
+          return undefined;
+        },
+        (e: Error) => e,
+      );
+      expect(error?.message).toMatch(/invalid signerSecret/);
+      expect(error?.message).not.toContain(secret.slice("signerSecret_z".length, "signerSecret_z".length + 30));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
