@@ -323,3 +323,29 @@ describe("attack review: secrets in errors (server key)", () => {
     }
   });
 });
+
+describe("attack review: work done for content that can never be admitted", () => {
+  test("FINDING: an anonymous (read-only) connection's content is verified and parked before being refused", async () => {
+    await using server = await startSyncServer({ ...quiet, port: 0, inMemory: true, auth: { mode: "optional" } });
+    const alice = await namedAccountNode("Alice");
+    const ghost = await namedAccountNode("Ghost"); // an account the server never saw
+    const value = ghost.createCoValue(plainHeader(await testCrypto()));
+    value.writeTrusting([{ op: "set", key: "k", value: "v" }]);
+    ghost.sealLocalWrites();
+    const [message] = ghost.entry(value.id).log?.contentSince(undefined) ?? [];
+    const { header, ...rest } = message as unknown as { header: unknown } & Record<string, unknown>;
+    // The value's header is stored (by an authenticated writer), so only sessions remain to send.
+    await using writer = await RawClient.connect(`${server.url}/?auth=${await tokenFor(alice, server.url)}`);
+    writer.send({ ...rest, header, new: {} });
+    await writer.waitFor((entry) => entry.action === "known" && entry.id === value.id, "the header's ack");
+    await using anonymous = await RawClient.connect(server.url);
+    anonymous.send(rest);
+    const first = await anonymous.waitFor((entry) => entry.error !== undefined || entry.action === "known", "an answer", 3000).catch(() => undefined);
+    // A connection that may write nothing should hear Forbidden at once, before its content costs
+    // signature checks or a place among the pieces waiting for unknown accounts (parking).
+    expect({ firstAnswer: first?.error?.code, askedForTheSigner: anonymous.entries.some((e) => e.action === "load" && e.id === ghost.accountId) }).toEqual({
+      firstAnswer: "Forbidden",
+      askedForTheSigner: false,
+    });
+  });
+});
