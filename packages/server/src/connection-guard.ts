@@ -175,6 +175,12 @@ export class GuardedChannel implements PeerChannel {
         return;
       }
     }
+    // A tokenless connection under optional auth only reads: its content is refused before it costs
+    // a signature check or a place among content waiting for unknown signers.
+    if (action === "content" && this.identity.anonymous === true) {
+      this.refuse("Forbidden", "connections without a token may only read on this server; authenticate (?auth=<token>) to write", id);
+      return;
+    }
     // An account already at its quota can store nothing more: its content is refused before it
     // costs a signature check (it changes nothing; what it might repeat is stored already).
     const quota = this.#ctx.quota;

@@ -66,7 +66,15 @@ export async function handleHttpRequest(ctx: HttpContext, request: IncomingMessa
     response.setHeader("allow", "GET, HEAD");
     return json(response, 405, { error: `${String(request.method)} is not allowed on ${path}` });
   }
-  if (path.startsWith(RECEIPTS_PREFIX)) return receipt(ctx, request, response, decodeURIComponent(path.slice(RECEIPTS_PREFIX.length)));
+  if (path.startsWith(RECEIPTS_PREFIX)) {
+    let id: string;
+    try {
+      id = decodeURIComponent(path.slice(RECEIPTS_PREFIX.length));
+    } catch {
+      return json(response, 400, { error: "the id in the path is not valid percent-encoding" });
+    }
+    return receipt(ctx, request, response, id);
+  }
   switch (path) {
     case SERVER_KEY_PATH:
       return json(response, 200, { signer: ctx.serverKey.signer, algorithm: "ed25519", use: "durability receipts (GET /receipts/<id>)" });
@@ -96,7 +104,8 @@ async function receipt(ctx: HttpContext, request: IncomingMessage, response: Ser
   if (ctx.authorize !== undefined) {
     const verdict = await ctx.authorize(request);
     if (!verdict.ok || verdict.anonymous === true) {
-      return json(response, 401, { error: verdict.ok ? "receipts are for authenticated accounts: pass ?auth=<token>" : verdict.reason });
+      const banned = !verdict.ok && verdict.reason.endsWith("is banned from this server");
+      return json(response, banned ? 403 : 401, { error: verdict.ok ? "receipts are for authenticated accounts: pass ?auth=<token>" : verdict.reason });
     }
   }
   if (!isCoId(id)) return json(response, 400, { error: `${JSON.stringify(id.slice(0, 60))} is not a CoValue id` });

@@ -27,7 +27,8 @@ export async function loadOrCreateServerKey(crypto: CoCrypto, file: string | und
   if (text === undefined) {
     const secret = newSecret(crypto);
     await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, `${JSON.stringify({ signerSecret: secret })}\n`, { mode: 0o600, flag: "wx" });
+    // The signer id rides along so a damaged secret (a character lost in an edit) is noticed.
+    await writeFile(file, `${JSON.stringify({ signerSecret: secret, signer: crypto.signerId(secret) })}\n`, { mode: 0o600, flag: "wx" });
     await chmod(file, 0o600);
     return keyOf(crypto, secret, file);
   }
@@ -37,15 +38,21 @@ export async function loadOrCreateServerKey(crypto: CoCrypto, file: string | und
   } catch {
     throw new Error(`the server key file ${file} is not JSON; it should hold { "signerSecret": "signerSecret_z…" }`);
   }
-  const secret = (parsed as { signerSecret?: unknown } | null)?.signerSecret;
+  const { signerSecret: secret, signer } = (parsed ?? {}) as { signerSecret?: unknown; signer?: unknown };
   if (typeof secret !== "string" || !secret.startsWith("signerSecret_z")) {
     throw new Error(`the server key file ${file} has no signerSecret ("signerSecret_z…")`);
   }
+  let key: ServerKey;
   try {
-    return keyOf(crypto, secret as SignerSecret, file);
-  } catch (error) {
-    throw new Error(`the server key file ${file} holds an invalid signerSecret: ${(error as Error).message}`, { cause: error });
+    key = keyOf(crypto, secret as SignerSecret, file);
+  } catch {
+    // Never repeat any of the secret in a message that ends up in logs.
+    throw new Error(`the server key file ${file} holds an invalid signerSecret (not a base58 ed25519 seed of 32 bytes)`);
   }
+  if (signer !== undefined && signer !== key.signer) {
+    throw new Error(`the server key file ${file} is damaged: its signerSecret does not belong to its signer ${String(signer).slice(0, 60)}`);
+  }
+  return key;
 }
 
 /**

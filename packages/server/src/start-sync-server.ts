@@ -134,6 +134,17 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
           serverSigner: serverKey.signer,
         });
 
+  // HTTP routes that need it (receipts) ask the same authentication as connections, bans included.
+  const authorizeHttp = async (request: IncomingMessage): Promise<AuthVerdict> => {
+    const outcome = await authenticateUpgrade(authenticate, request, config.authenticateTimeoutMs);
+    if (outcome.type !== "Decided") return { ok: false, reason: "authentication failed on the server" };
+    const verdict = outcome.verdict;
+    if (verdict.ok && verdict.accountId !== undefined && limits.bans?.has(verdict.accountId) === true) {
+      return { ok: false, reason: `${verdict.accountId} is banned from this server` };
+    }
+    return verdict;
+  };
+
   const connections = new Map<GuardedChannel, { readonly ws: WebSocket; readonly tracked: TrackedConnection }>();
   let admitting = 0;
   let connectionCount = 0;
@@ -149,12 +160,13 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
       crypto: node.crypto,
       serverKey,
       now: () => clock.now(),
-      authorize: auth === undefined ? undefined : authenticate,
+      authorize: authenticate === undefined ? undefined : authorizeHttp,
       clusterProblem: () => cluster?.link.problem,
     };
     handleHttpRequest(httpContext, request, response).catch(
       (error: unknown) => {
-        logger.error({ err: error, path: request.url }, "HTTP handler failed");
+        // The path only: a query may carry a token.
+        logger.error({ err: error, path: pathOf(request.url) }, "HTTP handler failed");
         if (!response.headersSent) response.writeHead(500);
         response.end();
       },
@@ -164,7 +176,8 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
 
   const refuse = (socket: Duplex, status: number, message: string, reason: RefusalReason) => {
     metrics.connectionRefused(reason);
-    logger.info({ status, reason, detail: message }, "refused a connection");
+    // The client hears the account id; logs name accounts only by a short hash.
+    logger.info({ status, reason, detail: message.replace(/co_z[1-9A-HJ-NP-Za-km-z]+/g, (id) => `account#${hashedAccount(id)}`) }, "refused a connection");
     if (socket.destroyed) return;
     const body = JSON.stringify({ error: message });
     socket.end(

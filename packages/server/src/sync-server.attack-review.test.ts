@@ -1,7 +1,6 @@
-// Attack review (branch attack-review): token auth, sign-up policy, receipts' HTTP routes and
-// logs, attacked over real WebSockets and real HTTP. Tests named "FINDING" fail on the code as it
-// is (each asserts what should hold); tests named "refused" are attacks that are correctly stopped,
-// kept for coverage.
+// Attack review of token auth, sign-up policy, receipts' HTTP routes and logs, over real WebSockets
+// and real HTTP. Tests named "fixed" failed on the code before their fix (each asserts what must
+// hold); tests named "refused" are attacks that were already stopped, kept for coverage.
 import { mkdtemp, rm } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
@@ -64,7 +63,7 @@ function httpGet(url: string, path: string, headers: Record<string, string> = {}
 }
 
 describe("attack review: sign-up policy", () => {
-  test("FINDING: under closed sign-up, a held account uploads a brand-new account (agent sessions are unchecked), which then authenticates", async () => {
+  test("fixed: under closed sign-up, a held account uploads a brand-new account (agent sessions are unchecked), which then authenticates", async () => {
     const storage = createMemoryStorage();
     const alice = await namedAccountNode("Alice");
     {
@@ -80,14 +79,14 @@ describe("attack review: sign-up policy", () => {
     // she uploads the puppet's account CoValue (header + its founding agent's session).
     await using client = await RawClient.connect(`${server.url}/?auth=${await tokenFor(alice, server.url)}`);
     for (const message of puppet.entry(puppet.accountId as CoId).log?.contentSince(undefined) ?? []) client.send(message);
-    await client.waitFor((entry) => entry.id === puppet.accountId && (entry.action === "known" || entry.error !== undefined), "the server's answer");
+    await client.waitFor((entry) => (entry.id === puppet.accountId && entry.action === "known") || entry.error?.id === puppet.accountId, "the server's answer");
     // What should hold: the puppet account is not stored, and its token is still refused.
     const stored = await storage.knownState(puppet.accountId as CoId);
     const puppetNow = await refusalOf(`${server.url}/?auth=${await tokenFor(puppet, server.url)}`);
     expect({ stored: stored !== undefined, refusedNow: puppetNow !== undefined }).toEqual({ stored: false, refusedNow: true });
   });
 
-  test("FINDING: invite sign-up has the same bypass: one invited account mints any number of accounts, each with a fresh storage quota", async () => {
+  test("fixed: invite sign-up has the same bypass: one invited account mints any number of accounts, each with a fresh storage quota", async () => {
     await using server = await startSyncServer({ ...quiet, port: 0, inMemory: true, auth: { mode: "required", signup: "invite" }, limits: { storageQuotaBytes: 64 * 1024 } });
     const alice = await namedAccountNode("Alice");
     await using _alice = await bridgeNode(alice, `${server.url}/?auth=${await tokenFor(alice, server.url)}&signup=${server.issueSignupToken(60_000)}`);
@@ -96,14 +95,14 @@ describe("attack review: sign-up policy", () => {
     for (let i = 0; i < 3; i++) {
       const puppet = await namedAccountNode(`Puppet${i}`);
       for (const message of puppet.entry(puppet.accountId as CoId).log?.contentSince(undefined) ?? []) _alice.raw.send(message);
-      await _alice.raw.waitFor((entry) => entry.id === puppet.accountId && (entry.action === "known" || entry.error !== undefined), "the server's answer");
+      await _alice.raw.waitFor((entry) => (entry.id === puppet.accountId && entry.action === "known") || entry.error?.id === puppet.accountId, "the server's answer");
       // No ?signup= token: the puppet should need an invitation of its own.
       if ((await refusalOf(`${server.url}/?auth=${await tokenFor(puppet, server.url)}`)) === undefined) admitted++;
     }
     expect(admitted).toBe(0);
   });
 
-  test("FINDING: squatting: uploading only a victim's account header (computable from its public agent id) locks the victim out under open sign-up", async () => {
+  test("fixed: squatting: uploading only a victim's account header (computable from its public agent id) locks the victim out under open sign-up", async () => {
     await using server = await startSyncServer({ ...quiet, port: 0, inMemory: true, auth: { mode: "required", signup: "open" } });
     const mallory = await namedAccountNode("Mallory");
     const victim = await namedAccountNode("Victim");
@@ -111,7 +110,7 @@ describe("attack review: sign-up policy", () => {
     const header = accountHeader(victim.agentId as AgentId);
     await using client = await RawClient.connect(`${server.url}/?auth=${await tokenFor(mallory, server.url)}`);
     client.send({ action: "content", id: victim.accountId, header, priority: 0, new: {} });
-    await client.waitFor((entry) => entry.id === victim.accountId && (entry.action === "known" || entry.error !== undefined), "the server's answer");
+    await client.waitFor((entry) => (entry.id === victim.accountId && entry.action === "known") || entry.error?.id === victim.accountId, "the server's answer");
     // The victim, signing up with its own founding agent, should be admitted.
     const outcome = await refusalOf(`${server.url}/?auth=${await tokenFor(victim, server.url)}`);
     expect(outcome?.body).toBeUndefined();
@@ -181,7 +180,7 @@ describe("attack review: sign-up policy", () => {
 });
 
 describe("attack review: pre-authentication work", () => {
-  test("FINDING: a stranger's self-signed token naming any stored value makes the server load it before refusing", async () => {
+  test("fixed: a stranger's self-signed token naming any stored value makes the server load it before refusing", async () => {
     const dir = await mkdtemp(join(tmpdir(), "cosync-attack-"));
     try {
       const file = join(dir, "sync.db");
@@ -209,7 +208,7 @@ describe("attack review: pre-authentication work", () => {
 });
 
 describe("attack review: receipts' HTTP route", () => {
-  test("FINDING: a malformed percent-escape in /receipts/<id> is a 500, and the caller's auth token is written to the error log", async () => {
+  test("fixed: a malformed percent-escape in /receipts/<id> is a 500, and the caller's auth token is written to the error log", async () => {
     const { logger, lines } = capturingLogger();
     await using server = await startSyncServer({ processMetrics: false, logger, port: 0, inMemory: true, auth: { mode: "required" } });
     const alice = await namedAccountNode("Alice");
@@ -236,7 +235,7 @@ describe("attack review: receipts' HTTP route", () => {
 });
 
 describe("attack review: logs", () => {
-  test("FINDING: refused upgrades log the raw account id (docs/auth.md: logs name an account only by a short hash)", async () => {
+  test("fixed: refused upgrades log the raw account id (docs/auth.md: logs name an account only by a short hash)", async () => {
     const { logger, lines } = capturingLogger();
     const alice = await namedAccountNode("Alice");
     const bob = await namedAccountNode("Bob");
@@ -254,7 +253,7 @@ describe("attack review: logs", () => {
 });
 
 describe("attack review: receipts under other access controls", () => {
-  test("FINDING: with an `authenticate` hook refusing everyone, GET /receipts/<id> still answers anyone (session ids name every writer)", async () => {
+  test("fixed: with an `authenticate` hook refusing everyone, GET /receipts/<id> still answers anyone (session ids name every writer)", async () => {
     const storage = createMemoryStorage();
     const alice = await namedAccountNode("Alice");
     let id: CoId;
@@ -271,7 +270,7 @@ describe("attack review: receipts under other access controls", () => {
     expect({ status: answer.status, namesAlice: answer.body.includes(alice.accountId as string) }).toEqual({ status: 401, namesAlice: false });
   });
 
-  test("FINDING: a banned account, refused at the upgrade (403), still gets receipts over HTTP", async () => {
+  test("fixed: a banned account, refused at the upgrade (403), still gets receipts over HTTP", async () => {
     const alice = await namedAccountNode("Alice");
     const bans = new Set<string>();
     await using server = await startSyncServer({ ...quiet, port: 0, inMemory: true, auth: { mode: "required" }, limits: { bans } });
@@ -286,7 +285,7 @@ describe("attack review: receipts under other access controls", () => {
 });
 
 describe("attack review: secrets in errors", () => {
-  test("FINDING: a NATS cluster URL's password is repeated in the start-up error", async () => {
+  test("fixed: a NATS cluster URL's password is repeated in the start-up error", async () => {
     const attempt = startSyncServer({ ...quiet, port: 0, storage: createMemoryStorage(), cluster: "nats://cosync:hunter2-secret@127.0.0.1:1" });
     const error = await attempt.then(
       async (server) => {
@@ -301,7 +300,7 @@ describe("attack review: secrets in errors", () => {
 });
 
 describe("attack review: secrets in errors (server key)", () => {
-  test("FINDING: a server key file whose secret has a stray character repeats the secret in the start-up error", async () => {
+  test("fixed: a server key file whose secret has a stray character repeats the secret in the start-up error", async () => {
     const dir = await mkdtemp(join(tmpdir(), "cosync-key-"));
     try {
       const crypto = await testCrypto();
@@ -325,7 +324,7 @@ describe("attack review: secrets in errors (server key)", () => {
 });
 
 describe("attack review: work done for content that can never be admitted", () => {
-  test("FINDING: an anonymous (read-only) connection's content is verified and parked before being refused", async () => {
+  test("fixed: an anonymous (read-only) connection's content is verified and parked before being refused", async () => {
     await using server = await startSyncServer({ ...quiet, port: 0, inMemory: true, auth: { mode: "optional" } });
     const alice = await namedAccountNode("Alice");
     const ghost = await namedAccountNode("Ghost"); // an account the server never saw

@@ -59,17 +59,24 @@ describe("auth required", () => {
     await map.waitForSync({ timeoutMs: 10_000 });
     expect(await server.node.storage?.knownState(map.id)).toEqual(map.knownState());
 
-    // Bob's own value, relayed by Alice's connection: a stolen socket can't write as Bob.
+    // Bob's account can't be brought in by Alice: a new account signs up over its own connection.
+    const forbiddenAbout = (id: string) => _alice.raw.entries.find((entry) => entry.error?.code === "Forbidden" && entry.error.id === id);
+    for (const message of bob.entry(bob.accountId as CoId).log?.contentSince(undefined) ?? []) _alice.raw.send(message);
+    await vi.waitFor(() => expect(forbiddenAbout(bob.accountId as string)).toBeDefined());
+    expect(forbiddenAbout(bob.accountId as string)?.error?.message).toMatch(/a new account \(co_z\w+\) signs up over its own connection/);
+    expect(await server.node.storage?.knownState(bob.accountId as CoId)).toBeUndefined();
+    {
+      // Bob signs up himself…
+      await using _bob = await bridgeNode(bob, `${server.url}/?auth=${await tokenFor(bob, server.url)}`);
+      await bob.syncManager.waitForAllSynced({ timeoutMs: 10_000 });
+    }
+    // …and his value, relayed by Alice's connection, is refused: a stolen socket can't write as Bob.
     const bobsValue = bob.createCoValue(plainHeader(await testCrypto()));
     bobsValue.writeTrusting([{ op: "set", key: "by", value: "bob" }]);
     bob.sealLocalWrites();
-    const refusals: unknown[] = [];
-    alice.syncManager.onRefusal((refusal) => refusals.push(refusal));
-    for (const message of bob.entry(bob.accountId as CoId).log?.contentSince(undefined) ?? []) _alice.raw.send(message);
     for (const message of bob.entry(bobsValue.id).log?.contentSince(undefined) ?? []) _alice.raw.send(message);
-    await vi.waitFor(() => expect(_alice.raw.entries.some((entry) => entry.error?.code === "Forbidden")).toBe(true));
-    const forbidden = _alice.raw.entries.find((entry) => entry.error?.code === "Forbidden");
-    expect(forbidden?.error?.message).toMatch(/authenticated as co_z\w+; it may not write sessions of co_z/);
+    await vi.waitFor(() => expect(forbiddenAbout(bobsValue.id)).toBeDefined());
+    expect(forbiddenAbout(bobsValue.id)?.error?.message).toMatch(/authenticated as co_z\w+; it may not write sessions of co_z/);
     const stored = await server.node.storage?.knownState(bobsValue.id);
     expect(Object.keys(stored?.sessions ?? {})).toEqual([]);
   });

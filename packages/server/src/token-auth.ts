@@ -129,13 +129,18 @@ function signUp(auth: ResolvedTokenAuth, ctx: TokenAuthContext, request: Incomin
 }
 
 async function agentStanding(ctx: TokenAuthContext, accountId: CoId, agentId: AgentId): Promise<"current" | "founder" | string> {
-  const outcome = await ctx.node.load(accountId);
-  if (outcome.status === "unavailable") {
-    const founding = idForHeader(accountHeader(agentId), (bytes) => ctx.crypto.provider.blake3(bytes));
-    return founding === accountId ? "founder" : `agent ${agentId} did not found account ${accountId}, which this server does not hold`;
-  }
-  const header = outcome.value.header;
+  const founding = idForHeader(accountHeader(agentId), (bytes) => ctx.crypto.provider.blake3(bytes)) === accountId;
+  // Only an account is loaded: a stranger's token naming any other value must not make the server
+  // read it (its header, from memory or a cheap summary, says what it is).
+  const header = ctx.node.peekEntry(accountId)?.log?.header ?? (await ctx.node.storage?.summary(accountId))?.header;
+  if (header === undefined) return founding ? "founder" : `agent ${agentId} did not found account ${accountId}, which this server does not hold`;
   if (header.ruleset.type !== "group" || header.meta?.type !== "account") return `${accountId} is not an account`;
-  const role = ctx.node.getGroup(accountId)?.roleOf(agentId);
-  return role === "admin" ? "current" : `agent ${agentId} is ${role === "revoked" ? "revoked from" : "not an agent of"} account ${accountId}`;
+  if ((await ctx.node.load(accountId)).status === "unavailable") return founding ? "founder" : `account ${accountId} could not be read here`;
+  const account = ctx.node.getGroup(accountId);
+  const role = account?.roleOf(agentId);
+  if (role === "admin") return "current";
+  // A bare header (anyone can compute a founder's account id) gives no one a role: its founder
+  // still signs up as one.
+  if (founding && account !== undefined && account.state.entries.size === 0) return "founder";
+  return `agent ${agentId} is ${role === "revoked" ? "revoked from" : "not an agent of"} account ${accountId}`;
 }

@@ -1,4 +1,4 @@
-import { type AdmissionRequest, type AdmissionVerdict, CloseCode, type PeerState } from "@cosync/core";
+import { type AdmissionRequest, type AdmissionVerdict, CloseCode, type CoValueHeader, type PeerState } from "@cosync/core";
 import { GuardedChannel } from "./connection-guard.js";
 import { isBanned } from "./bans.js";
 import type { GuardContext } from "./guard-context.js";
@@ -29,6 +29,16 @@ export function createVerifiedAdmission(ctx: GuardContext): (peer: PeerState, re
     const identity = guard?.identity;
     if (identity?.anonymous === true) {
       return { ok: false, code: "Forbidden", message: "connections without a token may only read on this server; authenticate (?auth=<token>) to write" };
+    }
+    // A new account arrives only over its own connection: another account's connection uploading
+    // it would bypass sign-up policy (closed, invite) and could squat a victim's account id with a
+    // bare header (the id is computable from the victim's public agent id).
+    if (request.kind === "header" && identity?.agentId !== undefined && isAccountHeader(request.header) && request.id !== identity.accountId) {
+      return {
+        ok: false,
+        code: "Forbidden",
+        message: `this connection is authenticated as ${identity.accountId}; a new account (${request.id}) signs up over its own connection`,
+      };
     }
     // A token proved the account: its connection writes that account's sessions (and agents'
     // ones: its own agent's, invite agents'), so a stolen socket can't write as someone else.
@@ -77,4 +87,9 @@ function chargeConnection(guard: GuardedChannel | undefined, bytes: number, refu
       if (!stored) for (const refund of refunds) refund();
     },
   };
+}
+
+/** cojson's account header: a group whose meta says account. */
+function isAccountHeader(header: CoValueHeader): boolean {
+  return header.ruleset.type === "group" && header.meta?.type === "account";
 }

@@ -116,10 +116,18 @@ export function connectWebSocket(options: ConnectWebSocketOptions): Promise<WebS
     // browsers never do. Read its reason, bounded, and fail with it.
     (socket as Partial<NodeWebSocket>).once?.("unexpected-response", (_request, response) => {
       let body = "";
+      let told = false;
+      const tell = () => {
+        if (told) return;
+        told = true;
+        fail(`${shown} refused the connection with HTTP ${response.statusCode}: ${refusalReason(body)}`);
+      };
       response.on("data", (chunk: { toString(): string }) => {
-        if (body.length < 4096) body += chunk.toString();
+        body = (body + chunk.toString()).slice(0, MAX_REFUSAL_BYTES);
+        // A server streaming an endless body must not hold the connect: enough has been said.
+        if (body.length >= MAX_REFUSAL_BYTES) tell();
       });
-      response.on("end", () => fail(`${shown} refused the connection with HTTP ${response.statusCode}: ${refusalReason(body)}`));
+      response.on("end", tell);
       response.on("error", () => fail(`${shown} refused the connection with HTTP ${response.statusCode}`));
     });
     socket.addEventListener("open", onOpen);
@@ -137,11 +145,13 @@ interface NodeWebSocket {
   ): void;
 }
 
-/** A server's JSON `{ "error": … }` reason, or the body's start. */
+const MAX_REFUSAL_BYTES = 4096;
+
+/** A server's JSON `{ "error": … }` reason (at most 500 characters), or the body's start. */
 function refusalReason(body: string): string {
   try {
     const parsed = JSON.parse(body) as { error?: unknown };
-    if (typeof parsed.error === "string") return parsed.error;
+    if (typeof parsed.error === "string") return parsed.error.slice(0, 500);
   } catch {
     // not JSON: shown as it is
   }

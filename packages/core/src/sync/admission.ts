@@ -1,3 +1,4 @@
+import type { CoValueHeader } from "../covalues/header.js";
 import type { CoId } from "../ids/co-id.js";
 import type { SessionId } from "../ids/session-id.js";
 import type { ErrorCode } from "../protocol/messages.js";
@@ -10,7 +11,7 @@ import type { PeerState } from "./peer-state.js";
  * stored, applied or forwarded before the policy answers.
  */
 export type AdmissionRequest =
-  | { readonly kind: "header"; readonly id: CoId; readonly bytes: number }
+  | { readonly kind: "header"; readonly id: CoId; readonly bytes: number; readonly header: CoValueHeader }
   | {
       readonly kind: "session";
       readonly id: CoId;

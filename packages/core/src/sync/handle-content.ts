@@ -47,7 +47,7 @@ export async function handleContent(sync: SyncManager, peer: PeerState, message:
     let headerAdmission: AdmissionVerdict | undefined;
     if (entry.log === undefined) {
       // Re-checked after the awaits: another peer may have brought the header meanwhile.
-      headerAdmission = sync.admit(peer, { kind: "header", id: message.id, bytes: JSON.stringify(header).length });
+      headerAdmission = sync.admit(peer, { kind: "header", id: message.id, bytes: JSON.stringify(header).length, header });
       if (!headerAdmission.ok) {
         sync.refuse(peer, { code: headerAdmission.code, id: message.id, message: headerAdmission.message });
         node.forgetIfUnused(entry);

@@ -59,15 +59,16 @@ describe.skipIf(skip)("attack review: cluster bus injection (NATS)", () => {
     await stranger.close();
   });
 
-  test("FINDING: heartbeats with made-up origins inflate cosync_cluster_processes (and the map behind it) without bound", async () => {
+  test("fixed: heartbeats with made-up origins no longer grow cosync_cluster_processes (and the map behind it) without bound", async () => {
     const stranger = await connect({ servers: sharedNatsUrl });
     const codec = StringCodec();
     for (let i = 0; i < 5000; i++) stranger.publish(subject, codec.encode(JSON.stringify({ origin: `ghost-${i}-${"p".repeat(200)}`, sentAt: Date.now(), notices: [] })));
     await stranger.flush();
     await stranger.close();
-    await vi.waitFor(async () => expect(await metric(server, "cosync_cluster_processes")).toBeGreaterThan(0), { timeout: 5000 });
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    // One real process. A stranger on the subject should not be able to make it count 5,001.
-    expect(await metric(server, "cosync_cluster_processes")).toBe(1);
+    // Every forged heartbeat has arrived (the bus is as open as its network: NATS credentials or a
+    // private network keep strangers off it; what they can do meanwhile must stay bounded).
+    await vi.waitFor(async () => expect(await metric(server, 'cosync_cluster_bus_messages_total{direction="in"}')).toBeGreaterThanOrEqual(5000), { timeout: 10_000 });
+    await vi.waitFor(async () => expect(await metric(server, "cosync_cluster_processes")).toBeGreaterThan(1), { timeout: 5000 });
+    expect(await metric(server, "cosync_cluster_processes")).toBeLessThanOrEqual(256);
   });
 });

@@ -101,7 +101,8 @@ export class ClusterLink {
     if (message === undefined || message.origin === this.#options.processId) return;
     const { metrics } = this.#options;
     metrics.busMessages.inc({ direction: "in" });
-    this.#lastHeard.set(message.origin, Date.now());
+    // The bus is open to whoever can reach it: a flood of made-up origins must not grow this map.
+    if (this.#lastHeard.has(message.origin) || this.#lastHeard.size < MAX_PROCESSES_TRACKED) this.#lastHeard.set(message.origin, Date.now());
     if (message.notices.length === 0) return;
     metrics.notices.inc({ direction: "in" }, message.notices.length);
     metrics.busLag.observe(Math.max(0, Date.now() - message.sentAt) / 1000);
@@ -203,3 +204,6 @@ function hasSubscriber(node: LocalNode, id: CoId): boolean {
   for (const peer of node.syncManager.peers.values()) if (!peer.closed && peer.isSubscribed(id)) return true;
   return false;
 }
+
+/** Processes counted at most (a cluster is a handful; the bus is only as private as its network). */
+const MAX_PROCESSES_TRACKED = 256;

@@ -20,7 +20,9 @@ export async function openNatsBus(options: { readonly url: string; readonly subj
       maxPingOut: 2,
     });
   } catch (error) {
-    throw new Error(`cluster: cannot connect to NATS at ${options.url}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    // No `cause`: the client's own error may repeat the URL, password included.
+    const reason = redactSecretsOf(options.url, error instanceof Error ? error.message : String(error));
+    throw new Error(`cluster: cannot connect to NATS at ${withoutPassword(options.url)}: ${reason}`);
   }
   const messageListeners: Array<(payload: string) => void> = [];
   const statusListeners: Array<(connected: boolean) => void> = [];
@@ -75,4 +77,18 @@ export async function openNatsBus(options: { readonly url: string; readonly subj
       await Promise.allSettled([reading, closed]);
     },
   };
+}
+
+/** A NATS URL without its credentials, for messages and logs. */
+function withoutPassword(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, (_match, credentials: string) => `//${credentials.includes(":") ? `${credentials.split(":")[0]}:***` : "***"}@`);
+}
+
+/** `text` with the URL's user and password (if any) replaced. */
+function redactSecretsOf(url: string, text: string): string {
+  const credentials = /\/\/([^@/]*)@/.exec(url)?.[1];
+  if (credentials === undefined || credentials === "") return text;
+  let redacted = text.replaceAll(url, withoutPassword(url));
+  for (const secret of credentials.split(":").slice(1)) if (secret.length > 0) redacted = redacted.replaceAll(secret, "***");
+  return redacted;
 }
