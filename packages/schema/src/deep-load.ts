@@ -38,15 +38,23 @@ async function resolveValue(ctx: ResolveContext, schema: CoSchema, id: CoId, que
   }
   ctx.saw(id);
   await assertReadable(ctx, view, path);
-  const refs = query === true ? [] : schema.refsOf(view, query);
   const children = new Map<CoId, unknown>();
-  await Promise.all(
-    refs.map(async (ref) => {
-      children.set(ref.id, await resolveValue(ctx, ref.schema, ref.id, ref.query, `${path}${ref.at}`));
-    }),
-  );
-  return schema.wrap(view, children);
+  // Children load asynchronously, and the value may change meanwhile (a remote edit adds an
+  // item): resolve until every reference it holds now is among the loaded children.
+  for (let round = 0; ; round++) {
+    const missing = (query === true ? [] : schema.refsOf(view, query)).filter((ref) => !children.has(ref.id));
+    if (missing.length === 0) return schema.wrap(view, children);
+    if (round === MAX_ROUNDS) throw new UnavailableError(id, `it kept changing while its references loaded (at ${path || "the root"})`);
+    await Promise.all(
+      missing.map(async (ref) => {
+        children.set(ref.id, await resolveValue(ctx, ref.schema, ref.id, ref.query, `${path}${ref.at}`));
+      }),
+    );
+  }
 }
+
+/** How many times a value's children are re-resolved before a load gives up on a value that keeps changing. */
+const MAX_ROUNDS = 20;
 
 /** Refuses a value owned by a group that gives us no reading role (its content would read as empty). */
 async function assertReadable(ctx: ResolveContext, view: CoValueHandle, path: string): Promise<void> {
