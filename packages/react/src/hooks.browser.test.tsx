@@ -74,7 +74,8 @@ test("useCoState: renders the deep tree, re-renders on a remote change, and rele
 
   act(() => todos.$push({ title: "bread", done: false, assignee: { name: "Bo" } }));
   await expect.poll(() => screen.getByTestId("todos").textContent).toBe("milk@Ada, bread@Bo");
-  act(() => todos.at(0)?.assignee.$set("name", "Ada L."));
+  const mine = await TodoList.load(todos.$id, { loadAs: alice.node, resolve: { $each: { assignee: true } } });
+  act(() => mine.at(0)?.assignee.$set("name", "Ada L."));
   await expect.poll(() => screen.getByTestId("todos").textContent).toBe("milk@Ada L., bread@Bo");
 
   view.unmount();

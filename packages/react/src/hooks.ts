@@ -1,12 +1,12 @@
 import type { CoId } from "@cosync/core";
-import type { AccountSchema, CoSchema, Loaded, Query, TreeListener, TreeSubscriptionOptions } from "@cosync/schema";
+import type { CoSchema, Loaded, Query, TreeListener, TreeSubscriptionOptions } from "@cosync/schema";
 import { useMemo, useSyncExternalStore } from "react";
 import { useNode } from "./context.js";
 import { type SyncStatus, syncStatusOf, watchSyncStatus } from "./sync-status.js";
 
-/** A schema hooks can subscribe to (every `co.*` schema with a `subscribe`). */
-interface Subscribable extends CoSchema {
-  subscribe(id: CoId, options: TreeSubscriptionOptions<never>, listener: TreeListener<never>): () => void;
+/** What the hooks call on a schema (every `co.*` schema has it, typed by its own query). */
+interface Subscribable {
+  subscribe(id: CoId, options: TreeSubscriptionOptions<unknown>, listener: TreeListener<unknown>): () => void;
 }
 
 /**
@@ -14,7 +14,7 @@ interface Subscribable extends CoSchema {
  * loads (or without an id), null if it is unavailable or unauthorized (`onError` hears why).
  * Built on useSyncExternalStore: one subscription per mounted component, released on unmount.
  */
-export function useCoState<S extends Subscribable, const Q extends Query<S> = true>(
+export function useCoState<S extends CoSchema, const Q extends Query<S> = true>(
   schema: S,
   id: CoId | undefined,
   options?: { readonly resolve?: Q; readonly onError?: (error: Error) => void },
@@ -28,7 +28,7 @@ export function useCoState<S extends Subscribable, const Q extends Query<S> = tr
     return {
       subscribe(changed: () => void): () => void {
         if (id === undefined) return () => {};
-        const resolve = JSON.parse(resolveKey) as never;
+        const resolve = JSON.parse(resolveKey) as unknown;
         const subscribeOptions = {
           loadAs: node,
           resolve,
@@ -38,10 +38,10 @@ export function useCoState<S extends Subscribable, const Q extends Query<S> = tr
             changed();
           },
         };
-        return schema.subscribe(id, subscribeOptions, ((value: Loaded<S, Q>) => {
-          snapshot = value;
+        return (schema as unknown as Subscribable).subscribe(id, subscribeOptions, (value) => {
+          snapshot = value as Loaded<S, Q>;
           changed();
-        }) as TreeListener<never>);
+        });
       },
       getSnapshot: () => snapshot,
     };
@@ -50,12 +50,12 @@ export function useCoState<S extends Subscribable, const Q extends Query<S> = tr
 }
 
 /** This node's account, deep-loaded with `resolve` (see useCoState). */
-export function useAccount<S extends AccountSchema, const Q extends Query<S> = true>(
+export function useAccount<S extends CoSchema & { readonly kind: "account" }, const Q extends Query<S> = true>(
   schema: S,
   options?: { readonly resolve?: Q; readonly onError?: (error: Error) => void },
 ): Loaded<S, Q> | undefined | null {
   const node = useNode();
-  return useCoState(schema as S & Subscribable, node.accountId, options) as Loaded<S, Q> | undefined | null;
+  return useCoState<S, Q>(schema, node.accountId, options);
 }
 
 /** The node's sync status: "synced", "unsynced" (local changes not yet acknowledged) or "offline". */

@@ -14,12 +14,16 @@ export type Migration<A> = (account: A, node: LocalNode) => void | Promise<void>
  */
 export class AccountSchema<Profile extends CoSchema = CoSchema, Root extends CoSchema = CoSchema> extends CoSchema {
   readonly kind = "account";
+  // Private, so schemas with different migrations still assign to `AccountSchema` (a public
+  // field typed by its parameter would make the class invariant).
+  readonly #migration: Migration<Loaded<AccountSchema<Profile, Root>, true>> | undefined;
 
   constructor(
     readonly shape: { readonly profile: Profile; readonly root: Root },
-    readonly migration?: Migration<Loaded<AccountSchema<Profile, Root>, true>>,
+    migration?: Migration<Loaded<AccountSchema<Profile, Root>, true>>,
   ) {
     super();
+    this.#migration = migration;
   }
 
   /** The same schema, with a migration run by `migrate` (and so by `openAccount` and the React provider). */
@@ -63,7 +67,7 @@ export class AccountSchema<Profile extends CoSchema = CoSchema, Root extends CoS
   async migrate(node: LocalNode): Promise<Loaded<this, true>> {
     if (node.accountId === undefined) throw new TypeError("migrate(node): the node acts for no account");
     const account = (await this.load(node.accountId, { loadAs: node })) as Loaded<this, true>;
-    await this.migration?.(account as unknown as Loaded<AccountSchema<Profile, Root>, true>, node);
+    await this.#migration?.(account as unknown as Loaded<AccountSchema<Profile, Root>, true>, node);
     return account;
   }
 }
