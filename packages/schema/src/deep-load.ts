@@ -33,6 +33,7 @@ async function resolveValue(ctx: ResolveContext, schema: CoSchema, id: CoId, que
   try {
     view = await schema.loadView(ctx.node, id);
   } catch (error) {
+    ctx.saw(id); // a subscription hears when it arrives
     if (error instanceof UnavailableError && path !== "") throw new UnavailableError(id, `${error.reason} (at ${path} of the tree)`);
     throw error;
   }
@@ -95,7 +96,14 @@ export function subscribeTree<T>(schema: CoSchema, id: CoId, options: TreeSubscr
   const watch = (watched: CoId) => {
     if (closed || stops.has(watched)) return;
     const handle = node.get(watched);
-    if (handle !== undefined) stops.set(watched, handle.subscribe(onChange));
+    if (handle !== undefined) {
+      stops.set(watched, handle.subscribe(onChange));
+      return;
+    }
+    // Not here (yet): the entry's listeners hear when it becomes available.
+    const entry = node.entry(watched);
+    entry.listeners.add(onChange);
+    stops.set(watched, () => entry.listeners.delete(onChange));
   };
   const prune = (seen: ReadonlySet<CoId>) => {
     for (const [watched, stop] of stops) {

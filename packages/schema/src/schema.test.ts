@@ -188,3 +188,43 @@ test("group: roles, invites and membership on a typed group", async () => {
   expect(group.roleOf(bobId)).not.toBe("writer");
   await expect(bobsView.addMember("everyone", "reader")).rejects.toThrow(PermissionError);
 });
+
+test("subscribe: an unauthorized tree is reported to onError, then delivered once access is granted", async () => {
+  const { alice, bob, bobId } = await aliceAndBob();
+  const group = co.group().create(alice);
+  const todo = Todo.create({ title: "secret", done: false, assignee: { name: "Ada" } }, { owner: group });
+  await alice.syncManager.waitForAllSynced();
+
+  const errors: Error[] = [];
+  const titles: string[] = [];
+  const unsubscribe = Todo.subscribe(todo.$id, { loadAs: bob, resolve: { assignee: true }, onError: (error) => errors.push(error) }, (loaded) => {
+    titles.push(`${loaded.title}/${loaded.assignee.name}`);
+  });
+  await expect.poll(() => errors.length).toBeGreaterThan(0);
+  expect(errors[0]).toBeInstanceOf(PermissionError);
+  expect(titles).toEqual([]);
+
+  await group.addMember(bobId, "reader");
+  await expect.poll(() => titles.at(-1)).toBe("secret/Ada");
+  unsubscribe();
+  expect(listenerCount(bob)).toBe(0);
+});
+
+test("deep load: $each resolves the references of a feed and of a record", async () => {
+  const { alice, bob, bobId } = await aliceAndBob();
+  const group = co.group().create(alice);
+  await group.addMember(bobId, "reader");
+  const People = co.record(z.string(), Person);
+  const Mentions = co.feed(Person);
+  const people = People.create({ ada: { name: "Ada" }, bo: { name: "Bo" } }, { owner: group });
+  const mentions = Mentions.create({ owner: group });
+  mentions.$push({ name: "Cy" });
+  await alice.syncManager.waitForAllSynced();
+
+  const loadedPeople = await People.load(people.$id, { loadAs: bob, resolve: { $each: true } });
+  expect(loadedPeople.$entries().map(([key, person]) => `${key}=${person.name}`)).toEqual(["ada=Ada", "bo=Bo"]);
+  const loadedMentions = await Mentions.load(mentions.$id, { loadAs: bob, resolve: { $each: true } });
+  expect(loadedMentions.entries().map((entry) => entry.value.name)).toEqual(["Cy"]);
+  expect(loadedMentions.latestBy(alice.accountId as CoId)?.by).toBe(alice.accountId);
+  await expect(co.list(z.string()).load(people.$id, { loadAs: bob, resolve: { $each: true } as never })).rejects.toThrow(TypeError);
+});
