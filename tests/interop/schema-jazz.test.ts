@@ -4,7 +4,7 @@
 // server, and the edits come back typed — and the other way round.
 import { type CoId, createAccountNode, type LocalNode } from "@cosync/core";
 import { loadNodeCryptoProvider } from "@cosync/crypto";
-import { co, z } from "@cosync/schema";
+import { co, memorySecretStore, openAccount, z } from "@cosync/schema";
 import { type SyncServer, startSyncServer } from "@cosync/server";
 import { createReconnectingConnection } from "@cosync/transport-ws";
 import { Account as JazzAccount, Group as JazzGroup, co as jazzCo, z as jazzZ } from "jazz-tools";
@@ -46,6 +46,10 @@ async function cosyncAccount(name: string): Promise<LocalNode> {
 /** A Jazz worker whose account cosync created (its account and profile are on the cosync server). */
 async function jazzWorker() {
   const identity = await cosyncAccount("Jazz worker");
+  return startJazzWorker(identity);
+}
+
+async function startJazzWorker<S extends Parameters<typeof startWorker>[0]["AccountSchema"]>(identity: LocalNode, AccountSchema?: S) {
   const { worker, shutdownWorker } = await startWorker({
     syncServer: server.url,
     accountID: identity.accountId as string,
@@ -53,6 +57,7 @@ async function jazzWorker() {
     WebSocket: WebSocket as never,
     skipInboxLoad: true,
     asActiveAccount: false,
+    ...(AccountSchema === undefined ? {} : { AccountSchema }),
   });
   stops.push(() => shutdownWorker());
   return worker;
@@ -116,4 +121,27 @@ test("a Jazz todo list shared with a cosync account is deep-loaded and edited wi
       return tree.map((todo) => `${todo.title}|${todo.done}|${todo.note}|${todo.assignee.name}`);
     }, { timeout: 15_000 })
     .toEqual(["plan|false|from cosync|Jay (via cosync)", "ship|true|undefined|Alice"]);
+});
+
+test("an account opened with a @cosync/schema migration is read by Jazz with the equivalent account schema: profile, root and its list", async () => {
+  const MyAccount = co.account({ profile: co.profile(), root: co.map({ todos: TodoList }) }).withMigration((account) => {
+    if (account.root === undefined) account.$set("root", { todos: [{ title: "from the migration", done: false, assignee: { name: "Ada" } }] });
+  });
+  const { node } = await openAccount(MyAccount, {
+    crypto: await loadNodeCryptoProvider(),
+    secretStore: memorySecretStore(),
+    name: "Dana",
+    connect: (opened) => {
+      const connection = createReconnectingConnection({ url: server.url, WebSocket, onChannel: (channel) => opened.syncManager.addPeer(channel) });
+      stops.push(() => connection.stop());
+    },
+  });
+  stops.push(() => node.close());
+  await node.syncManager.waitForAllSynced({ timeoutMs: 10_000 });
+
+  const JazzMyAccount = jazzCo.account({ profile: jazzCo.profile(), root: jazzCo.map({ todos: JazzTodoList }) });
+  const worker = await startJazzWorker(node, JazzMyAccount);
+  const me = await worker.$jazz.ensureLoaded({ resolve: { profile: true, root: { todos: { $each: { assignee: true } } } } });
+  expect(me.profile.name).toBe("Dana");
+  expect(me.root.todos.map((todo) => `${todo.title}/${todo.assignee.name}`)).toEqual(["from the migration/Ada"]);
 });
