@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: "node",
           include: ["packages/*/src/**/*.test.ts", "tests/**/*.test.ts"],
-          exclude: [...configDefaults.exclude, "**/*.browser.test.ts"],
+          exclude: [...configDefaults.exclude, "**/*.browser.test.{ts,tsx}"],
         },
       },
       {
@@ -28,10 +28,23 @@ export default defineConfig({
         extends: true,
         // Pre-bundle the browser tests' dependencies up front, not only when the scan finds them: a
         // dependency discovered mid-run makes Vite re-optimize and reload the page, failing the run.
-        optimizeDeps: { include: ["fast-check", "@scure/base", "unicode-segmenter/grapheme"] },
+        optimizeDeps: {
+          include: [
+            "fast-check",
+            "@scure/base",
+            "unicode-segmenter/grapheme",
+            "zod",
+            "react",
+            "react/jsx-dev-runtime",
+            "react/jsx-runtime",
+            "react-dom",
+            "react-dom/client",
+            "@testing-library/react",
+          ],
+        },
         test: {
           name: "browser",
-          include: ["**/*.browser.test.ts"],
+          include: ["**/*.browser.test.{ts,tsx}"],
           browser: {
             enabled: true,
             headless: true,

@@ -52,4 +52,13 @@ const syncServerStop: BrowserCommand<[id: string]> = async (_context, id) => {
   await rm(running.dir, { recursive: true, force: true });
 };
 
-export const syncServerCommands = { syncServerStart, syncServerRestart, syncServerStop };
+/** Stops the server but keeps its port and file, so `syncServerResume` brings the same one back. */
+const syncServerPause: BrowserCommand<[id: string]> = async (_context, id) => {
+  const running = runningServer(id);
+  await running.server?.close();
+  running.server = undefined;
+};
+
+const syncServerResume: BrowserCommand<[id: string]> = async (_context, id) => listen(runningServer(id));
+
+export const syncServerCommands = { syncServerStart, syncServerRestart, syncServerStop, syncServerPause, syncServerResume };
