@@ -41,14 +41,16 @@ async function runAndKill(file: string, synchronous: "normal" | "full", seed: nu
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on("exit", (code, signal) => resolve({ code, signal }));
   });
-  const ready = new Promise<void>((resolve) => {
+  // Killed a random delay after its first commit, not after start: on a busy machine a writer can
+  // take longer than the delay to commit anything, and a kill before any commit tests nothing.
+  const committing = new Promise<void>((resolve) => {
     child.stdout?.setEncoding("utf8");
     child.stdout?.on("data", (text: string) => {
       buffered += text;
       const lines = buffered.split("\n");
       buffered = lines.pop() ?? ""; // a line cut by the kill is not a report
       for (const line of lines) {
-        if (line === "ready") resolve();
+        if (line.startsWith("committed ")) resolve();
         const [word, sessionId, count] = line.split(" ");
         if (word === "committed" && sessionId !== undefined) {
           reported.set(sessionId as SessionId, Math.max(reported.get(sessionId as SessionId) ?? 0, Number(count)));
@@ -62,7 +64,7 @@ async function runAndKill(file: string, synchronous: "normal" | "full", seed: nu
   const early = exited.then(({ code }) => {
     throw new Error(`writer exited by itself (code ${code}): ${stderr}`);
   });
-  await Promise.race([ready, early]);
+  await Promise.race([committing, early]);
   await Promise.race([new Promise((resolve) => setTimeout(resolve, delayMs)), early]);
   child.kill("SIGKILL");
   const { signal } = await exited;
