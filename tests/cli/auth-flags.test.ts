@@ -33,7 +33,7 @@ test("auth flags become the auth option; policies without --auth, and bad values
     serverKeyFile: "/k.json",
     limits: { unauthenticated: { messages: { perSecond: 10, burst: 20 } } },
   });
-  expect(() => serverOptionsFromArgs(["--auth", "maybe"], {})).toThrow('--auth: expected required, optional, got "maybe"');
+  expect(() => serverOptionsFromArgs(["--auth", "maybe"], {})).toThrow('--auth: expected required or optional, got "maybe"');
   expect(() => serverOptionsFromArgs(["--signup", "invite"], {})).toThrow("--signup needs --auth required or --auth optional");
   expect(() => serverOptionsFromArgs(["--auth", "required", "--anonymous", "read"], {})).toThrow("--anonymous applies to --auth optional only");
   expect(() => serverOptionsFromArgs(["--auth", "required", "--allow-account", "alice"], {})).toThrow('--allow-account: expected an account id (co_z…), got "alice"');

@@ -15,6 +15,11 @@ test("cosync conformance passes against cosync serve and says so per case; a bad
   expect(run.stdout).toMatch(/^(\d+) passed, 0 failed/m);
   expect(Number(/^(\d+) passed/m.exec(run.stdout)?.[1])).toBeGreaterThanOrEqual(12);
 
+  await using guarded = spawnCli(["serve", "--port", "0", "--in-memory", "--auth", "required"]);
+  const refused = spawnCli(["conformance", await listeningUrl(guarded)]);
+  expect((await refused.exited).code).toBe(1);
+  expect(refused.stderr).toMatch(/HTTP 401: authentication required.*run it against a test instance without --auth/);
+
   const usage = spawnCli(["conformance", "http://example.com"]);
   expect((await usage.exited).code).toBe(2);
   expect(usage.stderr).toContain('expected the server\'s ws:// or wss:// URL, got "http://example.com"');

@@ -68,7 +68,7 @@ export class Spawned implements AsyncDisposable {
    */
   waitForLine(match: string | ((line: string) => boolean), timeoutMs = 30_000): Promise<string> {
     const matches = typeof match === "string" ? (line: string) => line.startsWith(match) : match;
-    const what = typeof match === "string" ? `a line starting with "${match}"` : "the line waited for";
+    const what = typeof match === "string" ? `a line starting with "${match}"` : "line matching what was waited for";
     return new Promise((resolve, reject) => {
       const stdout = this.child.stdout;
       const find = () => this.#stdout.split("\n").find(matches);

@@ -23,7 +23,10 @@ const accountIdPattern = /^co_z[1-9A-HJ-NP-Za-km-z]+$/;
 function oneOf<T extends string>(setting: AuthSetting | undefined, allowed: readonly T[]): T | undefined {
   if (setting === undefined) return undefined;
   const value = setting.text.trim() as T;
-  if (!allowed.includes(value)) throw new UsageError(`${setting.source}: expected ${allowed.join(", ")}, got "${setting.text}"`);
+  if (!allowed.includes(value)) {
+    const choices = allowed.length > 1 ? `${allowed.slice(0, -1).join(", ")} or ${allowed.at(-1)}` : allowed.join("");
+    throw new UsageError(`${setting.source}: expected ${choices}, got "${setting.text}"`);
+  }
   return value;
 }
 

@@ -2,6 +2,7 @@
 // server (cosync's or cojson's) and prints pass/fail per case; exit 1 if any case fails.
 import { loadNodeCryptoProvider } from "@cosync/crypto";
 import { formatConformanceReport, runConformance } from "@cosync/testing/conformance";
+import { connectWebSocket } from "@cosync/transport-ws";
 import { WebSocket } from "ws";
 import type { Command } from "./cli-commands.js";
 import { describeError } from "./describe-error.js";
@@ -46,6 +47,17 @@ export const conformanceCommand: Command = {
       if (!(error instanceof UsageError)) throw error;
       process.stderr.write(`cosync: ${error.message}\nRun "cosync conformance --help" for the options.\n`);
       return 2;
+    }
+    // The suite writes as accounts of its own, which a server requiring authentication refuses:
+    // say so up front instead of failing every case with the same refusal.
+    try {
+      const probe = await connectWebSocket({ url, WebSocket: WebSocket as never, connectTimeoutMs: options.timeoutMs ?? 5000 });
+      probe.close();
+    } catch (error) {
+      const message = describeError(error);
+      const hint = /HTTP 401/.test(message) ? "; the suite writes as accounts of its own: run it against a test instance without --auth" : "";
+      process.stderr.write(`cosync: ${message}${hint}\n`);
+      return 1;
     }
     try {
       const report = await runConformance({ url, WebSocket: WebSocket as never, crypto: await loadNodeCryptoProvider(), ...options });

@@ -66,5 +66,25 @@ function untilSignalled(server: SyncServer): Promise<number> {
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
+    stopWhenNpmIsGone(() => {
+      process.stderr.write("cosync: npm, which started this server, has exited (it does not pass SIGTERM on): shutting down\n");
+      stop("SIGTERM");
+    });
   });
+}
+
+/**
+ * Under `npm start` or `npx`, a SIGTERM stops npm but not this process, which would keep serving
+ * (and holding its port) with nobody to stop it: when npm is gone, this process is re-parented,
+ * and shuts down as if signalled. Started any other way (a supervisor, nohup), it never does.
+ */
+function stopWhenNpmIsGone(stop: () => void): void {
+  if (process.env.npm_lifecycle_event === undefined) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    stop();
+  }, 500);
+  timer.unref();
 }

@@ -19,13 +19,16 @@ export function isHttpPath(path: string): boolean {
  * What `GET /protocol` answers: the protocol version and the extensions to cojson's wire this
  * server speaks, so a client or the conformance runner knows what to expect (cojson servers have
  * no such route). Extensions: "error-notices" (`{"error":{…}}` entries), "close-codes",
- * "receipts" (GET /receipts/<id>, signed by the key at /.well-known/cosync-server-key), "auth-tokens".
+ * "receipts" (GET /receipts/<id>, signed by the key at /.well-known/cosync-server-key), and
+ * "auth-tokens" when the server authenticates connections (`?auth=<token>`).
  */
-export const protocolAnnouncement = {
-  name: "cosync",
-  version: PROTOCOL_VERSION,
-  extensions: ["error-notices", "close-codes", "receipts", "auth-tokens"],
-} as const;
+export function protocolAnnouncement(authTokens: boolean) {
+  return {
+    name: "cosync",
+    version: PROTOCOL_VERSION,
+    extensions: ["error-notices", "close-codes", "receipts", ...(authTokens ? ["auth-tokens"] : [])],
+  };
+}
 
 // A well-formed id no real header hashes to: a cheap storage probe for /ready.
 const probeId: CoId = coIdFromHash(new Uint8Array(19));
@@ -39,6 +42,8 @@ export interface HttpContext {
   readonly crypto: CoCrypto;
   readonly serverKey: ServerKey;
   readonly now: () => number;
+  /** Whether connections authenticate with tokens (announced at /protocol). */
+  readonly authTokens: boolean;
   /** Who may ask for receipts (the server's authentication, if any). */
   readonly authorize: ((request: IncomingMessage) => AuthVerdict | Promise<AuthVerdict>) | undefined;
   /** Why this process cannot hear the other processes of its cluster, if it is in one. */
@@ -81,7 +86,7 @@ export async function handleHttpRequest(ctx: HttpContext, request: IncomingMessa
     case "/health":
       return json(response, 200, { status: "ok" });
     case "/protocol":
-      return json(response, 200, protocolAnnouncement);
+      return json(response, 200, protocolAnnouncement(ctx.authTokens));
     case "/ready": {
       if (ctx.isDraining()) return json(response, 503, { status: "draining" });
       // A process deaf to the bus serves stale values until it catches up: route clients elsewhere.

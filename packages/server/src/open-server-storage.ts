@@ -2,6 +2,7 @@ import { mkdir, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { createMemoryStorage, type StorageAdapter, StorageError } from "@cosync/core";
 import type { StorageChoice } from "./server-options.js";
+import { lockSqliteForServer } from "./sqlite-server-lock.js";
 
 /** Storage for a server, and whether the server owns it (and so closes it). */
 export interface ServerStorage {
@@ -21,9 +22,20 @@ export async function openServerStorage(choice: StorageChoice): Promise<ServerSt
     case "sqlite": {
       const file = resolve(choice.file);
       await prepareSqlitePath(file);
+      const release = await lockSqliteForServer(file);
       // Loaded on demand: a server on one kind of storage never loads the other's driver.
       const { openSqliteStorage } = await import("@cosync/storage-sqlite");
-      return { storage: await openSqliteStorage({ file }), owned: true, description: `SQLite ${file}` };
+      let storage: StorageAdapter;
+      try {
+        storage = await openSqliteStorage({ file });
+      } catch (error) {
+        await release();
+        throw error;
+      }
+      const close = storage.close.bind(storage);
+      // Closing the storage ends this server's hold on the file.
+      storage.close = () => close().finally(release);
+      return { storage, owned: true, description: `SQLite ${file}` };
     }
     case "postgres": {
       const { openPostgresStorage } = await import("@cosync/storage-postgres");

@@ -130,7 +130,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
           crypto: node.crypto,
           node,
           now: () => clock.now(),
-          audiences: () => auth.audience ?? (listeningUrl === undefined ? [] : [listeningUrl]),
+          audiences: () => auth.audience ?? (listeningUrl === undefined ? [] : audiencesFor(listeningUrl)),
           serverSigner: serverKey.signer,
         });
 
@@ -161,6 +161,7 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
       serverKey,
       now: () => clock.now(),
       authorize: authenticate === undefined ? undefined : authorizeHttp,
+      authTokens: auth !== undefined,
       clusterProblem: () => cluster?.link.problem,
     };
     handleHttpRequest(httpContext, request, response).catch(
@@ -311,11 +312,17 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
   const port = typeof address === "object" && address !== null ? address.port : config.port;
   const url = `ws://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   listeningUrl = url;
-  logger.info({ url, storage: opened.description, limits: describeLimits(limits) }, "sync server started");
+  const authSummary =
+    auth !== undefined
+      ? { mode: auth.mode, signup: auth.signup, ...(auth.mode === "optional" ? { anonymous: auth.anonymous } : {}), audience: auth.audience ?? audiencesFor(url) }
+      : options.authenticate !== undefined
+        ? "authenticate hook"
+        : "off (anyone may connect and write, as with cojson's server)";
+  logger.info({ url, storage: opened.description, auth: authSummary, limits: describeLimits(limits) }, "sync server started");
   if (authenticate === undefined && (limits.storageQuotaBytes !== undefined || limitsAnything(limits.account))) {
     logger.warn(
       { storageQuotaBytes: limits.storageQuotaBytes, account: limits.account },
-      "per-account limits apply only to connections an authenticate hook names an account for, and none is set: only the per-connection limits bound clients",
+      "per-account limits apply only to authenticated connections, and no authentication is on (--auth, or startSyncServer's auth or authenticate): only the per-connection limits bound clients",
     );
   }
 
@@ -434,4 +441,14 @@ function identityOf(verdict: AuthVerdict & { ok: true }): ConnectionIdentity {
 /** A short, stable pseudonym of an account id for logs (the first 12 hex digits of its SHA-256). */
 function hashedAccount(accountId: string): string {
   return createHash("sha256").update(accountId).digest("hex").slice(0, 12);
+}
+
+/**
+ * The audiences a server accepts by default: its listening URL, and for a loopback address the
+ * other names of it (a client dialling ws://localhost:4200 reaches ws://127.0.0.1:4200).
+ */
+function audiencesFor(url: string): string[] {
+  const { hostname, port } = new URL(url);
+  const loopback = ["127.0.0.1", "localhost", "[::1]"];
+  return loopback.includes(hostname) ? loopback.map((host) => `ws://${host}:${port}`) : [url];
 }

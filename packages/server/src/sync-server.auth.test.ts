@@ -4,6 +4,7 @@ import { type AgentId, type CoId, createMemoryStorage, type LocalNode, mintAuthT
 import { LocalNode as CojsonLocalNode } from "cojson";
 import { WasmCrypto } from "cojson/crypto/WasmCrypto";
 import { createWebSocketPeer } from "cojson-transport-ws";
+import { createReconnectingConnection } from "@cosync/transport-ws";
 import { describe, expect, test, vi } from "vitest";
 import { WebSocket } from "ws";
 import { createTestNode, namedAccountNode, plainHeader, testCrypto } from "../../../tests/helpers/nodes.js";
@@ -124,6 +125,34 @@ describe("auth required", () => {
     await vi.waitFor(() => expect(seen.get("from")).toBe("cojson"));
     await created.node.gracefulShutdown();
     socket.terminate();
+  });
+});
+
+describe("a refused client hears why", () => {
+  test("a reconnecting connection refused with HTTP 401 says why once (or to onConnectError), keeps it as lastError, and retries slowly", async () => {
+    await using server = await authServer({ mode: "required" });
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    try {
+      const connection = createReconnectingConnection({ url: server.url, WebSocket: WebSocket as never, onChannel: () => {}, backoff: { baseMs: 10, maxMs: 200 } });
+      await vi.waitFor(() => expect(connection.lastError?.message).toMatch(/refused the connection with HTTP 401: authentication required/));
+      await vi.waitFor(() => expect(warn).toHaveBeenCalledTimes(1));
+      expect(String(warn.mock.calls[0]?.[0])).toMatch(/HTTP 401: authentication required.*retrying/);
+      await connection.stop();
+      const delays: number[] = [];
+      const handled = createReconnectingConnection({
+        url: server.url,
+        WebSocket: WebSocket as never,
+        onChannel: () => {},
+        backoff: { baseMs: 10, maxMs: 200 },
+        onConnectError: (_error, _attempt, delayMs) => delays.push(delayMs),
+      });
+      await vi.waitFor(() => expect(delays.length).toBeGreaterThanOrEqual(2));
+      await handled.stop();
+      expect(delays.every((delay) => delay === 200)).toBe(true); // a refusal is retried at the slowest pace
+      expect(warn).toHaveBeenCalledTimes(1); // with a handler, nothing goes to the console
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
 

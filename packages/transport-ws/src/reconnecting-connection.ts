@@ -15,7 +15,11 @@ export interface ReconnectingConnectionOptions extends Omit<ConnectWebSocketOpti
   /** Called with each new open channel; the app hands it to its node (`node.syncManager.addPeer`). */
   readonly onChannel: (channel: WebSocketChannel) => void;
   readonly backoff?: BackoffOptions;
-  /** Called when an attempt fails, before waiting `delayMs` for the next. */
+  /**
+   * Called when an attempt fails, before waiting `delayMs` for the next. Without it, each distinct
+   * failure is written once to `console.warn`, so a refused connection (HTTP 401: a bad token)
+   * is never silent.
+   */
   readonly onConnectError?: (error: Error, attempt: number, delayMs: number) => void;
   /**
    * For servers that require authentication: called before every attempt for a fresh token
@@ -32,6 +36,8 @@ export interface ReconnectingConnection extends AsyncDisposable {
   readonly peerId: string;
   /** The open channel, if any. */
   readonly channel: WebSocketChannel | undefined;
+  /** Why the last attempt failed (cleared once one connects). */
+  readonly lastError: Error | undefined;
   /** Stops reconnecting, closes the current channel (1000) and resolves once nothing is left running. */
   stop(): Promise<void>;
 }
@@ -54,6 +60,15 @@ export function createReconnectingConnection(options: ReconnectingConnectionOpti
   const peerId = options.peerId ?? withoutCredentials(options.url);
   const aborter = new AbortController();
   let current: WebSocketChannel | undefined;
+  let lastError: Error | undefined;
+  const warned = new Set<string>();
+  const reportConnectError =
+    onConnectError ??
+    ((error: Error) => {
+      if (warned.has(error.message)) return;
+      warned.add(error.message);
+      console.warn(`cosync: ${error.message} (retrying; pass onConnectError to handle this yourself)`);
+    });
   let cancelWait: (() => void) | undefined;
 
   function wait(ms: number): Promise<void> {
@@ -79,8 +94,12 @@ export function createReconnectingConnection(options: ReconnectingConnectionOpti
         if (!(error instanceof ConnectionError)) throw error; // a bug (bad options), not a network failure
         if (aborter.signal.aborted) return;
         attempts += 1;
-        const delay = Math.min(baseMs * attempts, maxMs);
-        if (onConnectError !== undefined) onConnectError(error as Error, attempts, delay);
+        lastError = error as Error;
+        // A server that refused the upgrade (HTTP 4xx: a bad or expired token, a ban) will likely
+        // refuse again: retry at the slowest pace rather than hammer it.
+        const refused = /refused the connection with HTTP 4\d\d/.test((error as Error).message);
+        const delay = refused ? maxMs : Math.min(baseMs * attempts, maxMs);
+        reportConnectError(error as Error, attempts, delay);
         await wait(delay);
         continue;
       }
@@ -89,6 +108,7 @@ export function createReconnectingConnection(options: ReconnectingConnectionOpti
         return;
       }
       attempts = 0;
+      lastError = undefined;
       current = channel;
       try {
         onChannel(channel);
@@ -119,6 +139,9 @@ export function createReconnectingConnection(options: ReconnectingConnectionOpti
     peerId,
     get channel() {
       return current;
+    },
+    get lastError() {
+      return lastError;
     },
     stop,
     [Symbol.asyncDispose]: stop,
