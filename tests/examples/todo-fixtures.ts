@@ -108,6 +108,8 @@ export function launchChromium(): Promise<Browser> {
 /** One person: their own browser context (own IndexedDB and localStorage), with the app open. */
 export async function openPerson(browser: Browser, appUrl: string): Promise<{ readonly context: BrowserContext; readonly page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  // A missing element fails the test within the test's timeout, not after Playwright's 30 s.
+  context.setDefaultTimeout(15_000);
   const page = await context.newPage();
   page.on("pageerror", (error) => console.error(`[page error] ${error.message}`));
   await page.goto(appUrl);

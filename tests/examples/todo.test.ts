@@ -121,3 +121,82 @@ test("todo app: an item added, ticked, edited, moved and deleted in one context 
   console.log(`[todo] click-to-render across contexts over ${times.length} clicks: p50 ${p50.toFixed(1)} ms, min ${sorted[0]?.toFixed(1)} ms, max ${sorted.at(-1)?.toFixed(1)} ms`);
   expect(p50).toBeLessThan(1_000);
 });
+
+test("todo app: a reader invited by link cannot edit and the UI says so; a removed member stops seeing new items", async () => {
+  const alice = await person();
+  await createList(alice, "Trip");
+  await addItem(alice, "tickets");
+  const readerLink = await createInvite(alice, "reader");
+  const writerLink = await createInvite(alice, "writer");
+
+  const carol = await person();
+  await openInvite(carol, readerLink, "Trip");
+  expect(await carol.getByTestId("list").getAttribute("data-role")).toBe("reader");
+  expect(await carol.getByTestId("role-notice").textContent()).toMatch(/can read this list, not edit it/);
+  expect(await carol.getByLabel("New item").count()).toBe(0);
+  expect(await carol.getByLabel("Done: tickets").isDisabled()).toBe(true);
+  expect(await carol.getByRole("button", { name: "Create invite link" }).count()).toBe(0);
+  await screenshot(carol, "03-reader");
+
+  const dave = await person();
+  await openInvite(dave, writerLink, "Trip");
+  await addItem(dave, "passport");
+  await expect.poll(() => itemsOf(alice)).toEqual(["tickets", "passport"]);
+  await expect.poll(() => itemsOf(carol)).toEqual(["tickets", "passport"]);
+  await expect.poll(() => alice.getByTestId("member").count()).toBe(3);
+
+  const daveName = await dave.getByTestId("account-name").textContent();
+  await alice.getByTestId("member").filter({ hasText: daveName as string }).getByRole("button", { name: "Remove" }).click();
+  await expect.poll(() => alice.getByTestId("member").count()).toBe(2);
+  // Dave's device hears of the removal (groups are not encrypted): the list is no longer his to read.
+  await dave.getByTestId("no-access").waitFor({ timeout: 20_000 });
+  expect(await dave.getByLabel("New item").count()).toBe(0);
+
+  await addItem(alice, "sunscreen");
+  await expect.poll(() => syncStatus(alice)).toBe("synced");
+  await expect.poll(() => itemsOf(carol)).toEqual(["tickets", "passport", "sunscreen"]);
+  // Carol (still a member) has the new item; Dave, removed before it was written, does not.
+  expect(await dave.getByTestId("no-access").isVisible()).toBe(true);
+  expect(await itemsOf(dave)).toEqual([]);
+  await screenshot(dave, "04-removed-member");
+});
+
+test("todo app offline: server stopped → edits in both contexts → reload (data kept, unsynced shown) → server back on the same port and file → both converge", async () => {
+  const alice = await person();
+  await createList(alice, "House");
+  await addItem(alice, "paint");
+  const bob = await person();
+  await openInvite(bob, await createInvite(alice, "writer"), "House");
+  await expect.poll(() => itemsOf(bob)).toEqual(["paint"]);
+
+  await sync.pause();
+  await expect.poll(() => syncStatus(alice), { timeout: 20_000 }).toBe("offline");
+  await expect.poll(() => syncStatus(bob), { timeout: 20_000 }).toBe("offline");
+  await addItem(alice, "fix the door");
+  await alice.getByLabel("Done: paint").click();
+  await addItem(bob, "water plants");
+  await expect.poll(() => alice.getByTestId("sync-status").textContent()).toMatch(/^Offline · \d+ unsynced changes?$/);
+  await expect.poll(() => bob.getByTestId("sync-status").textContent()).toMatch(/^Offline · \d+ unsynced changes?$/);
+  await screenshot(alice, "05-offline-edits");
+
+  for (const page of [alice, bob]) {
+    await page.reload();
+    await page.getByTestId("list").waitFor();
+  }
+  await expect.poll(() => itemsOf(alice)).toEqual(["paint ✓", "fix the door"]);
+  await expect.poll(() => itemsOf(bob)).toEqual(["paint", "water plants"]);
+  for (const page of [alice, bob]) {
+    expect(await syncStatus(page)).toBe("offline");
+    await expect.poll(() => page.getByTestId("sync-status").textContent()).toMatch(/^Offline · \d+ unsynced changes?$/);
+  }
+  await screenshot(bob, "06-offline-after-reload");
+
+  await sync.resume();
+  const converged = ["paint ✓", "fix the door", "water plants"];
+  await expect.poll(() => itemsOf(alice), { timeout: 30_000 }).toEqual(expect.arrayContaining(converged));
+  await expect.poll(() => itemsOf(bob), { timeout: 30_000 }).toEqual(await itemsOf(alice));
+  expect((await itemsOf(alice)).length).toBe(3);
+  await expect.poll(() => syncStatus(alice), { timeout: 30_000 }).toBe("synced");
+  await expect.poll(() => syncStatus(bob), { timeout: 30_000 }).toBe("synced");
+  await screenshot(alice, "07-converged");
+});

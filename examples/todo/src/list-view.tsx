@@ -1,8 +1,8 @@
 // One todo list: its title, its items (add, tick, edit, reorder, delete), and who it is shared with.
 // What our role allows is read from the list's group: a reader sees the list, not the controls.
-import type { CoId, Role } from "@cosync/core";
+import { type CoId, PermissionError, type Role } from "@cosync/core";
 import { useCoState } from "@cosync/react";
-import { type FormEvent, type ReactNode, useState } from "react";
+import { type FormEvent, type ReactNode, useCallback, useState } from "react";
 import { EditableText } from "./editable-text.js";
 import { useWrite } from "./errors.js";
 import { ItemRow } from "./item-row.js";
@@ -26,22 +26,31 @@ function occurrenceKeys(ids: readonly string[]): string[] {
 
 function roleNotice(role: Role | undefined): string | undefined {
   if (role === "reader") return "You can read this list, not edit it: you were invited as a reader.";
-  if (role === "revoked" || role === undefined) return "You are no longer a member of this list: you see what was there when you were removed.";
+  if (role === "revoked" || role === undefined) return "You are no longer a member of this list.";
   return undefined;
 }
 
 export function ListView({ listId }: { readonly listId: CoId }): ReactNode {
-  const list = useCoState(TodoList, listId, { resolve: { items: { $each: true } } });
+  const [denied, setDenied] = useState(false);
+  const onError = useCallback((error: Error) => setDenied(error instanceof PermissionError), []);
+  const list = useCoState(TodoList, listId, { resolve: { items: { $each: true } }, onError });
   const group = useCoState(ListGroup, list?.$owner.id);
   const write = useWrite();
   const [title, setTitle] = useState("");
 
   if (list === undefined) return <p className="muted">Loading the list…</p>;
+  if (list === null && denied)
+    return (
+      <section className="empty" data-testid="no-access">
+        <h2>You no longer have access to this list</h2>
+        <p>An admin removed you, so nothing written since reaches this device. Ask them for a new invite.</p>
+      </section>
+    );
   if (list === null)
     return (
-      <section className="empty">
+      <section className="empty" data-testid="unavailable">
         <h2>This list is not available</h2>
-        <p>It may not have synced to this device yet, or you are not a member.</p>
+        <p>It has not reached this device yet. It will open once the sync server has it for you.</p>
       </section>
     );
 
