@@ -2,8 +2,14 @@
 // server on a SQLite file, and independent browser contexts in Debian's Chromium (each its own
 // IndexedDB and identity), driven with playwright-core. Screenshots of each state go to
 // examples/todo/test-results/.
+import { createAccountNode } from "@cosync/core";
+import { loadNodeCryptoProvider } from "@cosync/crypto";
+import { createReconnectingConnection } from "@cosync/transport-ws";
+import { co as jazzCo, z as jazzZ } from "jazz-tools";
+import { startWorker } from "jazz-tools/worker";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { WebSocket } from "ws";
 import {
   addItem,
   buildApp,
@@ -199,4 +205,43 @@ test("todo app offline: server stopped → edits in both contexts → reload (da
   await expect.poll(() => syncStatus(alice), { timeout: 30_000 }).toBe("synced");
   await expect.poll(() => syncStatus(bob), { timeout: 30_000 }).toBe("synced");
   await screenshot(alice, "07-converged");
+});
+
+// The app's schema (examples/todo/src/schema.ts) as jazz-tools writes it.
+const JazzTodoItem = jazzCo.map({ title: jazzZ.string(), done: jazzZ.boolean() });
+const JazzTodoList = jazzCo.map({ title: jazzZ.string(), items: jazzCo.list(JazzTodoItem) });
+
+test("todo app and Jazz: a jazz-tools 0.20 worker accepts the browser's invite link and reads the list through the same server", async () => {
+  const alice = await person();
+  await createList(alice, "Shared with Jazz");
+  await addItem(alice, "first");
+  await addItem(alice, "second");
+  await alice.getByLabel("Done: first").click();
+  const link = await createInvite(alice, "reader");
+  const [, listId, , secret] = /#\/invite\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(link) ?? [];
+  if (listId === undefined || secret === undefined) throw new Error(`not an invite link: ${link}`);
+
+  // The worker's account is created by cosync (so it is on the server), then opened by Jazz.
+  const identity = createAccountNode({ crypto: await loadNodeCryptoProvider(), name: "Jazz worker" });
+  const connection = createReconnectingConnection({ url: sync.url, WebSocket, onChannel: (channel) => identity.syncManager.addPeer(channel) });
+  await identity.syncManager.waitForAllSynced({ timeoutMs: 10_000 });
+  await connection.stop();
+  await identity.close();
+  const { worker, shutdownWorker } = await startWorker({
+    syncServer: sync.url,
+    accountID: identity.accountId as string,
+    accountSecret: identity.agentSecret,
+    WebSocket: WebSocket as never,
+    skipInboxLoad: true,
+    asActiveAccount: false,
+  });
+  stops.push(() => shutdownWorker());
+
+  await worker.acceptInvite(listId, secret as never, JazzTodoList);
+  const list = await JazzTodoList.load(listId, { loadAs: worker, resolve: { items: { $each: true } } });
+  if (!list.$isLoaded) throw new Error(`Jazz could not load the list: ${list.$jazz.loadingState}`);
+  expect(list.title).toBe("Shared with Jazz");
+  expect(list.items.map((item) => `${item.title}|${item.done}`)).toEqual(["first|true", "second|false"]);
+  await alice.getByTestId("members").getByText("Jazz worker").waitFor();
+  await screenshot(alice, "08-shared-with-jazz");
 });
