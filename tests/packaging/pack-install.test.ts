@@ -48,7 +48,9 @@ beforeAll(async () => {
   await mkdir(tarballs);
   await mkdir(join(scratch, "data"), { recursive: true });
 
-  const { stdout } = await run("flock", [buildLock, "npm", "pack", "--workspaces", "--json", "--pack-destination", tarballs], {
+  // The published packages only: the private workspaces under examples/ are apps, not packages.
+  const published = (await readdir(join(repoRoot, "packages"))).flatMap((dir) => ["--workspace", `packages/${dir}`]);
+  const { stdout } = await run("flock", [buildLock, "npm", "pack", ...published, "--json", "--pack-destination", tarballs], {
     cwd: repoRoot,
     env: cleanEnv(),
     timeout: 240_000,
