@@ -22,14 +22,15 @@ export async function openServerStorage(choice: StorageChoice): Promise<ServerSt
     case "sqlite": {
       const file = resolve(choice.file);
       await prepareSqlitePath(file);
-      const release = await lockSqliteForServer(file);
       // Loaded on demand: a server on one kind of storage never loads the other's driver.
       const { openSqliteStorage } = await import("@cosync/storage-sqlite");
-      let storage: StorageAdapter;
+      // Opened before the lock is taken, so a file that can't be opened says why in SQLite's terms.
+      const storage = await openSqliteStorage({ file });
+      let release: () => Promise<void>;
       try {
-        storage = await openSqliteStorage({ file });
+        release = await lockSqliteForServer(file);
       } catch (error) {
-        await release();
+        await storage.close();
         throw error;
       }
       const close = storage.close.bind(storage);

@@ -270,7 +270,7 @@ test("limits: per-account limits without an authenticate hook are named in a sta
   const warnings: string[] = [];
   const logger = { debug() {}, info() {}, error() {}, warn: (_fields: object, message: string) => void warnings.push(message) };
   await using _unbound = await start({ logger, limits: { storageQuotaBytes: 1000 } });
-  expect(warnings).toEqual([expect.stringMatching(/^per-account limits apply only to connections an authenticate hook names/)]);
+  expect(warnings).toEqual([expect.stringMatching(/^per-account limits apply only to authenticated connections, and no authentication is on \(--auth/)]);
   warnings.length = 0;
   await using _bound = await start({ logger, limits: { storageQuotaBytes: 1000 }, authenticate: () => ({ ok: true }) });
   expect(warnings).toEqual([]);
