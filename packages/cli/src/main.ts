@@ -3,11 +3,18 @@
 // parses its own flags.
 import { type Command, parseInvocation, topLevelUsage } from "./cli-commands.js";
 import { cliVersion } from "./cli-version.js";
+import { exportCommand } from "./export-command.js";
+import { importCommand } from "./import-command.js";
 import { serveCommand } from "./serve-command.js";
 import { signupTokenCommand } from "./signup-token-command.js";
 import { UsageError } from "./usage-error.js";
 
-const commands: Readonly<Record<string, Command>> = { serve: serveCommand, "signup-token": signupTokenCommand };
+const commands: Readonly<Record<string, Command>> = {
+  serve: serveCommand,
+  "signup-token": signupTokenCommand,
+  export: exportCommand,
+  import: importCommand,
+};
 
 async function main(argv: readonly string[]): Promise<number> {
   let invocation: ReturnType<typeof parseInvocation>;
