@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { type CoId, createAccountNode, createMemoryStorage, createMemoryStore, type StorageAdapter } from "@cosync/core";
 import { openSqliteStorage } from "@cosync/storage-sqlite";
 import { testCrypto } from "../helpers/nodes.js";
+import type { Spawned } from "./serve-process.js";
 
 /** What `writeSignedData` wrote, to check against. */
 export interface SignedData {
@@ -21,10 +22,18 @@ export interface SignedData {
  * An account, a group it administers, and `maps` maps in that group with `writesPerMap` private
  * writes each (values `${secret} <map> <write>`), kept in a memory store.
  */
-export async function writeSignedData(options: { maps: number; writesPerMap: number; secret?: string; privacy?: "private" | "trusting" }): Promise<SignedData> {
+export async function writeSignedData(options: {
+  maps: number;
+  writesPerMap: number;
+  secret?: string;
+  privacy?: "private" | "trusting";
+  /** Makes the group readable by everyone, so any cojson account can load the maps. */
+  everyoneReads?: boolean;
+}): Promise<SignedData> {
   const store = createMemoryStore();
   const node = createAccountNode({ crypto: await testCrypto(), storage: createMemoryStorage({ store }), name: "Operator test", gc: false });
   const group = node.createGroup();
+  if (options.everyoneReads === true) group.addMember("everyone", "reader");
   const mapIds: CoId[] = [];
   for (let m = 0; m < options.maps; m++) {
     const map = group.createMap();
@@ -55,6 +64,31 @@ export async function copyInto(data: SignedData, target: StorageAdapter): Promis
 export async function sqliteWith(data: SignedData, file: string): Promise<void> {
   await using storage = await openSqliteStorage({ file });
   await copyInto(data, storage);
+}
+
+/** Resolves with the first stderr line satisfying `match` (progress goes to stderr); rejects on exit or timeout. */
+export function waitForStderrLine(proc: Spawned, match: (line: string) => boolean, timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stderr = proc.child.stderr;
+    const check = () => {
+      const line = proc.stderr.split("\n").find(match);
+      if (line !== undefined) finish(undefined, line);
+    };
+    const onClose = () => finish(new Error(`exited before the stderr line waited for\nstdout: ${proc.stdout}\nstderr: ${proc.stderr}`));
+    const timer = setTimeout(() => finish(new Error(`no such stderr line within ${timeoutMs} ms\nstderr: ${proc.stderr}`)), timeoutMs);
+    function finish(error: Error | undefined, line?: string) {
+      clearTimeout(timer);
+      stderr?.off("data", onData);
+      proc.child.off("close", onClose);
+      if (error === undefined) resolve(line as string);
+      else reject(error);
+    }
+    // Our listener runs after Spawned's own (registered first), so proc.stderr already holds the chunk.
+    const onData = () => check();
+    stderr?.on("data", onData);
+    proc.child.once("close", onClose);
+    check();
+  });
 }
 
 /** A temporary directory removed on dispose. */

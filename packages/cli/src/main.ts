@@ -5,6 +5,7 @@ import { type Command, parseInvocation, topLevelUsage } from "./cli-commands.js"
 import { cliVersion } from "./cli-version.js";
 import { exportCommand } from "./export-command.js";
 import { importCommand } from "./import-command.js";
+import { migrateCommand } from "./migrate-command.js";
 import { serveCommand } from "./serve-command.js";
 import { signupTokenCommand } from "./signup-token-command.js";
 import { UsageError } from "./usage-error.js";
@@ -14,6 +15,7 @@ const commands: Readonly<Record<string, Command>> = {
   "signup-token": signupTokenCommand,
   export: exportCommand,
   import: importCommand,
+  migrate: migrateCommand,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
