@@ -45,7 +45,7 @@ export async function writeSignedData(options: {
 }
 
 /** Copies every value of `data` into `target` as stored (no verification: the fixture trusts itself). */
-export async function copyInto(data: SignedData, target: StorageAdapter): Promise<number> {
+export async function copyInto(data: Pick<SignedData, "store">, target: StorageAdapter): Promise<number> {
   const source = createMemoryStorage({ store: data.store });
   const ids = (await source.listIds?.(undefined, Number.MAX_SAFE_INTEGER)) ?? [];
   const appends: Array<Promise<unknown>> = [];
@@ -61,7 +61,7 @@ export async function copyInto(data: SignedData, target: StorageAdapter): Promis
 }
 
 /** A SQLite file holding `data`. */
-export async function sqliteWith(data: SignedData, file: string): Promise<void> {
+export async function sqliteWith(data: Pick<SignedData, "store">, file: string): Promise<void> {
   await using storage = await openSqliteStorage({ file });
   await copyInto(data, storage);
 }

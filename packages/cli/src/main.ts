@@ -5,7 +5,9 @@ import { type Command, parseInvocation, topLevelUsage } from "./cli-commands.js"
 import { cliVersion } from "./cli-version.js";
 import { exportCommand } from "./export-command.js";
 import { importCommand } from "./import-command.js";
+import { inspectCommand } from "./inspect-command.js";
 import { migrateCommand } from "./migrate-command.js";
+import { statsCommand } from "./stats-command.js";
 import { serveCommand } from "./serve-command.js";
 import { signupTokenCommand } from "./signup-token-command.js";
 import { UsageError } from "./usage-error.js";
@@ -16,6 +18,8 @@ const commands: Readonly<Record<string, Command>> = {
   export: exportCommand,
   import: importCommand,
   migrate: migrateCommand,
+  inspect: inspectCommand,
+  stats: statsCommand,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
