@@ -57,7 +57,8 @@ export const statsCommand = operatorCommand({
         const report = await reportValue(store.storage, id, { keepMadeAts: true });
         progress.advance(1);
         if (report === undefined) continue;
-        const kind = (byKind[report.kind] ??= { values: 0, sessions: 0, transactions: 0, bytes: 0 });
+        const kind = byKind[report.kind] ?? { values: 0, sessions: 0, transactions: 0, bytes: 0 };
+        byKind[report.kind] = kind;
         for (const totals of [kind, all]) {
           totals.values++;
           totals.sessions += report.sessions.length;
