@@ -2,6 +2,7 @@
 // `cosync <command>`: picks the command and exits with its code. Thin on purpose; each command
 // parses its own flags.
 import { type Command, parseInvocation, topLevelUsage } from "./cli-commands.js";
+import { backupCommand } from "./backup-command.js";
 import { cliVersion } from "./cli-version.js";
 import { exportCommand } from "./export-command.js";
 import { importCommand } from "./import-command.js";
@@ -20,6 +21,7 @@ const commands: Readonly<Record<string, Command>> = {
   migrate: migrateCommand,
   inspect: inspectCommand,
   stats: statsCommand,
+  backup: backupCommand,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
