@@ -4,6 +4,7 @@
 import { type Command, parseInvocation, topLevelUsage } from "./cli-commands.js";
 import { backupCommand } from "./backup-command.js";
 import { cliVersion } from "./cli-version.js";
+import { deleteCommand } from "./delete-command.js";
 import { exportCommand } from "./export-command.js";
 import { importCommand } from "./import-command.js";
 import { inspectCommand } from "./inspect-command.js";
@@ -22,6 +23,7 @@ const commands: Readonly<Record<string, Command>> = {
   inspect: inspectCommand,
   stats: statsCommand,
   backup: backupCommand,
+  delete: deleteCommand,
 };
 
 async function main(argv: readonly string[]): Promise<number> {
