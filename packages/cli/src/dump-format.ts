@@ -7,7 +7,7 @@
 //   {"kind":"manifest","covalues":N,"sessions":N,"transactions":N,"sha256":"<hex>"}
 //
 // Transactions are the canonical JSON text storage keeps, so signatures verify against them as
-// they are. Groups and accounts come before the values they sign for. `sha256` covers every byte
+// they are. Accounts come first (their headers name the signers of every account session), then groups, then the rest. `sha256` covers every byte
 // before the manifest line; a dump without a manifest (cut short) is refused.
 import { createHash, type Hash } from "node:crypto";
 import type { CoId, CoValueHeader, SessionId, StoredSessionPiece } from "@cosync/core";

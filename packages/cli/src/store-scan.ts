@@ -1,6 +1,6 @@
 // One pass over a store's summaries (no transactions read): which values it holds, how many
 // transactions each session has, which are groups or accounts and which are tombstoned. Copies
-// use it to put groups and accounts first (their headers name the signers of everything else),
+// use it to put accounts first (their headers name the signers of everything else), then groups,
 // to size their progress bars, and to check counts at the end.
 import type { CoId, KnownState, SessionId, StorageAdapter } from "@cosync/core";
 import { allIds, type OperatorStore } from "./open-store.js";
@@ -14,13 +14,14 @@ export interface ScannedValue {
 }
 
 export interface StoreScan {
-  /** Groups and accounts first, then everything else; each part in id order. */
+  /** Accounts first (they sign everything, groups included), then groups, then the rest; each part in id order. */
   readonly values: readonly ScannedValue[];
   readonly sessions: number;
   readonly transactions: number;
 }
 
 export async function scanStore(storage: OperatorStore["storage"], stop?: StopSignal): Promise<StoreScan> {
+  const accounts: ScannedValue[] = [];
   const groups: ScannedValue[] = [];
   const others: ScannedValue[] = [];
   let sessionCount = 0;
@@ -36,11 +37,12 @@ export async function scanStore(storage: OperatorStore["storage"], stop?: StopSi
       transactions += session.count;
     }
     const value = { id, sessions, transactions, deleted: await storage.isDeleted(id) };
-    (summary.header.ruleset.type === "group" ? groups : others).push(value);
+    const isGroup = summary.header.ruleset.type === "group";
+    (isGroup && summary.header.meta?.type === "account" ? accounts : isGroup ? groups : others).push(value);
     sessionCount += Object.keys(sessions).length;
     transactionCount += transactions;
   }
-  return { values: [...groups, ...others], sessions: sessionCount, transactions: transactionCount };
+  return { values: [...accounts, ...groups, ...others], sessions: sessionCount, transactions: transactionCount };
 }
 
 /** True if `target` holds at least every transaction `value` counts (a copy needs nothing more). */
