@@ -6,7 +6,7 @@ import { randomCoId } from "@cosync/testing";
 import { beforeAll, expect, test } from "vitest";
 import { testCrypto } from "../helpers/nodes.js";
 import { sqliteWith, tempDir } from "./operator-fixtures.js";
-import { build, spawnCli } from "./serve-process.js";
+import { build, listeningUrl, spawnCli } from "./serve-process.js";
 
 beforeAll(() => build("packages/cli"), 300_000);
 
@@ -69,6 +69,21 @@ test("inspect: a private value shows header, owner chain, authors and access, ne
     // Neither key material nor sealed keys.
     expect(output).not.toMatch(/keySecret_z|sealerSecret_z|signerSecret_z|sealed_U/);
   }
+});
+
+test("inspect --url: a running server gives the same report as the store, still without plaintext", async () => {
+  await using dir = await tempDir();
+  const data = await privateData();
+  const db = join(dir.path, "s.db");
+  await sqliteWith(data, db);
+  const offline = await run(["inspect", data.diaryId, "--db", db, "--json"]);
+  await using server = spawnCli(["serve", "--port", "0", "--db", db, "--log-level", "warn"]);
+  const url = await listeningUrl(server);
+  const online = await run(["inspect", data.diaryId, "--url", url, "--json"]);
+  expect(online, online.stderr).toMatchObject({ code: 0, stderr: "" });
+  expect(JSON.parse(online.stdout)).toEqual(JSON.parse(offline.stdout));
+  expect(online.stdout).not.toContain(PLAINTEXT);
+  expect(await run(["inspect", data.diaryId, "--url", url, "--db", db])).toMatchObject({ code: 2, stderr: expect.stringContaining("--db and --url: choose one") });
 });
 
 test("inspect/stats: unknown ids and bad arguments are reported with exit codes 1 and 2", async () => {

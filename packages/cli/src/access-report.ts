@@ -9,6 +9,7 @@ import {
   type CoCrypto,
   EVERYONE,
   type GroupState,
+  type LocalNode,
   memberKeys,
   type Role,
   type StorageAdapter,
@@ -39,6 +40,11 @@ const WRITES = new Set<string>(["writer", "writeOnly", "manager", "admin"]);
 /** Evaluates access to a value with `header` (for a group or account: to the group itself). */
 export async function reportAccess(storage: StorageAdapter, crypto: CoCrypto, id: CoId, header: CoValueHeader): Promise<AccessReport> {
   await using node = createLocalNode({ crypto, storage, gc: false });
+  return await reportAccessWith(node, id, header);
+}
+
+/** The same, loading groups through `node` (its storage, or a server it is connected to). */
+export async function reportAccessWith(node: LocalNode, id: CoId, header: CoValueHeader): Promise<AccessReport> {
   const ruleset = header.ruleset;
   let ownerId: CoId;
   if (ruleset.type === "ownedByGroup") ownerId = ruleset.group;

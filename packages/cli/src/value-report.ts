@@ -44,14 +44,31 @@ export function kindOfHeader(header: CoValueHeader): string {
 const MADE_AT = /"madeAt":(\d+)/;
 const PRIVATE = /^\{"encryptedChanges":|"privacy":"private"/;
 
+/** Transaction texts of some sessions, as a store's load or a node's log gives them. */
+export type SessionTexts = Readonly<Record<SessionId, { readonly transactions: readonly string[] }>>;
+
 /** Reads `id`'s stored logs into a report; undefined if nothing is stored. */
 export async function reportValue(storage: StorageAdapter, id: CoId, options: { readonly keepMadeAts?: boolean } = {}): Promise<ValueReport | undefined> {
   const summary = await storage.summary(id);
   if (summary === undefined) return undefined;
+  const pieces = (async function* () {
+    for await (const piece of storage.load(id)) yield piece.sessions;
+  })();
+  return reportPieces(id, summary.header, await storage.isDeleted(id), pieces, options);
+}
+
+/** A report from the pieces of one value, wherever they come from. */
+export async function reportPieces(
+  id: CoId,
+  header: CoValueHeader,
+  deleted: boolean,
+  pieces: AsyncIterable<SessionTexts> | Iterable<SessionTexts>,
+  options: { readonly keepMadeAts?: boolean } = {},
+): Promise<ValueReport> {
   const sessions = new Map<SessionId, { transactions: number; private: number; bytes: number; first: number; last: number }>();
   const madeAts: number[] = [];
-  for await (const piece of storage.load(id)) {
-    for (const [sessionId, stored] of Object.entries(piece.sessions) as [SessionId, { transactions: readonly string[] }][]) {
+  for await (const piece of pieces) {
+    for (const [sessionId, stored] of Object.entries(piece) as [SessionId, { transactions: readonly string[] }][]) {
       let session = sessions.get(sessionId);
       if (session === undefined) {
         session = { transactions: 0, private: 0, bytes: 0, first: Number.POSITIVE_INFINITY, last: Number.NEGATIVE_INFINITY };
@@ -85,9 +102,9 @@ export async function reportValue(storage: StorageAdapter, id: CoId, options: { 
   const last = Math.max(...[...sessions.values()].map((s) => s.last));
   return {
     id,
-    header: summary.header,
-    kind: kindOfHeader(summary.header),
-    deleted: await storage.isDeleted(id),
+    header,
+    kind: kindOfHeader(header),
+    deleted,
     sessions: reports,
     transactions: reports.reduce((sum, s) => sum + s.transactions, 0),
     bytes: reports.reduce((sum, s) => sum + s.bytes, 0),
