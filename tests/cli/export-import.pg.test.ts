@@ -3,6 +3,7 @@
 // importing twice changes nothing; a flipped byte, or a re-hashed dump with an altered
 // transaction, is refused naming what failed, and nothing is written.
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { CoId, KnownState, StorageAdapter } from "@cosync/core";
@@ -10,7 +11,7 @@ import { openPostgresStorage } from "@cosync/storage-postgres";
 import { openSqliteStorage } from "@cosync/storage-sqlite";
 import { beforeAll, expect, test } from "vitest";
 import { createFreshDatabase } from "../../packages/storage-postgres/src/test-fixtures/fresh-database.js";
-import { sqliteWith, tempDir, writeSignedData } from "./operator-fixtures.js";
+import { sqliteWith, tempDir, waitForStderrLine, writeSignedData } from "./operator-fixtures.js";
 import { build, spawnCli } from "./serve-process.js";
 
 beforeAll(() => build("packages/cli"), 300_000);
@@ -107,4 +108,20 @@ test("import: a flipped byte is refused by the manifest's hash, and nothing is w
     const alteredMap = data.mapIds[1] as CoId;
     expect(stored).not.toContain(alteredMap);
   }
+}, 120_000);
+
+test("export: Ctrl-C stops it with exit code 130 and leaves neither the dump nor its partial file", async () => {
+  await using dir = await tempDir();
+  // Many small values: each is a step between which a stop is honoured.
+  const data = await writeSignedData({ maps: 3_000, writesPerMap: 2 });
+  const source = join(dir.path, "source.db");
+  await sqliteWith(data, source);
+  const dump = join(dir.path, "dump.cosync");
+  const exporting = spawnCli(["export", "--db", source, "--out", dump]);
+  await waitForStderrLine(exporting, (line) => line.startsWith("export: 0/"));
+  exporting.kill("SIGINT");
+  expect(await exporting.exit(60_000), exporting.stderr).toEqual({ code: 130, signal: null });
+  expect(exporting.stderr).toContain("stopped by SIGINT; the partial dump was removed");
+  expect(existsSync(dump)).toBe(false);
+  expect(existsSync(`${dump}.partial`)).toBe(false);
 }, 120_000);
