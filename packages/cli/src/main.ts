@@ -2,13 +2,31 @@
 // `cosync <command>`: picks the command and exits with its code. Thin on purpose; each command
 // parses its own flags.
 import { type Command, parseInvocation, topLevelUsage } from "./cli-commands.js";
+import { backupCommand } from "./backup-command.js";
 import { cliVersion } from "./cli-version.js";
 import { conformanceCommand } from "./conformance-command.js";
+import { deleteCommand } from "./delete-command.js";
+import { exportCommand } from "./export-command.js";
+import { importCommand } from "./import-command.js";
+import { inspectCommand } from "./inspect-command.js";
+import { migrateCommand } from "./migrate-command.js";
+import { statsCommand } from "./stats-command.js";
 import { serveCommand } from "./serve-command.js";
 import { signupTokenCommand } from "./signup-token-command.js";
 import { UsageError } from "./usage-error.js";
 
-const commands: Readonly<Record<string, Command>> = { serve: serveCommand, "signup-token": signupTokenCommand, conformance: conformanceCommand };
+const commands: Readonly<Record<string, Command>> = {
+  serve: serveCommand,
+  "signup-token": signupTokenCommand,
+  export: exportCommand,
+  import: importCommand,
+  migrate: migrateCommand,
+  inspect: inspectCommand,
+  stats: statsCommand,
+  backup: backupCommand,
+  delete: deleteCommand,
+  conformance: conformanceCommand,
+};
 
 async function main(argv: readonly string[]): Promise<number> {
   let invocation: ReturnType<typeof parseInvocation>;

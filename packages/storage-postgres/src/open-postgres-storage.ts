@@ -209,6 +209,17 @@ class PostgresStorage implements StorageAdapter {
     });
   }
 
+  listIds(after: CoId | undefined, limit: number): Promise<CoId[]> {
+    return this.#run("listIds", undefined, async () => {
+      // A tombstone written before its value was stored has no header: not a stored CoValue.
+      const { rows } = await this.pool.query<{ id: CoId }>(
+        "SELECT id FROM cosync_covalues WHERE id > $1 AND header IS NOT NULL ORDER BY id LIMIT $2",
+        [after ?? "", limit],
+      );
+      return rows.map((row) => row.id);
+    });
+  }
+
   /** Lets calls already started finish, then releases the pool. Every call resolves once that is done. */
   close(): Promise<void> {
     this.#closing ??= (async () => {

@@ -28,6 +28,8 @@ const READ = {
   checkpoints: "SELECT idx, signature FROM checkpoints WHERE session = ? AND idx >= ? ORDER BY idx",
   transactions: "SELECT tx FROM transactions WHERE session = ? AND idx >= ? AND idx < ? ORDER BY idx",
   unsynced: "SELECT covalue_id, peer_id FROM unsynced_covalues",
+  // TEXT compares with the BINARY collation: byte-wise, as listIds promises.
+  idsAfter: "SELECT id FROM covalues WHERE id > ? ORDER BY id LIMIT ?",
   counters: "SELECT name, value FROM counters WHERE substr(name, 1, ?) = ?",
 } as const;
 
@@ -152,6 +154,10 @@ export class SqliteStorage implements StorageAdapter {
 
   async isDeleted(id: CoId): Promise<boolean> {
     return this.#io("isDeleted", id, () => this.driver.get(SQL.isDeleted, [id]) !== undefined);
+  }
+
+  async listIds(after: CoId | undefined, limit: number): Promise<CoId[]> {
+    return this.#io("listIds", undefined, () => this.driver.all<{ id: CoId }>(READ.idsAfter, [after ?? "", limit]).map((row) => row.id));
   }
 
   writeProblem(): string | undefined {

@@ -85,6 +85,29 @@ export function defineStorageLifecycleTests(setup: StorageSetup): void {
     expect(await t.storage.knownState(id)).toBeUndefined();
   });
 
+  test("listIds (optional): stored ids page in byte-wise order; tombstones of unstored ids are not listed", async (context) => {
+    await using t = await openStorageFixture(setup);
+    if (t.storage.listIds === undefined) {
+      context.skip();
+      return;
+    }
+    const ids = Array.from({ length: 7 }, () => randomCoId());
+    for (const id of ids) {
+      const log = createTestSessionLog(randomSessionId());
+      await t.storage.append({ id, header: testHeader(), sessions: { [log.sessionId]: log.piece(0, 1) } });
+    }
+    await t.storage.markDeleted(randomCoId());
+    const listed: string[] = [];
+    for (let page = await t.storage.listIds(undefined, 3); page.length > 0; page = await t.storage.listIds(page[page.length - 1], 3)) {
+      expect(page.length).toBeLessThanOrEqual(3);
+      listed.push(...page);
+    }
+    // The suite's storage may be shared with other tests: only ours are checked, in order.
+    const ours = new Set<string>(ids);
+    expect(listed.filter((id) => ours.has(id))).toEqual([...ids].sort());
+    expect([...listed].sort()).toEqual(listed);
+  });
+
   test("unknown id: no known state, no summary, an empty load, not deleted", async () => {
     await using t = await openStorageFixture(setup);
     const id = randomCoId();

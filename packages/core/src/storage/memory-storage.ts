@@ -226,6 +226,13 @@ class MemoryStorage implements StorageAdapter {
     return this.state.deleted.has(id);
   }
 
+  async listIds(after: CoId | undefined, limit: number): Promise<CoId[]> {
+    this.#assertOpen();
+    // Ids are ASCII, so JavaScript's string order is byte-wise.
+    const ids = [...this.state.coValues.keys()].filter((id) => after === undefined || id > after).sort();
+    return ids.slice(0, limit);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
   }

@@ -120,6 +120,13 @@ export interface StorageAdapter extends AsyncDisposable {
   isDeleted(id: CoId): Promise<boolean>;
 
   /**
+   * Optional, for operator tools (export, migrate, stats): ids of stored CoValues (those with a
+   * header) that sort after `after` byte-wise, ascending, at most `limit` of them. Paging by the
+   * last id seen walks every CoValue once even while appends continue.
+   */
+  listIds?(after: CoId | undefined, limit: number): Promise<CoId[]>;
+
+  /**
    * Optional bookkeeping for servers (bytes stored per account, …): named integer counters that
    * survive restarts. `addToCounters` adds each delta atomically (several processes may share the
    * storage); `readCounters` returns every counter whose name starts with `prefix`.
