@@ -5,6 +5,8 @@ import { createAccountNode, createMemoryStorage, createMemoryStore } from "@cosy
 import { randomCoId } from "@cosync/testing";
 import { beforeAll, expect, test } from "vitest";
 import { testCrypto } from "../helpers/nodes.js";
+import { bridgeNode } from "../../packages/server/src/test-fixtures/raw-client.js";
+import { startSyncServer } from "../../packages/server/src/start-sync-server.js";
 import { sqliteWith, tempDir } from "./operator-fixtures.js";
 import { build, listeningUrl, spawnCli } from "./serve-process.js";
 
@@ -119,4 +121,30 @@ test("stats: counts by kind, totals, biggest values and growth, as text and JSON
   expect(text.stdout).toContain("7 values (0 deleted)");
   expect(text.stderr).toMatch(/^stats: 7\/7 values \(100%\)/m);
   expect(text.stdout + text.stderr).not.toContain(PLAINTEXT);
+});
+
+test("stats: the storage quota usage a server recorded per authenticated account is shown", async () => {
+  await using dir = await tempDir();
+  const db = join(dir.path, "quota.db");
+  {
+    // A server charging an account named by its hook: the usage lands in the store's counters.
+    await using server = await startSyncServer({
+      port: 0,
+      db,
+      log: { level: "silent" },
+      processMetrics: false,
+      limits: { storageQuotaBytes: 1_000_000 },
+      authenticate: () => ({ ok: true, accountId: "co_zQuotaHolder" }),
+    });
+    const node = createAccountNode({ crypto: await testCrypto(), name: "Writer", gc: false });
+    await using _ = await bridgeNode(node, server.url);
+    await node.createGroup().createMap({ note: "x".repeat(500) }).waitForSync({ timeoutMs: 10_000 });
+  }
+  const json = await run(["stats", "--db", db, "--json"]);
+  expect(json, json.stderr).toMatchObject({ code: 0 });
+  const { quotaUsage } = JSON.parse(json.stdout);
+  expect(quotaUsage).toEqual([{ account: "co_zQuotaHolder", bytes: expect.any(Number) }]);
+  expect(quotaUsage[0].bytes).toBeGreaterThan(500);
+  const text = await run(["stats", "--db", db]);
+  expect(text.stdout).toMatch(/storage quota usage by account:\n {4}co_zQuotaHolder {2}\d+ bytes/);
 });

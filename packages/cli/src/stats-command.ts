@@ -1,7 +1,7 @@
 // `cosync stats --db <store>`: what a store holds — values by kind, sessions, transactions,
 // bytes, deleted values, the biggest values and growth over time (transactions by the day or
 // month they were made). A full scan of transaction envelopes; content is never read.
-import type { CoId } from "@cosync/core";
+import type { CoId, StorageAdapter } from "@cosync/core";
 import { dbFlag, EXIT_OK, operatorCommand } from "./operator-command.js";
 import { allIds, openOperatorStore, storeLocation } from "./open-store.js";
 import { progressMode, startProgress } from "./progress.js";
@@ -13,8 +13,9 @@ export const statsUsage = `Usage: cosync stats --db <store> [options]
 
 Counts what the store holds: values by kind (account, group, comap, colist, costream, binary
 costream, coplaintext), sessions, transactions, stored bytes, deleted values, the biggest values,
-and growth (transactions and bytes per day, or per month when the data spans over 62 days, by
-madeAt). Reads every transaction's envelope, never its content.
+growth (transactions and bytes per day, or per month when the data spans over 62 days, by
+madeAt), and the storage quota usage the server keeps per authenticated account (the biggest).
+Reads every transaction's envelope, never its content.
 
   --db <file|postgres://…>   the store to read (default: COSYNC_DB)
   --top <n>                  how many of the biggest values to list (default 10)
@@ -82,11 +83,25 @@ export const statsCommand = operatorCommand({
     }
     trimBiggest(biggest, top);
     const growth = growthOf(madeAtByDay);
-    const stats = { store: store.description, ...all, deleted, byKind, biggest, growth };
+    const quotaUsage = await quotaUsageOf(store.storage, top);
+    const stats = { store: store.description, ...all, deleted, byKind, biggest, growth, quotaUsage };
     process.stdout.write(json ? `${JSON.stringify(stats)}\n` : describe(stats));
     return EXIT_OK;
   },
 });
+
+/** Bytes each authenticated account stored, as the server charges them against its quota (biggest first). */
+async function quotaUsageOf(storage: StorageAdapter, top: number): Promise<Array<{ account: string; bytes: number }>> {
+  const counters = (await storage.readCounters?.(QUOTA_COUNTER_PREFIX)) ?? new Map<string, number>();
+  return [...counters]
+    .map(([name, bytes]) => ({ account: name.slice(QUOTA_COUNTER_PREFIX.length), bytes }))
+    .filter(({ bytes }) => bytes > 0)
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, top);
+}
+
+// The server's name for an account's stored bytes (packages/server's QuotaLedger).
+const QUOTA_COUNTER_PREFIX = "stored-bytes:";
 
 function trimBiggest(biggest: Array<{ bytes: number }>, top: number): void {
   biggest.sort((a, b) => b.bytes - a.bytes);
@@ -120,6 +135,7 @@ function describe(stats: {
   byKind: Record<string, KindTotals>;
   biggest: ReadonlyArray<{ id: CoId; kind: string; transactions: number; bytes: number }>;
   growth: ReturnType<typeof growthOf>;
+  quotaUsage: ReadonlyArray<{ account: string; bytes: number }>;
 }): string {
   const lines = [
     `${stats.store}`,
@@ -133,5 +149,7 @@ function describe(stats: {
   for (const b of stats.biggest) lines.push(`    ${b.id}  ${b.kind}  ${b.transactions} tx, ${b.bytes} bytes`);
   lines.push(`  growth (transactions by ${stats.growth.period} made):`);
   for (const b of stats.growth.buckets) lines.push(`    ${b.when}  ${b.transactions} tx, ~${b.bytes} bytes`);
+  lines.push(`  storage quota usage by account${stats.quotaUsage.length === 0 ? ": none recorded" : ":"}`);
+  for (const u of stats.quotaUsage) lines.push(`    ${u.account}  ${u.bytes} bytes`);
   return `${lines.join("\n")}\n`;
 }
