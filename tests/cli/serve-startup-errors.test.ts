@@ -2,12 +2,12 @@
 // where it is obvious, what to do. Real PostgreSQL (TEST_PG_URL), real files, the real CLI process.
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeAll, expect, test } from "vitest";
 import { testPgUrl } from "../../packages/storage-postgres/src/test-fixtures/fresh-database.js";
 import { build, spawnCli } from "./serve-process.js";
+import { freePort } from "../../packages/server/src/test-fixtures/cluster-kit.js";
 
 beforeAll(() => build("packages/cli"), 300_000);
 
@@ -30,18 +30,6 @@ async function failedStart(args: readonly string[], cwd?: string): Promise<{ cod
   return { code: exit.code, stderr: proc.stderr, stdout: proc.stdout };
 }
 
-/** A TCP port nothing listens on (it was free a moment ago: another process taking it in between is unlikely). */
-function unusedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function pgUrlWith(change: (url: URL) => void): string {
   const url = new URL(testPgUrl());
@@ -62,7 +50,7 @@ test.skipIf(skipPg)("cli on postgres: a database that does not exist is named, w
 });
 
 test.skipIf(skipPg)("cli on postgres: nothing listening on the port says it cannot connect, and where", async () => {
-  const port = await unusedPort();
+  const port = await freePort();
   const url = pgUrlWith((u) => {
     u.hostname = "127.0.0.1";
     u.port = String(port);

@@ -6,12 +6,14 @@
 // transaction a client saw acknowledged (the server's `known` covering it) before the kill. At the
 // end every client's session on the server equals the client's own log: same session, same
 // transactions, no fork.
-import { createServer } from "node:net";
 import { join } from "node:path";
 import type { CoId, KnownState, SessionId, StorageAdapter } from "@cosync/core";
 import { openSqliteStorage } from "@cosync/storage-sqlite";
 import { expect } from "vitest";
 import { Spawned, listeningUrl } from "../cli/serve-process.js";
+import { freePort } from "../../packages/server/src/test-fixtures/cluster-kit.js";
+
+export { freePort };
 import { within } from "../../packages/server/src/test-fixtures/attack-kit.js";
 import { describeLatencies, type HonestClient, openHonestClient } from "./honest-client.js";
 
@@ -163,14 +165,3 @@ export async function startServer(port: number, db: string, logLevel = "silent")
   return server;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
