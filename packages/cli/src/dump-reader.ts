@@ -2,14 +2,31 @@
 // counts everything before the manifest and compares, so a flipped byte or a cut-short file is
 // refused before anything is written. `readDumpValues` is the second: values one at a time.
 import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
+import { StringDecoder } from "node:string_decoder";
 import type { CoId, CoValueHeader, SessionId, StoredSessionPiece } from "@cosync/core";
 import { type DumpRecord, DumpFormatError, DumpTally, type ManifestRecord, parseDumpLine } from "./dump-format.js";
 
+// Far above any record a dump holds (a piece carries about 100 KiB): a longer line is not a dump,
+// and reading it whole would let a crafted file exhaust memory.
+const MAX_LINE_CHARS = 64 * 1024 * 1024;
+
+/** The file's lines, each at most MAX_LINE_CHARS (readline would buffer any length). */
+async function* boundedLines(file: string): AsyncGenerator<string> {
+  const decoder = new StringDecoder("utf8");
+  let partial = "";
+  for await (const chunk of createReadStream(file)) {
+    const lines = (partial + decoder.write(chunk as Buffer)).split("\n");
+    partial = lines.pop() ?? "";
+    if (partial.length > MAX_LINE_CHARS) throw new DumpFormatError(`a line longer than ${MAX_LINE_CHARS} characters: not a cosync dump`);
+    yield* lines;
+  }
+  partial += decoder.end();
+  if (partial !== "") yield partial;
+}
+
 async function* dumpLines(file: string): AsyncGenerator<{ line: string; record: DumpRecord; lineNumber: number }> {
-  const lines = createInterface({ input: createReadStream(file), crlfDelay: Number.POSITIVE_INFINITY });
   let lineNumber = 0;
-  for await (const line of lines) {
+  for await (const line of boundedLines(file)) {
     lineNumber++;
     yield { line, record: parseDumpLine(line, lineNumber), lineNumber };
   }
