@@ -85,6 +85,7 @@ export class RestartableSyncServer {
     return `ws://127.0.0.1:${this.#port}`;
   }
   async resume(): Promise<void> {
+    if (this.#server !== undefined) return;
     this.#server = await startSyncServer({ host: "127.0.0.1", port: this.#port, db: join(this.dir, "sync.db"), processMetrics: false, log: { level: "silent" } });
     this.#port = Number(new URL(this.#server.url).port);
   }

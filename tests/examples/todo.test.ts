@@ -8,7 +8,7 @@ import { createReconnectingConnection } from "@cosync/transport-ws";
 import { co as jazzCo, z as jazzZ } from "jazz-tools";
 import { startWorker } from "jazz-tools/worker";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { WebSocket } from "ws";
 import {
   addItem,
@@ -45,6 +45,11 @@ beforeAll(async () => {
   browser = await launchChromium();
   stops.push(() => browser.close());
 }, 120_000);
+
+// A test that failed while the server was stopped must not leave the next one offline.
+afterEach(async () => {
+  await sync.resume();
+});
 
 afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
@@ -181,19 +186,20 @@ test("todo app offline: server stopped → edits in both contexts → reload (da
   await addItem(alice, "fix the door");
   await alice.getByLabel("Done: paint").click();
   await addItem(bob, "water plants");
-  await expect.poll(() => alice.getByTestId("sync-status").textContent()).toMatch(/^Offline · \d+ unsynced changes?$/);
-  await expect.poll(() => bob.getByTestId("sync-status").textContent()).toMatch(/^Offline · \d+ unsynced changes?$/);
+  const unsyncedOffline = /^Offline · \d+ unsynced changes?$/;
+  await expect.poll(() => alice.getByTestId("sync-status").textContent(), { timeout: 10_000 }).toMatch(unsyncedOffline);
+  await expect.poll(() => bob.getByTestId("sync-status").textContent(), { timeout: 10_000 }).toMatch(unsyncedOffline);
   await screenshot(alice, "05-offline-edits");
 
   for (const page of [alice, bob]) {
     await page.reload();
     await page.getByTestId("list").waitFor();
   }
-  await expect.poll(() => itemsOf(alice)).toEqual(["paint ✓", "fix the door"]);
-  await expect.poll(() => itemsOf(bob)).toEqual(["paint", "water plants"]);
+  await expect.poll(() => itemsOf(alice), { timeout: 10_000 }).toEqual(["paint ✓", "fix the door"]);
+  await expect.poll(() => itemsOf(bob), { timeout: 10_000 }).toEqual(["paint", "water plants"]);
   for (const page of [alice, bob]) {
     expect(await syncStatus(page)).toBe("offline");
-    await expect.poll(() => page.getByTestId("sync-status").textContent()).toMatch(/^Offline · \d+ unsynced changes?$/);
+    await expect.poll(() => page.getByTestId("sync-status").textContent(), { timeout: 10_000 }).toMatch(unsyncedOffline);
   }
   await screenshot(bob, "06-offline-after-reload");
 

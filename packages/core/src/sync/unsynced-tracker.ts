@@ -10,9 +10,11 @@ import type { SyncManager } from "./sync-manager.js";
 export const UNSYNCED_PERSIST_DELAY_MS = 200;
 
 /**
- * Which CoValues each server peer has not acknowledged yet. Marks are persisted in 200 ms
- * batches so a restarted node resumes pushing them; `waitForSync` resolves when a value is
- * acknowledged by every connected server peer.
+ * Which CoValues each server peer has not acknowledged yet. Marks are persisted so a restarted
+ * node resumes pushing them: a local write's first mark right after the write (in the same turn
+ * as its content is stored, so a reload or crash straight after the write still finds it), other
+ * marks and clears in 200 ms batches. `waitForSync` resolves when a value is acknowledged by
+ * every connected server peer.
  */
 export class UnsyncedTracker {
   readonly #sync: SyncManager;
@@ -24,6 +26,7 @@ export class UnsyncedTracker {
   /** Values a server refused, and why: their waitForSync fails until a server acknowledges them. */
   readonly #refused = new Map<CoId, Error>();
   #flushTimer: Cancel | undefined;
+  #flushQueued = false;
   #flushing: Promise<void> = Promise.resolve();
 
   constructor(sync: SyncManager) {
@@ -40,14 +43,16 @@ export class UnsyncedTracker {
 
   /** New content in `entry` (local or from `source`): every other server peer now lacks it. */
   markChanged(entry: CoValueEntry, source?: PeerState): void {
+    let marked = false;
     for (const peer of this.#sync.peers.values()) {
       if (!peer.isServer || peer === source) continue;
-      this.#mark(entry.id, peer.id);
+      marked = this.#mark(entry.id, peer.id) || marked;
     }
     if (this.#sync.serverPeerCount() === 0 && source === undefined) {
       // No server connected yet: remember it for whichever server comes (resumed on connect).
-      this.#mark(entry.id, "any");
+      marked = this.#mark(entry.id, "any") || marked;
     }
+    if (marked && source === undefined) this.#flushSoon();
   }
 
   /** Marks restored from storage after a restart. */
@@ -66,14 +71,16 @@ export class UnsyncedTracker {
     return peers;
   }
 
-  #mark(id: CoId, peerId: string): void {
+  /** True when the mark is new (and so waits to be persisted). */
+  #mark(id: CoId, peerId: string): boolean {
     const peers = this.#peersOf(id);
-    if (peers.has(peerId)) return;
+    if (peers.has(peerId)) return false;
     peers.add(peerId);
     const key = `${id} ${peerId}`;
     this.#toClear.delete(key);
     this.#toMark.set(key, { id, peerId });
     this.#scheduleFlush();
+    return true;
   }
 
   /** After a `known` from a server peer: is it now up to date with us? */
@@ -130,6 +137,19 @@ export class UnsyncedTracker {
       this.#flushTimer = undefined;
       void this.flush();
     }, UNSYNCED_PERSIST_DELAY_MS);
+  }
+
+  /**
+   * A local write's mark is persisted at the end of this turn, after the write's content was
+   * handed to storage: once per value until a server acknowledges it, so bursts cost one write.
+   */
+  #flushSoon(): void {
+    if (this.#flushQueued || this.#sync.node.storage === undefined) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      void this.flush();
+    });
   }
 
   /** Writes pending marks now (also called on shutdown). */
