@@ -6,6 +6,7 @@ import { dependenciesOf } from "../node/dependencies.js";
 import type { SyncNode } from "./sync-node.js";
 import type { ContentMessage } from "../protocol/messages.js";
 import { type KnownState, knownStateCovers } from "./known-state.js";
+import { fullContentOf } from "./full-content-cache.js";
 import type { PeerState } from "./peer-state.js";
 
 /**
@@ -23,7 +24,7 @@ export class ContentMemo {
     const key = known === undefined ? `${entry.id}|none` : `${entry.id}|${known.header}|${JSON.stringify(known.sessions)}`;
     let messages = this.#content.get(key);
     if (messages === undefined) {
-      messages = log.contentSince(known);
+      messages = contentFor(log, known);
       this.#content.set(key, messages);
     }
     return messages;
@@ -76,6 +77,12 @@ function remembered<V>(map: Map<string, V>, key: string, make: () => V): V {
   return value;
 }
 
+/** What a peer knowing `known` lacks; everything, for a peer knowing nothing, from the cache. */
+function contentFor(log: VerifiedLog, known: KnownState | undefined): ContentMessage[] {
+  const knowsNothing = known === undefined || (!known.header && Object.keys(known.sessions).length === 0);
+  return knowsNothing ? fullContentOf(log) : log.contentSince(known);
+}
+
 /**
  * Sends `peer` what it lacks of `entry`, judged by what we optimistically believe it holds.
  * Client peers first get every dependency they lack (owner group, parent groups, accounts of
@@ -103,7 +110,7 @@ export function sendNewContent(
     }
   }
   const known = peer.optimistic.get(entry.id);
-  const messages = memo === undefined ? log.contentSince(known) : memo.content(entry, known);
+  const messages = memo === undefined ? contentFor(log, known) : memo.content(entry, known);
   for (const message of messages) peer.send(message);
   if (messages.length > 0) peer.mergeOptimistic(memo === undefined ? log.signedKnownState() : memo.signedKnownState(entry));
   return messages.length > 0;

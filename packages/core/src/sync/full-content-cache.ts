@@ -1,0 +1,71 @@
+import type { SessionLog } from "../log/session-log.js";
+import { transactionPayloadSize } from "../log/transaction.js";
+import type { VerifiedLog } from "../log/verified-log.js";
+import type { ContentMessage } from "../protocol/messages.js";
+
+/**
+ * Everything of a value, as content messages for a peer that knows nothing of it: what every load
+ * of a value not held yet is answered with. The same message objects are handed out while the
+ * value is unchanged, so a transport that serialises each message object once (transport-ws does)
+ * answers a warm load without building or encoding anything again.
+ *
+ * Bounded for the whole process by the payload bytes cached (the encoded text a transport keeps
+ * for these messages is about as large), oldest first out; a value dropped from memory drops out
+ * with it (the cache holds its log weakly).
+ */
+const MAX_CACHED_BYTES = 16 * 1024 * 1024;
+
+interface Cached {
+  readonly sessions: readonly SessionLog[];
+  readonly signedCounts: readonly number[];
+  readonly messages: ContentMessage[];
+  readonly bytes: number;
+  readonly ref: WeakRef<VerifiedLog>;
+}
+
+const cached = new WeakMap<VerifiedLog, Cached>();
+/** Oldest first: each cached log and the bytes it holds. */
+const age = new Map<WeakRef<VerifiedLog>, number>();
+let cachedBytes = 0;
+
+export function fullContentOf(log: VerifiedLog): ContentMessage[] {
+  const hit = cached.get(log);
+  if (hit !== undefined && unchanged(log, hit)) return hit.messages;
+  if (hit !== undefined) forget(hit.ref);
+  const messages = log.contentSince(undefined);
+  let bytes = 0;
+  for (const message of messages) {
+    for (const piece of Object.values(message.new)) for (const tx of piece.newTransactions) bytes += transactionPayloadSize(tx);
+  }
+  if (bytes > MAX_CACHED_BYTES / 4) return messages; // one value must not push out everything else
+  const sessions = [...log.sessions.values()];
+  const ref = new WeakRef(log);
+  cached.set(log, { sessions, signedCounts: sessions.map((session) => session.signedCount), messages, bytes, ref });
+  age.set(ref, bytes);
+  cachedBytes += bytes;
+  while (cachedBytes > MAX_CACHED_BYTES) {
+    const oldest = age.keys().next();
+    if (oldest.done === true) break;
+    forget(oldest.value);
+  }
+  return messages;
+}
+
+function forget(ref: WeakRef<VerifiedLog>): void {
+  cachedBytes -= age.get(ref) ?? 0;
+  age.delete(ref);
+  const log = ref.deref();
+  if (log !== undefined) cached.delete(log);
+}
+
+// A session log only ever appends (a signature moves signedCount); a deletion drops whole session
+// logs. So the same session logs with the same signed counts mean the same content.
+function unchanged(log: VerifiedLog, hit: Cached): boolean {
+  if (log.sessions.size !== hit.sessions.length) return false;
+  let index = 0;
+  for (const session of log.sessions.values()) {
+    if (session !== hit.sessions[index] || session.signedCount !== hit.signedCounts[index]) return false;
+    index++;
+  }
+  return true;
+}
