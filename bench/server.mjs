@@ -60,8 +60,9 @@ const PHASE_TIMEOUT_MS = 120_000;
 const BEFORE_DIR = process.env.BENCH_SERVER_BEFORE;
 // BENCH_SERVER_KINDS=cosync,… runs only those servers (for quick looks; the table needs all three).
 // "floor" is server-parts/floor-server.mjs: a relay that neither verifies nor stores, run for the
-// raw-client parts (ingest, reads) as the same-run floor of those rows.
-const KINDS = ["cosync", "cojson", "cojson-napi", "floor", ...(BEFORE_DIR === undefined ? [] : ["cosync-before"])].filter(
+// raw-client parts (ingest, reads) as the same-run floor of those rows; "floor-verify" is that relay
+// plus the signature work of every session piece (hashing and one Ed25519 check), for the ingest rows.
+const KINDS = ["cosync", "cojson", "cojson-napi", "floor", "floor-verify", ...(BEFORE_DIR === undefined ? [] : ["cosync-before"])].filter(
   (kind) => process.env.BENCH_SERVER_KINDS === undefined || process.env.BENCH_SERVER_KINDS.split(",").includes(kind),
 );
 /** The baselines: child kind → the `crypto` option of bench/cojson-server.mjs. */
@@ -98,9 +99,9 @@ async function serveAsChild(kind, file) {
       storage = await openSqliteStorage({ file, synchronous });
       server = await startSyncServer({ ...options, storage });
     }
-  } else if (kind === "floor") {
+  } else if (kind === "floor" || kind === "floor-verify") {
     const { startFloorServer } = await import("./server-parts/floor-server.mjs");
-    server = await startFloorServer();
+    server = await startFloorServer({ verify: kind === "floor-verify" });
   } else if (COJSON_KINDS[kind] !== undefined) {
     const { startCojsonSyncServer } = await import("./cojson-server.mjs");
     server = await startCojsonSyncServer({ file, synchronous, crypto: COJSON_KINDS[kind] });
@@ -469,13 +470,13 @@ export async function run() {
         const result = {};
         const roundStart = performance.now();
         try {
-          if (PARTS.has("clients") && kind !== "floor") Object.assign(result, await clientScenario(kind, file("clients")));
+          if (PARTS.has("clients") && !kind.startsWith("floor")) Object.assign(result, await clientScenario(kind, file("clients")));
           if (PARTS.has("ingest")) {
             result.ingest1 = await ingestScenario(kind, file("ingest1"), loads.tx50, 1);
             result.ingest10 = await ingestScenario(kind, file("ingest10"), loads.tx50, 10);
             result.ingest1tx = await ingestScenario(kind, file("ingest1tx"), loads.tx1, 1);
           }
-          if (PARTS.has("reads")) Object.assign(result, await readsScenario(kind, file, loads));
+          if (PARTS.has("reads") && kind !== "floor-verify") Object.assign(result, await readsScenario(kind, file, loads));
         } catch (error) {
           // cosync and the wasm baseline must run; the napi baseline may lack its native module.
           if (kind !== "cojson-napi") throw error;
@@ -596,6 +597,7 @@ function report(results, failures) {
   const baselines = { wasm: summary("cojson"), napi: summary("cojson-napi") };
   const before = BEFORE_DIR === undefined ? undefined : summary("cosync-before");
   const floor = summary("floor");
+  const floorVerify = summary("floor-verify");
   const rows = Object.keys(ours)
     .filter((metric) => ours[metric] !== undefined)
     .map((metric) => {
@@ -610,6 +612,7 @@ function report(results, failures) {
           target === undefined ? "" : ratio === undefined ? "n/a" : (higherIsBetter ? ratio >= target : ratio <= target) ? "PASS" : "FAIL";
       }
       row.floor = floor[metric];
+      row["floor+verify"] = floorVerify[metric];
       if (before !== undefined) {
         row["cosync-before"] = before[metric];
         row["cosync/before"] = before[metric] === undefined ? undefined : ours[metric] / before[metric];
@@ -629,13 +632,16 @@ function report(results, failures) {
       "target vs napi",
       "verdict vs napi",
       "floor",
+      "floor+verify",
       ...(before === undefined ? [] : ["cosync-before", "cosync/before"]),
     ],
     rows,
   );
   console.log(
     "\nfloor: a relay that parses, acks, keeps and forwards frames but neither verifies nor stores (bench/server-parts/floor-server.mjs), " +
-      "driven by the same raw clients in the same run; no server can beat it on these rows, so a target below it is out of reach of this harness.",
+      "driven by the same raw clients in the same run; no server can beat it on these rows, so a target below it is out of reach of this harness.\n" +
+      "floor+verify: the same relay plus, per session piece, the work every server that verifies signatures must do (BLAKE3 over its transactions, one Ed25519 " +
+      "verification with libsodium); still no storage. A target below it is out of reach of any verifying server on this harness.",
   );
   for (const [kind, message] of Object.entries(failures)) console.log(`\n${kind} baseline FAILED, its columns are empty: ${message}`);
   console.log(

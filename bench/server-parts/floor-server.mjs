@@ -3,9 +3,35 @@
 // a load with them, forward new content to whoever loaded the value. No verification, no storage,
 // no permission checks. What the load generator and loopback transport allow, measured in the
 // same run: a target below this floor cannot be met by any server on this harness.
+//
+// With `verify: true` ("floor-verify") it also does the signature work every verifying server
+// must do per session piece, at its real cost: BLAKE3 over the piece's transactions (as a hash
+// chain does) and one Ed25519 verification with libsodium (a valid signature over a 50-byte
+// hash string, which costs what checking the piece's own signature costs). Still no storage:
+// what a server that verifies every signature can at best do here.
+import { createBLAKE3 } from "hash-wasm";
+import sodium from "sodium-native";
 import { WebSocketServer } from "ws";
 
-export async function startFloorServer() {
+/** The per-piece work of verification: hash the transactions, check one signature. */
+async function signatureWork() {
+  const blake3 = await createBLAKE3();
+  const publicKey = Buffer.alloc(sodium.crypto_sign_PUBLICKEYBYTES);
+  const secretKey = Buffer.alloc(sodium.crypto_sign_SECRETKEYBYTES);
+  sodium.crypto_sign_keypair(publicKey, secretKey);
+  const signed = Buffer.from(`"hash_z${"1".repeat(44)}"`);
+  const signature = Buffer.alloc(sodium.crypto_sign_BYTES);
+  sodium.crypto_sign_detached(signature, signed, secretKey);
+  return (piece) => {
+    blake3.init();
+    for (const tx of piece.newTransactions) blake3.update(JSON.stringify(tx));
+    blake3.digest("binary");
+    if (!sodium.crypto_sign_verify_detached(signature, signed, publicKey)) throw new Error("floor-verify: the reference signature failed");
+  };
+}
+
+export async function startFloorServer({ verify = false } = {}) {
+  const verifyPiece = verify ? await signatureWork() : undefined;
   const wss = new WebSocketServer({ port: 0, perMessageDeflate: false });
   await new Promise((resolve) => wss.once("listening", resolve));
   const values = new Map(); // id → { frames: string[], sessions: {}, subscribers: Set<socket> }
@@ -32,6 +58,7 @@ export async function startFloorServer() {
           for (const frame of value.frames) socket.send(frame);
         } else if (message.action === "content") {
           const value = heldValue(message.id);
+          if (verifyPiece !== undefined) for (const piece of Object.values(message.new)) verifyPiece(piece);
           value.frames.push(line);
           for (const [session, piece] of Object.entries(message.new)) value.sessions[session] = piece.after + piece.newTransactions.length;
           socket.send(JSON.stringify({ action: "known", id: message.id, header: true, sessions: value.sessions }));
