@@ -4,8 +4,6 @@ import type { ClusterBus } from "./cluster-bus.js";
 import { ClusterLink } from "./cluster-link.js";
 import { ClusterMetrics } from "./cluster-metrics.js";
 import type { ResolvedCluster } from "./cluster-options.js";
-import { openNatsBus } from "./nats-bus.js";
-import { openPostgresBus } from "./postgres-bus.js";
 
 /** A server process's membership in a cluster. */
 export interface Cluster {
@@ -18,7 +16,12 @@ export interface Cluster {
 /** Opens the bus the options name and links `node` to it. Throws (naming the bus) if it cannot connect. */
 export async function startCluster(config: ResolvedCluster, node: LocalNode, logger: Logger, registry: Registry): Promise<Cluster> {
   const name = `cosync ${config.common.processId}`;
-  const bus = config.kind === "nats" ? await openNatsBus({ url: config.url, subject: config.subject, name }) : await openPostgresBus({ url: config.url, name });
+  // Each bus's client library is loaded only by the processes that use it (nats and pg cost a
+  // process a few MB of memory just by being imported).
+  const bus =
+    config.kind === "nats"
+      ? await (await import("./nats-bus.js")).openNatsBus({ url: config.url, subject: config.subject, name })
+      : await (await import("./postgres-bus.js")).openPostgresBus({ url: config.url, name });
   const link = new ClusterLink({
     node,
     bus,
