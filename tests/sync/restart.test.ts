@@ -2,17 +2,18 @@ import { type CoId, createMemoryStorage, createMemoryStore, type StorageAdapter 
 import { expect, test, vi } from "vitest";
 import { connect, createTestNode, plainHeader, testCrypto } from "../helpers/nodes.js";
 
-async function restartScenario(wrapStorage: (storage: StorageAdapter) => StorageAdapter) {
+async function restartScenario(wrapStorage: (storage: StorageAdapter) => StorageAdapter, writes = 1_100) {
   const store = createMemoryStore();
   const crypto = await testCrypto();
   const firstServer = await createTestNode({ storage: createMemoryStorage({ store }) });
   const writer = await createTestNode({ storage: false });
   const first = connect(writer, firstServer);
   const value = writer.createCoValue(plainHeader(crypto));
-  for (let i = 0; i < 20; i++) value.writeTrusting([i]);
+  for (let i = 0; i < writes; i++) value.writeTrusting([i]);
   await value.waitForSync();
   first.disconnect();
   await firstServer.close();
+  const stored = await createMemoryStorage({ store }).summary(value.id as CoId);
 
   // A new server process on the same storage: the writer continues its session, and the new
   // server verifies the continuation on top of the stored chain.
@@ -21,11 +22,18 @@ async function restartScenario(wrapStorage: (storage: StorageAdapter) => Storage
   value.writeTrusting(["after restart"]);
   await value.waitForSync();
   await vi.waitFor(async () => expect(await secondServer.storage?.knownState(value.id)).toEqual(value.knownState()));
-  return { value, secondServer };
+  return { value, secondServer, storedHashStates: Object.values(stored?.sessions ?? {}).map((session) => session.hashState !== undefined) };
 }
 
 test("restart: a server resumes verifying a session from the stored hash-chain state", async () => {
-  const { value, secondServer } = await restartScenario((storage) => storage);
+  const { value, secondServer, storedHashStates } = await restartScenario((storage) => storage);
+  expect(storedHashStates).toEqual([true]); // 1,100 transactions: long enough to keep its chain state
+  expect(secondServer.get(value.id as CoId)?.knownState()).toEqual(value.knownState());
+});
+
+test("restart: a short session is stored without its chain state and re-hashed when loaded", async () => {
+  const { value, secondServer, storedHashStates } = await restartScenario((storage) => storage, 20);
+  expect(storedHashStates).toEqual([false]);
   expect(secondServer.get(value.id as CoId)?.knownState()).toEqual(value.knownState());
 });
 
