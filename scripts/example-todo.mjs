@@ -19,7 +19,19 @@ function port(name, fallback) {
 }
 
 await mkdir(dataDir, { recursive: true });
-const sync = await startSyncServer({ host: "127.0.0.1", port: port("COSYNC_PORT", 4200), db: `${dataDir}sync.db`, processMetrics: false, log: { level: "warn" } });
+const syncPort = port("COSYNC_PORT", 4200);
+let sync;
+try {
+  sync = await startSyncServer({ host: "127.0.0.1", port: syncPort, db: `${dataDir}sync.db`, processMetrics: false, log: { level: "warn" } });
+} catch (error) {
+  const inUse = error?.code === "EADDRINUSE" || /in use/i.test(String(error?.message));
+  console.error(
+    inUse
+      ? `example:todo: port ${syncPort} is already in use (is \`npm start\` running?). Stop it, or pick another port: COSYNC_PORT=0 npm run example:todo`
+      : `example:todo: the sync server could not start: ${error?.message ?? error}`,
+  );
+  process.exit(1);
+}
 process.env.VITE_COSYNC_SERVER = sync.url;
 const vite = await createServer({ root: exampleDir, server: { host: "127.0.0.1", port: port("TODO_PORT", 5173), strictPort: false } });
 await vite.listen();

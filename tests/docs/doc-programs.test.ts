@@ -70,3 +70,15 @@ test("docs/receipts.md runs as written: a receipt verifies under the pinned key 
   expect(stdout).toContain("receipt verifies: true; covers what Alice wrote: true");
   expect(stdout).toContain("small enough to keep beside the value");
 }, 120_000);
+
+test("README.md's 'In short' program runs as written: it logs the list and exits", async () => {
+  const readme = await readFile(join(repo, "README.md"), "utf8");
+  const block = readme.match(/In short:\n\n```ts\n([\s\S]*?)^```$/m)?.[1];
+  if (block === undefined) throw new Error("README.md: no ```ts block after 'In short:'");
+  expect(block).toContain('"ws://127.0.0.1:4200"');
+  const program = join(repo, "tests/docs/.run", `readme-${process.pid}.mjs`);
+  await writeFile(program, block.replace('"ws://127.0.0.1:4200"', JSON.stringify(server.url)));
+  programs.push(program);
+  const { stdout } = await run(process.execPath, [program], { cwd: dataDir, timeout: 60_000 });
+  expect(stdout).toContain("[ { title: 'buy milk', done: false } ]");
+}, 120_000);
