@@ -4,9 +4,9 @@
 // one forward() over all subscribers. A few connections each sending ONE ~3.7 MB load make every
 // honest write to that value stall the event loop.
 import { expect, test } from "vitest";
-import { closedAfterEachTest, crypto, sessionOf, unknownId, victimWithValue, within } from "../../packages/server/src/test-fixtures/attack-kit.js";
+import { closedAfterEachTest, sessionOf, unknownId, within } from "../../packages/server/src/test-fixtures/attack-kit.js";
 
-const { start, raw } = closedAfterEachTest();
+const { start, raw, victimWithValue } = closedAfterEachTest();
 
 test("loads naming 50,000 made-up sessions make every honest write to the value expensive", async () => {
   const server = await start();
