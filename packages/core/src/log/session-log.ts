@@ -6,7 +6,7 @@ import type { Hash, Signature } from "../ids/crypto-strings.js";
 import type { SessionId } from "../ids/session-id.js";
 import { type Result, err, ok } from "../result.js";
 import { CHECKPOINT_BYTES } from "../storage/storage-adapter.js";
-import { serializeTransaction, signedFormOf, type Transaction, transactionPayloadSize } from "./transaction.js";
+import { serializeTransaction, signedFormOf, type Transaction } from "./transaction.js";
 
 /** Why a received piece of a session was refused. Nothing of a refused piece is applied. */
 export type RejectedPiece =
@@ -160,7 +160,7 @@ export class SessionLog {
     this.#chain.updateText(serialized);
     this.transactions.push(tx);
     this.serialized.push(serialized);
-    this.#bytesSinceCheckpoint += transactionPayloadSize(tx);
+    this.#bytesSinceCheckpoint += serialized.length;
     if (this.#bytesSinceCheckpoint > CHECKPOINT_BYTES) {
       const signature = this.signPending(signer, crypto) as Signature;
       this.checkpoints.set(this.count - 1, signature);
@@ -187,7 +187,9 @@ export class SessionLog {
     for (let index = 0; index < transactions.length; index++) {
       this.transactions.push(transactions[index] as Transaction);
       this.serialized.push(serialized[index] as string);
-      this.#bytesSinceCheckpoint += transactionPayloadSize(transactions[index] as Transaction);
+      // All of its text counts (meta, keys, …), not only its changes: checkpoints are where pieces
+      // may be cut, and a piece must stay near CHECKPOINT_BYTES on the wire.
+      this.#bytesSinceCheckpoint += (serialized[index] as string).length;
     }
     this.lastSignature = signature;
     this.#signedCount = this.count;
@@ -202,6 +204,13 @@ export class SessionLog {
   signatureAt(lastIndex: number): Signature | undefined {
     if (lastIndex === this.#signedCount - 1) return this.lastSignature;
     return this.checkpoints.get(lastIndex);
+  }
+
+  /** Characters of the canonical JSON of transactions `from` (inclusive) to `to` (exclusive). */
+  textSize(from: number, to: number): number {
+    let size = 0;
+    for (let index = from; index < to; index++) size += (this.serialized[index] as string).length;
+    return size;
   }
 
   /** Ends (exclusive counts) of the signed ranges after `from`, in order, the last being `signedCount`. */

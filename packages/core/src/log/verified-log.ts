@@ -9,7 +9,9 @@ import { CHECKPOINT_BYTES } from "../storage/storage-adapter.js";
 import type { KnownSessions, KnownState } from "../sync/known-state.js";
 import type { Result } from "../result.js";
 import { type AppliedPiece, type RejectedPiece, type SessionPiece, SessionLog, type VerifiedPiece } from "./session-log.js";
-import { transactionPayloadSize } from "./transaction.js";
+
+/** The JSON around one session's piece in a content message (keys, `after`, brackets). */
+const PIECE_JSON_BYTES = 64;
 
 /** Who must have signed a session, or which CoValue (an account) must be loaded to know. */
 export type SignerResolution = { readonly signer: SignerId } | { readonly missingAccount: CoId };
@@ -95,9 +97,24 @@ export class VerifiedLog {
   }
 
   /**
+   * `expectContentUntil` of a multi-message answer: every session's signed count. It is only a hint
+   * (a receiver shows the value as still streaming until it holds that much), so a value of so many
+   * sessions that the list alone would exceed `maxBytes` goes without it rather than sending a
+   * first message larger than a receiver accepts.
+   */
+  #streamingTarget(maxBytes: number): KnownSessions | undefined {
+    let bytes = 0;
+    for (const sessionId of this.sessions.keys()) {
+      bytes += sessionId.length + 16;
+      if (bytes > maxBytes) return undefined;
+    }
+    return this.signedKnownState().sessions as KnownSessions;
+  }
+
+  /**
    * What a peer that knows `known` lacks, as content messages cut only where a signature is held,
-   * each carrying at most about `CHECKPOINT_BYTES` of payload (plus one range). The header rides on
-   * the first message; a multi-message answer announces its end in `expectContentUntil`.
+   * each about `CHECKPOINT_BYTES` on the wire at most (plus one piece: a piece is never split). The
+   * header rides on the first message; a multi-message answer announces its end in `expectContentUntil`.
    */
   contentSince(known: KnownState | undefined, maxPayloadBytes = CHECKPOINT_BYTES): ContentMessage[] {
     const rounds: Array<Array<[SessionId, SessionNewContent, number]>> = [];
@@ -110,8 +127,9 @@ export class VerifiedLog {
         const transactions = log.transactions.slice(from, end);
         const signature = log.signatureAt(end - 1);
         if (signature === undefined) throw new Error(`no signature held at ${sessionId}[${end - 1}]`);
-        let bytes = 0;
-        for (const tx of transactions) bytes += transactionPayloadSize(tx);
+        // What the piece takes on the wire: its transactions' text plus the session id, the
+        // signature and the JSON around them (so thousands of tiny sessions are cut too).
+        const bytes = log.textSize(from, end) + sessionId.length + signature.length + PIECE_JSON_BYTES;
         let roundPieces = rounds[round];
         if (roundPieces === undefined) {
           roundPieces = [];
@@ -138,11 +156,12 @@ export class VerifiedLog {
     if (messages.length === 0) {
       return sendHeader ? [{ action: "content", id: this.id, header: this.header, priority, new: {} }] : [];
     }
+    const until = messages.length > 1 ? this.#streamingTarget(maxPayloadBytes / 2) : undefined;
     return messages.map((message, index): ContentMessage => {
       const base = { action: "content" as const, id: this.id, priority, new: message.new };
       if (index > 0) return base;
       const withHeader = sendHeader ? { ...base, header: this.header } : base;
-      return messages.length > 1 ? { ...withHeader, expectContentUntil: this.signedKnownState().sessions as KnownSessions } : withHeader;
+      return until === undefined ? withHeader : { ...withHeader, expectContentUntil: until };
     });
   }
 }

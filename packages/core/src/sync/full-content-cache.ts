@@ -1,5 +1,4 @@
 import type { SessionLog } from "../log/session-log.js";
-import { transactionPayloadSize } from "../log/transaction.js";
 import type { VerifiedLog } from "../log/verified-log.js";
 import type { ContentMessage } from "../protocol/messages.js";
 
@@ -9,11 +8,13 @@ import type { ContentMessage } from "../protocol/messages.js";
  * value is unchanged, so a transport that serialises each message object once (transport-ws does)
  * answers a warm load without building or encoding anything again.
  *
- * Bounded for the whole process by the payload bytes cached (the encoded text a transport keeps
- * for these messages is about as large), oldest first out; a value dropped from memory drops out
- * with it (the cache holds its log weakly).
+ * Bounded for the whole process by the size of what is cached as it goes on the wire (the encoded
+ * text a transport keeps for these messages is that large again), oldest first out; a value
+ * dropped from memory drops out with it (the cache holds its log weakly).
  */
 const MAX_CACHED_BYTES = 16 * 1024 * 1024;
+/** What an entry costs at least, however small its value: its bookkeeping and message objects. */
+const MIN_ENTRY_BYTES = 1024;
 
 interface Cached {
   readonly sessions: readonly SessionLog[];
@@ -27,20 +28,20 @@ const cached = new WeakMap<VerifiedLog, Cached>();
 /** Oldest first: each cached log and the bytes it holds. */
 const age = new Map<WeakRef<VerifiedLog>, number>();
 let cachedBytes = 0;
+// A log collected while cached takes its bookkeeping with it.
+const collected = new FinalizationRegistry<WeakRef<VerifiedLog>>((ref) => forget(ref));
 
 export function fullContentOf(log: VerifiedLog): ContentMessage[] {
   const hit = cached.get(log);
   if (hit !== undefined && unchanged(log, hit)) return hit.messages;
   if (hit !== undefined) forget(hit.ref);
   const messages = log.contentSince(undefined);
-  let bytes = 0;
-  for (const message of messages) {
-    for (const piece of Object.values(message.new)) for (const tx of piece.newTransactions) bytes += transactionPayloadSize(tx);
-  }
+  const bytes = wireSize(log);
   if (bytes > MAX_CACHED_BYTES / 4) return messages; // one value must not push out everything else
   const sessions = [...log.sessions.values()];
   const ref = new WeakRef(log);
   cached.set(log, { sessions, signedCounts: sessions.map((session) => session.signedCount), messages, bytes, ref });
+  collected.register(log, ref, ref);
   age.set(ref, bytes);
   cachedBytes += bytes;
   while (cachedBytes > MAX_CACHED_BYTES) {
@@ -54,8 +55,21 @@ export function fullContentOf(log: VerifiedLog): ContentMessage[] {
 function forget(ref: WeakRef<VerifiedLog>): void {
   cachedBytes -= age.get(ref) ?? 0;
   age.delete(ref);
+  collected.unregister(ref);
   const log = ref.deref();
   if (log !== undefined) cached.delete(log);
+}
+
+/** The size of a log's full content on the wire, near enough: its text, sessions and header. */
+function wireSize(log: VerifiedLog): number {
+  let bytes = MIN_ENTRY_BYTES + JSON.stringify(log.header).length;
+  for (const [sessionId, session] of log.sessions) bytes += session.textSize(0, session.signedCount) + sessionId.length + 200;
+  return bytes;
+}
+
+/** What the cache holds now (for tests and metrics). */
+export function fullContentCacheSize(): { readonly entries: number; readonly bytes: number } {
+  return { entries: age.size, bytes: cachedBytes };
 }
 
 // A session log only ever appends (a signature moves signedCount); a deletion drops whole session

@@ -1,4 +1,5 @@
 import type { KnownMessage } from "../protocol/messages.js";
+import { onlyHeldSessions } from "./known-state.js";
 import type { PeerState } from "./peer-state.js";
 import { sendNewContent } from "./send-content.js";
 import type { SyncManager } from "./sync-manager.js";
@@ -9,9 +10,10 @@ import type { SyncManager } from "./sync-manager.js";
  */
 export function handleKnown(sync: SyncManager, peer: PeerState, message: KnownMessage): void {
   // Nothing of it here: keep no state for an id a peer merely named (memory it could grow at will).
-  const known = sync.node.peekEntry(message.id) !== undefined;
-  if (known) {
-    const state = { id: message.id, header: message.header, sessions: message.sessions };
+  const held = sync.node.peekEntry(message.id);
+  if (held !== undefined) {
+    // Only sessions held here matter for what we send it; it may name any number of others.
+    const state = onlyHeldSessions({ id: message.id, header: message.header, sessions: message.sessions }, held.log?.sessions);
     if (message.isCorrection === true) peer.setKnown(state);
     else peer.mergeKnown(state);
   }

@@ -1,5 +1,5 @@
 import type { LoadMessage } from "../protocol/messages.js";
-import { knownStateCovers } from "./known-state.js";
+import { knownStateCovers, sessionsOf } from "./known-state.js";
 import type { PeerState } from "./peer-state.js";
 import { sendNewContent } from "./send-content.js";
 import type { SyncManager } from "./sync-manager.js";
@@ -27,11 +27,14 @@ async function answerLoad(sync: SyncManager, peer: PeerState, message: LoadMessa
     // Cheap path: the peer may already have everything storage has; no need to load the value.
     const stored = entry.state === "unloaded" ? entry.lastKnown : await node.storage.knownState(message.id);
     if (stored !== undefined && entry.log === undefined && knownStateCovers(message, stored)) {
+      peer.keepOnlyHeld(message.id, sessionsOf(stored));
       peer.send({ action: "known", ...stored });
       return;
     }
   }
   if (entry.state !== "available") await sync.makeAvailable(entry, peer);
+  // Its claims about sessions not held here are dropped now that we know what we hold.
+  peer.keepOnlyHeld(message.id, entry.log?.sessions);
   if (entry.log === undefined) {
     peer.send({ action: "known", id: message.id, header: false, sessions: {} });
     // Nobody has it: keep no entry for an id a peer merely named (hostile loads must not grow

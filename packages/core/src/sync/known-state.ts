@@ -35,3 +35,25 @@ export function knownStateCovers(have: KnownState, want: KnownState): boolean {
   }
   return true;
 }
+
+/** Sessions held here: a log's session map, or the sessions of a stored known state. */
+export type HeldSessions = { has(sessionId: SessionId): boolean } | undefined;
+
+/** The sessions a known state names, as `HeldSessions`. */
+export function sessionsOf(state: KnownState | undefined): HeldSessions {
+  return state === undefined ? undefined : new Set(Object.keys(state.sessions) as SessionId[]);
+}
+
+/**
+ * `state` keeping only the sessions held here (none if nothing is): what a peer claims of sessions
+ * we don't hold never decides what we send it, and a peer may claim any number of them.
+ */
+export function onlyHeldSessions(state: KnownState, held: HeldSessions): KnownState {
+  const sessions: Record<SessionId, number> = {};
+  if (held !== undefined) {
+    for (const [sessionId, count] of Object.entries(state.sessions) as [SessionId, number][]) {
+      if (held.has(sessionId)) sessions[sessionId] = count;
+    }
+  }
+  return { id: state.id, header: state.header, sessions };
+}

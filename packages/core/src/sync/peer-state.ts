@@ -1,6 +1,6 @@
 import type { CoId } from "../ids/co-id.js";
 import type { OutgoingMessage, PeerChannel } from "../transport/peer-channel.js";
-import { combineKnownStates, type KnownState } from "./known-state.js";
+import { combineKnownStates, type HeldSessions, type KnownState, onlyHeldSessions } from "./known-state.js";
 import { LogThrottle } from "./log-throttle.js";
 
 const MAX_MISSING_SUBSCRIPTIONS = 512;
@@ -43,6 +43,17 @@ export class PeerState {
   setKnown(state: KnownState): void {
     this.confirmed.set(state.id, state);
     this.optimistic.set(state.id, state);
+  }
+
+  /**
+   * Forgets what the peer claimed of sessions `held` lacks (see `onlyHeldSessions`): called once
+   * the value is loaded, so a claim of thousands of made-up sessions costs nothing afterwards.
+   */
+  keepOnlyHeld(id: CoId, held: HeldSessions): void {
+    const confirmed = this.confirmed.get(id);
+    if (confirmed !== undefined) this.confirmed.set(id, onlyHeldSessions(confirmed, held));
+    const optimistic = this.optimistic.get(id);
+    if (optimistic !== undefined) this.optimistic.set(id, onlyHeldSessions(optimistic, held));
   }
 
   /** `known` merges: counts only grow. */
