@@ -1,4 +1,4 @@
-import { createAccountNode, createMemoryStorage, isDeleteSessionId, type LocalNode, PermissionError } from "@cosync/core";
+import { createAccountNode, createMemoryStorage, isDeleteSessionId, type LocalNode, PermissionError, type StorageAdapter } from "@cosync/core";
 import { expect, test, vi } from "vitest";
 import { createTestNode, link, testCrypto } from "../helpers/nodes.js";
 
@@ -78,4 +78,42 @@ test("deletion: a forged delete session from a non-admin is refused with an expl
   expect(notices[0]?.error.message).toMatch(/NotAdmin/);
   expect(await server.storage?.isDeleted(map.id)).toBe(false);
   expect(server.getMap(map.id)?.header).toBeDefined();
+});
+
+test("deletion: a load that reads a value just before another node sharing the storage records its deletion keeps only the delete session", async () => {
+  const shared = createMemoryStorage();
+  const through = (overrides: Partial<StorageAdapter>) =>
+    new Proxy(shared, {
+      get: (target, key) => {
+        if (key in overrides) return overrides[key as keyof StorageAdapter];
+        const value = Reflect.get(target, key, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+  let racing: string | undefined;
+  // The deleting node has not recorded the deletion yet when the other node reads the value, and
+  // records it between that node's read of the log and its look at the tombstone.
+  const first = await createTestNode({ storage: through({ markDeleted: async () => {} }) });
+  const second = await createTestNode({
+    storage: through({
+      isDeleted: async (id) => {
+        if (id === racing) await shared.markDeleted(id);
+        return shared.isDeleted(id);
+      },
+    }),
+  });
+  const alice = await accountNode("Alice");
+  link(alice, first, { names: { client: "alice", server: "first" } });
+  const map = alice.createGroup().createMap({ secret: "shred me" });
+  await alice.syncManager.waitForAllSynced();
+  alice.deleteCoValue(map.id);
+  await alice.syncManager.waitForAllSynced();
+  expect(Object.keys((await shared.knownState(map.id))?.sessions ?? {}).some((id) => !isDeleteSessionId(id as never))).toBe(true);
+
+  racing = map.id;
+  await loaded(second, map.id);
+  const entry = second.peekEntry(map.id);
+  expect(entry?.deleted).toBe(true);
+  expect([...(entry?.log?.sessions.keys() ?? [])]).toHaveLength(1);
+  expect([...(entry?.log?.sessions.keys() ?? [])].every(isDeleteSessionId)).toBe(true);
 });

@@ -316,21 +316,33 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   async #loadFromStorage(entry: CoValueEntry, storage: StorageAdapter): Promise<void> {
     const log = await readLogFromStorage(entry, storage, this.crypto);
     if (log === undefined || entry.log !== undefined) return;
-    entry.deleted = await storage.isDeleted(entry.id);
+    const tombstoned = await storage.isDeleted(entry.id);
+    if (entry.log !== undefined) return; // made available otherwise meanwhile
+    entry.deleted = false;
     entry.durable = Promise.resolve(true);
     entry.log = log;
+    // Deleted in storage: hold only what the deletion kept. Another process sharing the storage
+    // may have recorded the deletion after the log was read, so the read may still hold the rest.
+    if (tombstoned) this.deleteInMemory(entry);
     if (log.header.ruleset.type === "group") this.groupsVersion++;
     entry.state = "available";
     entry.lastKnown = undefined;
     entry.lastAccessed = this.clock.now();
     // Dependencies come along, so they can be pushed to clients before the value itself.
     for (const dependency of dependenciesOf(log)) await this.loadFromStorage(this.entry(dependency));
-    // A valid delete session stored without its tombstone (recording it failed): finish deleting.
-    if (!entry.deleted && entry.log === log && this.#holdsValidDeletion(entry, log)) void this.markDeleted(entry);
+    // A valid delete session stored without its tombstone (recording it failed, or the process
+    // that deleted it has not recorded it yet): finish deleting (recording it again is harmless).
+    if (!entry.deleted && entry.log === log && this.holdsValidDeletion(entry)) void this.markDeleted(entry);
     this.syncManager.entryBecameAvailable(entry);
   }
 
-  #holdsValidDeletion(entry: CoValueEntry, log: VerifiedLog): boolean {
+  /**
+   * True if a delete session held in memory is a valid deletion (checked as at ingest, against the
+   * owner group as held here). Does not look at whether `entry` is marked deleted.
+   */
+  holdsValidDeletion(entry: CoValueEntry): boolean {
+    const log = entry.log;
+    if (log === undefined) return false;
     for (const [sessionId, session] of log.sessions) {
       if (isDeleteSessionId(sessionId) && this.#checkDeleteTransactions(entry.id, log.header, sessionId, 0, session.transactions).type === "Delete") return true;
     }
@@ -433,15 +445,26 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   }
 
   /**
+   * The in-memory part of a deletion: `entry` is marked deleted and keeps only its delete sessions.
+   * Storage is left alone: for a deletion storage already holds (recorded by another process
+   * sharing it); `markDeleted` also records it. Listeners are not notified here (callers do).
+   */
+  deleteInMemory(entry: CoValueEntry): void {
+    entry.deleted = true;
+    const sessions = entry.log?.sessions;
+    if (sessions === undefined) return;
+    for (const sessionId of [...sessions.keys()]) {
+      if (!isDeleteSessionId(sessionId)) sessions.delete(sessionId);
+    }
+  }
+
+  /**
    * Deletes `entry` in memory and records the tombstone in storage. Resolves true once recorded;
    * false if storage failed (then it is retried when the value is next loaded: a stored valid
    * delete session finishes its deletion). Acks of the deleting content wait for it.
    */
   markDeleted(entry: CoValueEntry): Promise<boolean> {
-    entry.deleted = true;
-    for (const sessionId of [...(entry.log?.sessions.keys() ?? [])]) {
-      if (!isDeleteSessionId(sessionId)) entry.log?.sessions.delete(sessionId);
-    }
+    this.deleteInMemory(entry);
     const storage = this.storage;
     if (storage === undefined) return Promise.resolve(true);
     const earlier = entry.durable;

@@ -1,6 +1,6 @@
-import type { SessionId } from "../ids/session-id.js";
+import { isDeleteSessionId, type SessionId } from "../ids/session-id.js";
 import type { CoValueEntry } from "../node/co-value-entry.js";
-import type { StoredSessionPiece } from "../storage/storage-adapter.js";
+import type { StorageAdapter, StoredSessionPiece } from "../storage/storage-adapter.js";
 import type { Transaction } from "../log/transaction.js";
 import type { SyncManager } from "./sync-manager.js";
 
@@ -18,6 +18,11 @@ export interface RefreshOutcome {
  *
  * Values not in memory are left alone: they are read fresh from storage when next needed. A value
  * still loading is refreshed once its load settles (the load's snapshot may predate the append).
+ *
+ * A valid delete session among what is read deletes the value here too, in memory only (the
+ * process that took the deletion records it in the shared storage): its other sessions are
+ * dropped, so loads and subscribers here get only delete sessions from now on, and subscribers are
+ * sent the delete session.
  */
 export async function refreshFromStorage(sync: SyncManager, entry: CoValueEntry): Promise<RefreshOutcome> {
   const node = sync.node;
@@ -27,12 +32,23 @@ export async function refreshFromStorage(sync: SyncManager, entry: CoValueEntry)
   const log = entry.log;
   if (log === undefined || entry.deleted) return { applied: 0 };
   let applied = 0;
+  let deleteSessions = false;
   for await (const piece of storage.load(entry.id, log.knownState())) {
     // Checked after every await: the value may have been evicted or replaced meanwhile.
     if (entry.log !== log) return { applied };
     for (const [sessionId, stored] of Object.entries(piece.sessions) as [SessionId, StoredSessionPiece][]) {
-      applied += applyStoredPiece(entry, sessionId, stored);
+      const isDeleteSession = isDeleteSessionId(sessionId);
+      // Deleted meanwhile (a peer's delete session applied): only delete sessions are kept.
+      if (entry.deleted && !isDeleteSession) continue;
+      const count = applyStoredPiece(entry, sessionId, stored);
+      applied += count;
+      if (count > 0 && isDeleteSession) deleteSessions = true;
     }
+  }
+  // Another process took a deletion (and erases the rest from storage): do its in-memory part
+  // here too, or this process would go on serving — and caching — the deleted content.
+  if (deleteSessions && !entry.deleted && (await deletionHolds(sync, entry, storage)) && entry.log === log && !entry.deleted) {
+    node.deleteInMemory(entry);
   }
   if (applied > 0) {
     sync.entryBecameAvailable(entry);
@@ -40,6 +56,28 @@ export async function refreshFromStorage(sync: SyncManager, entry: CoValueEntry)
     sync.forwardSoon(entry);
   }
   return { applied };
+}
+
+/**
+ * Whether the delete sessions `entry` now holds delete it. Judged as at ingest, against the owner
+ * group as held here; that group may lag behind storage (its own refresh has not run yet), so it
+ * is brought up to date and judged again. Failing that, storage's tombstone decides: the deleting
+ * process judged the deletion with its groups before recording it (storage is trusted, as on load).
+ * If neither holds yet, the value stays as it is until it is next loaded from storage.
+ */
+async function deletionHolds(sync: SyncManager, entry: CoValueEntry, storage: StorageAdapter): Promise<boolean> {
+  const node = sync.node;
+  if (node.holdsValidDeletion(entry)) return true;
+  const ruleset = entry.log?.header.ruleset;
+  if (ruleset?.type === "ownedByGroup") {
+    const group = node.entry(ruleset.group);
+    if (group.log === undefined) {
+      await node.loadFromStorage(group);
+      node.forgetIfUnused(group);
+    } else await refreshFromStorage(sync, group);
+    if (node.holdsValidDeletion(entry)) return true;
+  }
+  return storage.isDeleted(entry.id);
 }
 
 /**

@@ -36,6 +36,10 @@ export interface SyncNode {
   checkDeletion(entry: CoValueEntry, sessionId: SessionId, piece: SessionPiece): DeleteCheck;
   /** The value was deleted: drop all but delete sessions, here and (after pending writes) in storage. */
   markDeleted(entry: CoValueEntry): Promise<boolean>;
+  /** `markDeleted` in memory only, for a deletion storage already holds. Notifies nobody. */
+  deleteInMemory(entry: CoValueEntry): void;
+  /** True if a delete session the entry holds is a valid deletion (judged as at ingest). */
+  holdsValidDeletion(entry: CoValueEntry): boolean;
   /** Drops an entry that holds nothing and that nobody waits on or listens to. */
   forgetIfUnused(entry: CoValueEntry): void;
   /** Called after an entry changed (new content, now available): notifies listeners. */
