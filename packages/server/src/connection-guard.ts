@@ -1,4 +1,4 @@
-import { CloseCode, type CloseReason, type ErrorCode, isCoId, type OutgoingMessage, type PeerChannel, type PeerRole } from "@cosync/core";
+import { CloseCode, type CloseReason, type ContentMessage, type ErrorCode, isCoId, type OutgoingMessage, type PeerChannel, type PeerRole } from "@cosync/core";
 import { bannedOwnerIn } from "./bans.js";
 import type { GuardContext, GuardLimits } from "./guard-context.js";
 import { approximateJsonBytes, MAX_JSON_DEPTH, messageBytes } from "./message-size.js";
@@ -35,8 +35,11 @@ export class GuardedChannel implements PeerChannel {
   readonly #ctx: GuardContext;
   readonly #budget: RateBudget | undefined;
   readonly #notices: RefusalNotices;
-  /** `known` replies the content we sent this connection may still be answered with free of charge. */
-  #solicitedAcks = 0;
+  /** Ack credit: per value, plain `known`s the content we pushed to this connection may still be answered with free of charge. */
+  readonly #ackCredit = new Map<string, number>();
+  #ackCreditTotal = 0;
+  /** Per value, what we sent this connection so far (see #sentSomethingNew). */
+  readonly #sent = new Map<string, SentState>();
   /** Bytes this connection had stored (headers and transactions), against `limits.connectionQuotaBytes`. */
   #storedBytes = 0;
   readonly #listeners = new Set<(message: unknown) => void>();
@@ -109,7 +112,7 @@ export class GuardedChannel implements PeerChannel {
       this.#stats.bytesOut += bytes;
       this.#ctx.observer?.message("out", message.action, bytes);
       this.#ctx.trace?.(this.peerId, "out", message, bytes);
-      if (message.action === "content" && this.#solicitedAcks < MAX_SOLICITED_ACKS) this.#solicitedAcks++;
+      if (message.action === "content" && this.#sentSomethingNew(message)) this.#grantAckCredit(message.id);
       return;
     }
     this.#notices.forward(message);
@@ -131,6 +134,49 @@ export class GuardedChannel implements PeerChannel {
     this.#notices.refuse(code, message, id, session);
   }
 
+  /**
+   * Whether `message` carries a header or transactions this connection was not sent before (and
+   * notes them). Content pushed to a subscriber always does; a resend answering a correction or a
+   * repeated `load` does not, and earns no ack credit (else each resend would pay for the next
+   * correction). A value forgotten here (the oldest, beyond MAX_SENT_VALUES) counts as never sent.
+   */
+  #sentSomethingNew(message: ContentMessage): boolean {
+    let sent = this.#sent.get(message.id);
+    if (sent === undefined) {
+      if (this.#sent.size >= MAX_SENT_VALUES) this.#sent.delete(this.#sent.keys().next().value as string);
+      sent = { header: false, sessions: new Map() };
+      this.#sent.set(message.id, sent);
+    }
+    let somethingNew = false;
+    if (message.header !== undefined && !sent.header) {
+      sent.header = true;
+      somethingNew = true;
+    }
+    for (const [session, piece] of Object.entries(message.new)) {
+      const until = piece.after + piece.newTransactions.length;
+      if (until > (sent.sessions.get(session) ?? 0)) {
+        sent.sessions.set(session, until);
+        somethingNew = true;
+      }
+    }
+    return somethingNew;
+  }
+
+  #grantAckCredit(id: string): void {
+    if (this.#ackCreditTotal >= MAX_ACK_CREDIT) return;
+    this.#ackCredit.set(id, (this.#ackCredit.get(id) ?? 0) + 1);
+    this.#ackCreditTotal++;
+  }
+
+  #spendAckCredit(id: string): boolean {
+    const credit = this.#ackCredit.get(id);
+    if (credit === undefined) return false;
+    if (credit > 1) this.#ackCredit.set(id, credit - 1);
+    else this.#ackCredit.delete(id);
+    this.#ackCreditTotal--;
+    return true;
+  }
+
   #receive(raw: unknown): void {
     const bytes = approximateJsonBytes(raw);
     const action = actionOf(raw);
@@ -147,10 +193,12 @@ export class GuardedChannel implements PeerChannel {
       this.refuse("TooLarge", `message of about ${bytes} bytes exceeds the limit of ${this.#limits.maxMessageBytes} bytes; dropped`, id);
       return;
     }
-    // A `known` answering content we sent is ours to pay for: otherwise anyone writing into a value
-    // a client subscribes to would spend that client's (and its account's) budget through its acks.
-    if (action === "known" && this.#solicitedAcks > 0) {
-      this.#solicitedAcks--;
+    // A `known` acknowledging content we pushed is ours to pay for: otherwise anyone writing into a
+    // value a client subscribes to would spend that client's (and its account's) budget through its
+    // acks. Only a plain ack of that same value, which can make us send nothing we sent already:
+    // a correction makes us resend from what it claims, and a `known` of a value we never sent
+    // makes us send all of it, so those cost what a `load` costs.
+    if (action === "known" && id !== undefined && !isCorrection(raw) && this.#spendAckCredit(id)) {
       for (const listener of [...this.#listeners]) listener(raw);
       return;
     }
@@ -200,8 +248,22 @@ export class GuardedChannel implements PeerChannel {
   }
 }
 
-// Credit for acks is bounded like everything else a peer can accumulate.
-const MAX_SOLICITED_ACKS = 10_000;
+// Credit for acks is bounded like everything else a peer can accumulate…
+const MAX_ACK_CREDIT = 10_000;
+// …and so is what we remember having sent it (forgetting errs towards granting credit).
+const MAX_SENT_VALUES = 4096;
+
+interface SentState {
+  header: boolean;
+  /** Per session, how many transactions we sent (the highest `after + newTransactions.length`). */
+  readonly sessions: Map<string, number>;
+}
+
+/** Anything but a plain ack (validation refuses an `isCorrection` that is not a boolean later). */
+function isCorrection(raw: unknown): boolean {
+  const flag = (raw as { isCorrection?: unknown }).isCorrection;
+  return flag !== undefined && flag !== false;
+}
 
 function actionOf(raw: unknown): string {
   if (raw === null || typeof raw !== "object") return "invalid";
