@@ -160,6 +160,26 @@ test("import: a flipped byte is refused by the manifest's hash, and nothing is w
   }
 }, 120_000);
 
+test("export refuses an existing --out file, naming it, unless --force", async () => {
+  await using dir = await tempDir();
+  const data = await writeSignedData({ maps: 2, writesPerMap: 5 });
+  const source = join(dir.path, "source.db");
+  await sqliteWith(data, source);
+  const dump = join(dir.path, "dump.cosync");
+  await writeFile(dump, "precious\n");
+
+  const refused = await run(["export", "--db", source, "--out", dump]);
+  expect(refused).toMatchObject({ code: 1, stdout: "" });
+  expect(refused.stderr).toBe(`cosync export: ${dump} exists; choose a new file, or add --force to replace it\n`);
+  expect(await readFile(dump, "utf8")).toBe("precious\n");
+  expect(existsSync(`${dump}.partial`)).toBe(false);
+
+  const forced = await run(["export", "--db", source, "--out", dump, "--force"]);
+  expect(forced, forced.stderr).toMatchObject({ code: 0 });
+  expect(await readFile(dump, "utf8")).toMatch(/^\{"kind":"cosync-dump"/);
+  expect((await run(["export", "--help"])).stdout).toContain("--force");
+}, 120_000);
+
 test("export: Ctrl-C stops it with exit code 130 and leaves neither the dump nor its partial file", async () => {
   await using dir = await tempDir();
   // Many small values: each is a step between which a stop is honoured.
