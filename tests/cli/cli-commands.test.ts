@@ -48,3 +48,12 @@ test("cosync serve with a misspelt flag prints one clean line, the closest flag,
   expect((await proc.exit()).code).toBe(2);
   expect(proc.stderr).toBe('cosync: unknown option --prot (did you mean --port?)\nRun "cosync serve --help" for the options.\n');
 });
+
+test("an unknown short option gets the long flag it likely meant, and the help pointer once", async () => {
+  await using proc = spawnCli(["serve", "-p", "4300"]);
+  expect((await proc.exit()).code).toBe(2);
+  expect(proc.stderr).toBe('cosync: unknown option -p (did you mean --port?)\nRun "cosync serve --help" for the options.\n');
+  await using bogus = spawnCli(["stats", "--bogus"]);
+  expect((await bogus.exit()).code).toBe(2);
+  expect(bogus.stderr).toBe('cosync: unknown option --bogus\nRun "cosync stats --help" for the options.\n');
+});

@@ -145,14 +145,16 @@ test("serve args: --help and -h", () => {
 });
 
 test("serve args: a misspelt flag is named, with the closest known one", () => {
-  const cases: Array<[string[], string]> = [
+  const cases: Array<[string[], string | RegExp]> = [
     [["--prot", "5"], "unknown option --prot (did you mean --port?)"],
     [["--port=5", "--hots", "::1"], "unknown option --hots (did you mean --host?)"],
     [["--max-conections", "5"], "unknown option --max-conections (did you mean --max-connections?)"],
     [["--log-levle=debug"], "unknown option --log-levle (did you mean --log-level?)"],
     [["--inmemory"], "unknown option --inmemory (did you mean --in-memory?)"],
-    [["--xyzzy"], 'unknown option --xyzzy ("cosync serve --help" lists the options)'],
-    [["-p", "5"], 'unknown option -p ("cosync serve --help" lists the options)'],
+    // The caller adds where the options are listed; the message must not say it a second time.
+    [["--xyzzy"], /^unknown option --xyzzy$/],
+    [["-p", "5"], /^unknown option -p \(did you mean --port\?\)$/],
+    [["-x", "5"], /^unknown option -x$/],
   ];
   for (const [args, message] of cases) expect(() => serverOptionsFromArgs(args, {}), args.join(" ")).toThrow(message);
   // No quote left open, no Node-internal wording.

@@ -194,7 +194,7 @@ function checkVariables(env: NodeJS.ProcessEnv): void {
   for (const variable of Object.keys(env)) {
     if (!variable.startsWith("COSYNC_") || knownVariables.has(variable)) continue;
     const hint = variable === "COSYNC_BANS" ? " (it is COSYNC_BAN now)" : "";
-    throw new UsageError(`${variable}: unknown environment variable${hint}; "cosync serve --help" lists them`);
+    throw new UsageError(`${variable}: unknown environment variable${hint}`);
   }
 }
 
@@ -222,7 +222,7 @@ export interface Terminal {
  * UsageError naming the bad flag or variable.
  */
 export function serverOptionsFromArgs(args: readonly string[], env: NodeJS.ProcessEnv, terminal: Terminal = { stdoutIsTty: false }): SyncServerOptions | "help" {
-  const { values, positionals } = parseFlags(args, options, "cosync serve");
+  const { values, positionals } = parseFlags(args, options);
   if (values.help === true) return "help";
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   checkVariables(env);
