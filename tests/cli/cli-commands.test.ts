@@ -22,6 +22,11 @@ test("cosync with no command, or an unknown one, is a usage error listing the co
     [["frobnicate"], 'cosync: unknown command "frobnicate"'],
     [["serv"], 'cosync: unknown command "serv" (did you mean serve?)'],
     [["--port", "5"], 'cosync: expected a command before the options, e.g. "cosync serve --port"'],
+    [["--hlep"], "cosync: unknown option --hlep (did you mean --help?)\n"],
+    [["--verison"], "cosync: unknown option --verison (did you mean --version?)\n"],
+    [["hlep"], 'cosync: unknown command "hlep" (did you mean help?)'],
+    [["help", "frobnicate"], 'cosync: unknown command "frobnicate"'],
+    [["help", "serve", "export"], 'cosync: help takes one command, got "serve export"'],
   ];
   for (const [args, message] of cases) {
     await using proc = spawnCli(args);
@@ -47,6 +52,23 @@ test("cosync serve with a misspelt flag prints one clean line, the closest flag,
   await using proc = spawnCli(["serve", "--prot", "5"]);
   expect((await proc.exit()).code).toBe(2);
   expect(proc.stderr).toBe('cosync: unknown option --prot (did you mean --port?)\nRun "cosync serve --help" for the options.\n');
+});
+
+test("cosync help <command> prints that command's help and exits 0; cosync help is cosync --help", async () => {
+  const cases: Array<[string, string]> = [
+    ["serve", "Usage: cosync serve [options]\n"],
+    ["export", "Usage: cosync export --db <store> --out <file> [options]\n"],
+  ];
+  for (const [command, usage] of cases) {
+    await using proc = spawnCli(["help", command]);
+    expect(await proc.exit()).toEqual({ code: 0, signal: null });
+    expect(proc.stdout.startsWith(usage), proc.stdout).toBe(true);
+    expect(proc.stderr).toBe("");
+  }
+  await using top = spawnCli(["help"]);
+  expect(await top.exit()).toEqual({ code: 0, signal: null });
+  expect(top.stdout).toContain("Usage: cosync <command> [options]");
+  expect(top.stdout).toContain('"cosync help <command>"');
 });
 
 test("an unknown short option gets the long flag it likely meant, and the help pointer once", async () => {
