@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, expect, test } from "vitest";
+import { tempDir } from "./operator-fixtures.js";
 import { build, repoRoot, spawnCli } from "./serve-process.js";
 
 beforeAll(() => build("packages/cli"), 300_000);
@@ -78,4 +79,19 @@ test("an unknown short option gets the long flag it likely meant, and the help p
   await using bogus = spawnCli(["stats", "--bogus"]);
   expect((await bogus.exit()).code).toBe(2);
   expect(bogus.stderr).toBe('cosync: unknown option --bogus\nRun "cosync stats --help" for the options.\n');
+});
+
+test("an unknown COSYNC_* variable is warned about, with the closest known one; serve refuses it", async () => {
+  await using dir = await tempDir();
+  const missing = join(dir.path, "missing.db");
+  await using stats = spawnCli(["stats", "--db", missing], { env: { COSYNC_DBB: "x.db", COSYNC_ZZZZZZZZ: "1" } });
+  expect((await stats.exit()).code).toBe(1);
+  expect(stats.stderr).toContain("cosync: warning: COSYNC_DBB: unknown environment variable, ignored (did you mean COSYNC_DB?)\n");
+  expect(stats.stderr).toContain("cosync: warning: COSYNC_ZZZZZZZZ: unknown environment variable, ignored\n");
+  // The command still runs.
+  expect(stats.stderr).toContain(`no SQLite database at ${missing}`);
+
+  await using serve = spawnCli(["serve", "--in-memory"], { env: { COSYNC_PORTT: "4300" } });
+  expect((await serve.exit()).code).toBe(2);
+  expect(serve.stderr).toBe('cosync: COSYNC_PORTT: unknown environment variable (did you mean COSYNC_PORT?)\nRun "cosync serve --help" for the options.\n');
 });

@@ -35,6 +35,7 @@ test("cli: invalid flags exit with code 2 and a message naming the flag", async 
     [["serve", "--quota-bytes", "Infinity"], {}, '--quota-bytes: expected a size in bytes like 1048576, 512KiB or 8MiB or "unlimited", got "Infinity"'],
     [["serve"], { COSYNC_BANS: "co_zA" }, "COSYNC_BANS: unknown environment variable (it is COSYNC_BAN now)"],
     [["serve", "--bogus"], {}, 'unknown option --bogus\nRun "cosync serve --help" for the options.\n'],
+    [["serve"], { COSYNC_PORTT: "4300" }, 'COSYNC_PORTT: unknown environment variable (did you mean COSYNC_PORT?)\nRun "cosync serve --help" for the options.\n'],
     [["serve", "--port", "-5"], {}, '--port: expected an integer from 0 to 65535, got "-5"'],
     [["serve", "--port"], {}, "--port needs a value"],
   ];
