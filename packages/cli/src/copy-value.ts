@@ -38,22 +38,26 @@ export async function copyValue(
 ): Promise<void> {
   const verifier = new ValueVerifier(value.id, value.header, crypto, signers);
   // What the target holds of each session before this copy: a piece adds only what lies beyond it.
-  let held: Map<SessionId, number> | undefined;
-  if (target !== undefined) {
-    await target.pipeline.settle(value.id);
-    held = new Map(Object.entries((await target.storage.knownState(value.id))?.sessions ?? {}) as [SessionId, number][]);
-  }
+  // Read while the first piece is verified, so a store's round trip does not hold up every value.
+  const holding =
+    target === undefined
+      ? undefined
+      : target.pipeline.settle(value.id).then(async () => {
+          const known = await target.storage.knownState(value.id);
+          return new Map(Object.entries(known?.sessions ?? {}) as [SessionId, number][]);
+        });
+  holding?.catch(() => {}); // awaited below; a verification failure first must not leave it unhandled
   let pieces = 0;
   for await (const sessions of value.pieces) {
     pieces++;
     const chunk = await verifier.verify(sessions);
     let transactions = 0;
     for (const piece of Object.values(sessions)) transactions += piece.transactions.length;
-    if (target === undefined || held === undefined) {
+    if (target === undefined || holding === undefined) {
       advance(transactions, undefined);
       continue;
     }
-    const added = addedBeyond(held, chunk);
+    const added = addedBeyond(await holding, chunk);
     await target.pipeline.submit(chunk, (stored) => advance(transactions, stored ? added : undefined));
   }
   if (pieces === 0 && target !== undefined) await target.pipeline.submit(await verifier.verify({}));
