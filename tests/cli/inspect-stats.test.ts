@@ -1,7 +1,7 @@
 // `cosync inspect` and `cosync stats` through the built bin, on real signed data in a SQLite file:
 // structure, authors, owner chain and access are shown; the plaintext of private values never is.
 import { join } from "node:path";
-import { createAccountNode, createMemoryStorage, createMemoryStore } from "@cosync/core";
+import { type AgentId, createAccountNode, createMemoryStorage, createMemoryStore } from "@cosync/core";
 import { randomCoId } from "@cosync/testing";
 import { beforeAll, expect, test } from "vitest";
 import { testCrypto } from "../helpers/nodes.js";
@@ -71,6 +71,41 @@ test("inspect: a private value shows header, owner chain, authors and access, ne
     // Neither key material nor sealed keys.
     expect(output).not.toMatch(/keySecret_z|sealerSecret_z|signerSecret_z|sealed_U/);
   }
+});
+
+test("inspect: a member removed from the owner group is listed as revoked, in text and JSON", async () => {
+  await using dir = await tempDir();
+  const crypto = await testCrypto();
+  const store = createMemoryStore();
+  const node = createAccountNode({ crypto, storage: createMemoryStorage({ store }), name: "Owner", gc: false });
+  const group = node.createGroup();
+  const removed = crypto.agentId(crypto.newRandomAgentSecret()) as AgentId;
+  const kept = crypto.agentId(crypto.newRandomAgentSecret()) as AgentId;
+  group.addMember(removed, "writer");
+  group.addMember(kept, "reader");
+  group.removeMember(removed);
+  const map = group.createMap();
+  map.set("k", "v");
+  await node.close();
+  const db = join(dir.path, "s.db");
+  await sqliteWith({ store }, db);
+
+  const text = await run(["inspect", map.id, "--db", db]);
+  expect(text, text.stderr).toMatchObject({ code: 0, stderr: "" });
+  expect(text.stdout).toContain(`    ${removed}: revoked\n`);
+  expect(text.stdout).toContain(`    ${kept}: reader\n`);
+  const accessLines = text.stdout.split("\n").filter((line) => /may (read|write):|admins/.test(line));
+  expect(accessLines).toHaveLength(3);
+  for (const line of accessLines) expect(line).not.toContain(removed);
+
+  const json = await run(["inspect", map.id, "--db", db, "--json"]);
+  expect(json, json.stderr).toMatchObject({ code: 0, stderr: "" });
+  const { access } = JSON.parse(json.stdout);
+  expect(access.roles).toMatchObject({ [removed]: "revoked", [kept]: "reader", [node.accountId as string]: "admin" });
+  expect(access.readers).not.toContain(removed);
+  expect(access.writers).not.toContain(removed);
+  // Nobody made everyone a member: it is not listed.
+  expect(access.roles).not.toHaveProperty("everyone");
 });
 
 test("inspect --url: a running server gives the same report as the store, still without plaintext", async () => {

@@ -34,7 +34,8 @@ test("cli: invalid flags exit with code 2 and a message naming the flag", async 
     [["serve", "--max-connections=-3"], {}, '--max-connections: expected an integer from 1 to 9007199254740991, got "-3"'],
     [["serve", "--quota-bytes", "Infinity"], {}, '--quota-bytes: expected a size in bytes like 1048576, 512KiB or 8MiB or "unlimited", got "Infinity"'],
     [["serve"], { COSYNC_BANS: "co_zA" }, "COSYNC_BANS: unknown environment variable (it is COSYNC_BAN now)"],
-    [["serve", "--bogus"], {}, 'unknown option --bogus ("cosync serve --help" lists the options)'],
+    [["serve", "--bogus"], {}, 'unknown option --bogus\nRun "cosync serve --help" for the options.\n'],
+    [["serve"], { COSYNC_PORTT: "4300" }, 'COSYNC_PORTT: unknown environment variable (did you mean COSYNC_PORT?)\nRun "cosync serve --help" for the options.\n'],
     [["serve", "--port", "-5"], {}, '--port: expected an integer from 0 to 65535, got "-5"'],
     [["serve", "--port"], {}, "--port needs a value"],
   ];

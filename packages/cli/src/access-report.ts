@@ -7,6 +7,7 @@ import {
   type CoValueHeader,
   createLocalNode,
   type CoCrypto,
+  directRole,
   EVERYONE,
   type GroupState,
   type LocalNode,
@@ -27,7 +28,11 @@ export interface AccessReport {
   /** "group" for values owned by a group; otherwise the ruleset says who may write ("unsafeAllowAll": anyone). */
   readonly rule: string;
   readonly ownerChain: readonly OwnerLink[];
-  /** Effective role of every account/agent named anywhere in the chain, and of "everyone". */
+  /**
+   * Effective role of every account/agent named anywhere in the chain, and of "everyone" when it
+   * has one or is named. "revoked" for a member named but holding no role now: removed (or only
+   * writeOnly in an extended group, which is not inherited).
+   */
   readonly roles: Readonly<Record<string, Role>>;
   readonly readers: readonly string[];
   readonly writers: readonly string[];
@@ -71,14 +76,16 @@ export async function reportAccessWith(node: LocalNode, id: CoId, header: CoValu
   }
   const owner = states[0];
   const roles: Record<string, Role> = {};
-  if (owner !== undefined && chain[0]?.kind !== "unavailable") {
-    const members = new Set<string>([EVERYONE]);
+  const group = owner === undefined || chain[0]?.kind === "unavailable" ? undefined : node.getGroup(owner.id);
+  if (owner !== undefined && group !== undefined) {
+    const everyone = group.roleOf(EVERYONE);
+    if (everyone !== undefined) roles[EVERYONE] = everyone;
+    else if (states.some((state) => directRole(state, EVERYONE) !== undefined)) roles[EVERYONE] = "revoked";
+    const members = new Set<string>();
     for (const state of states) for (const member of memberKeys(state)) members.add(member);
     if (owner.isAccount) members.add(owner.id);
-    for (const member of members) {
-      const role = node.getGroup(owner.id)?.roleOf(member as CoId);
-      if (role !== undefined && role !== "revoked") roles[member] = role;
-    }
+    // A removed member stays listed: leaving it out would hide that it once had access.
+    for (const member of members) roles[member] = group.roleOf(member as CoId) ?? "revoked";
   }
   const having = (set: Set<string>) => Object.keys(roles).filter((member) => set.has(roles[member] as string));
   return { rule: "group", ownerChain: chain, roles, readers: having(READS), writers: having(WRITES), admins: having(new Set(["admin"])) };

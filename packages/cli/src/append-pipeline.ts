@@ -22,18 +22,26 @@ export class AppendPipeline {
     this.#maxInFlight = maxInFlight;
   }
 
-  /** Queues `chunk`; resolves once there is room for another. Rethrows an earlier append's failure. */
-  async submit(chunk: AppendChunk, onStored?: () => void): Promise<void> {
+  /**
+   * Queues `chunk`; resolves once there is room for another. Rethrows an earlier append's failure.
+   * `onDone` is told once the chunk is settled: stored, or not (the target holds a tombstone for it).
+   */
+  async submit(chunk: AppendChunk, onDone?: (stored: boolean) => void): Promise<void> {
     this.#throwIfFailed();
     const previous = this.#storage.appendsInOrder === true ? Promise.resolve() : (this.#tails.get(chunk.id) ?? Promise.resolve());
     const appended = previous.then(async () => {
-      if (this.skippedDeleted.has(chunk.id)) return;
+      if (this.skippedDeleted.has(chunk.id)) {
+        onDone?.(false);
+        return;
+      }
       const outcome = await this.#storage.append(chunk);
       if (outcome.type === "Gap") {
-        if (await this.#storage.isDeleted(chunk.id)) this.skippedDeleted.add(chunk.id);
-        else throw new Error(`${chunk.id}: the target refused a piece as a gap (it holds ${JSON.stringify(outcome.knownState.sessions)})`);
+        if (!(await this.#storage.isDeleted(chunk.id))) {
+          throw new Error(`${chunk.id}: the target refused a piece as a gap (it holds ${JSON.stringify(outcome.knownState.sessions)})`);
+        }
+        this.skippedDeleted.add(chunk.id);
       }
-      onStored?.();
+      onDone?.(outcome.type === "Stored");
     });
     const tracked = appended.catch((error: unknown) => {
       this.#failure ??= error;

@@ -16,7 +16,13 @@ export type Invocation =
   | { readonly type: "help" }
   | { readonly type: "command"; readonly name: string; readonly args: readonly string[] };
 
-/** Reads the command (or --version, --help) from the front of `argv`; throws UsageError otherwise. */
+/** What `cosync` itself takes before a command. */
+const topLevelOptions = ["help", "version"];
+
+/**
+ * Reads the command (or --version, --help, `help <command>`) from the front of `argv`; throws
+ * UsageError otherwise.
+ */
 export function parseInvocation(argv: readonly string[], commands: Readonly<Record<string, Command>>): Invocation {
   const [first, ...rest] = argv;
   if (first === "--version" || first === "-v") {
@@ -25,12 +31,27 @@ export function parseInvocation(argv: readonly string[], commands: Readonly<Reco
   }
   if (first === "--help" || first === "-h") return { type: "help" };
   if (first === undefined) throw new UsageError("missing command");
-  if (first.startsWith("-")) throw new UsageError(`expected a command before the options, e.g. "cosync serve ${first}"`);
-  if (!Object.hasOwn(commands, first)) {
-    const suggestion = closestName(first, Object.keys(commands));
-    throw new UsageError(`unknown command "${first}"${suggestion === undefined ? "" : ` (did you mean ${suggestion}?)`}`);
+  if (first.startsWith("-")) {
+    // "--hlep" is a typo of cosync's own option; "--port" belongs to a command and goes after it.
+    const suggestion = first.startsWith("--") ? closestName(first.slice(2), topLevelOptions) : undefined;
+    if (suggestion !== undefined) throw new UsageError(`unknown option ${first} (did you mean --${suggestion}?)`);
+    throw new UsageError(`expected a command before the options, e.g. "cosync serve ${first}"`);
   }
-  return { type: "command", name: first, args: rest };
+  if (first === "help") {
+    // `cosync help serve` is `cosync serve --help`.
+    const [name, ...extra] = rest;
+    if (name === undefined || name === "help") return { type: "help" };
+    if (extra.length > 0) throw new UsageError(`help takes one command, got "${rest.join(" ")}"`);
+    return { type: "command", name: knownCommand(name, commands), args: ["--help"] };
+  }
+  return { type: "command", name: knownCommand(first, commands), args: rest };
+}
+
+/** `name` if it is a command; otherwise throws UsageError with the closest command. */
+function knownCommand(name: string, commands: Readonly<Record<string, Command>>): string {
+  if (Object.hasOwn(commands, name)) return name;
+  const suggestion = closestName(name, [...Object.keys(commands), "help"]);
+  throw new UsageError(`unknown command "${name}"${suggestion === undefined ? "" : ` (did you mean ${suggestion}?)`}`);
 }
 
 /** `cosync --help`, listing `commands`. */
@@ -38,11 +59,12 @@ export function topLevelUsage(commands: Readonly<Record<string, Command>>): stri
   const width = Math.max(...Object.keys(commands).map((name) => name.length)) + 2;
   const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}${command.summary}`);
   return `Usage: cosync <command> [options]
+       cosync help <command>
 
 Commands:
 ${lines.join("\n")}
 
 Options:
-  -h, --help      show this help ("cosync <command> --help" shows the command's options)
+  -h, --help      show this help ("cosync help <command>" or "cosync <command> --help" shows the command's options)
   -v, --version   print the version`;
 }

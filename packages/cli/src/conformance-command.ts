@@ -30,7 +30,7 @@ export const conformanceCommand: Command = {
     let url: string;
     let options: { filter?: string; timeoutMs?: number };
     try {
-      const { values, positionals } = parseFlags(args, flags, "cosync conformance");
+      const { values, positionals } = parseFlags(args, flags);
       if (values.help === true) {
         process.stdout.write(`${conformanceUsage}\n`);
         return 0;

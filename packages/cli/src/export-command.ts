@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { once } from "node:events";
 import { DUMP_VERSION, type DumpRecord, DumpTally } from "./dump-format.js";
 import { dbFlag, EXIT_OK, operatorCommand } from "./operator-command.js";
-import { openOperatorStore, storeLocation } from "./open-store.js";
+import { OperatorError, openOperatorStore, storeLocation } from "./open-store.js";
 import { progressMode, startProgress } from "./progress.js";
 import { scanStore } from "./store-scan.js";
 import { StoppedError } from "./stop-signal.js";
@@ -20,11 +20,13 @@ rest. Nothing is decrypted. Safe while a server runs: each value is read as one 
 snapshot (for one point in time across all values, export a backup instead).
 
   --db <file|postgres://…>   the store to read (default: COSYNC_DB)
-  --out <file>               where to write the dump (written as <file>.partial, renamed when complete)
+  --out <file>               where to write the dump (written as <file>.partial, renamed when complete);
+                             an existing file is refused unless --force
+  --force                    replace an existing --out file
   --json                     print the result as JSON, no progress
   -h, --help                 show this help`;
 
-const flags = { db: { type: "string" }, out: { type: "string" }, json: { type: "boolean" } } as const;
+const flags = { db: { type: "string" }, out: { type: "string" }, force: { type: "boolean" }, json: { type: "boolean" } } as const;
 
 export const exportCommand = operatorCommand({
   name: "export",
@@ -37,6 +39,9 @@ export const exportCommand = operatorCommand({
     const location = storeLocation(db.text, db.source);
     if (values.out === undefined) throw new UsageError("--out is required: the file to write the dump to");
     const out = resolve(values.out);
+    const force = values.force === true;
+    // Checked before the work and again before the rename, which would replace the file silently.
+    await refuseExisting(out, force);
     const json = values.json === true;
     const started = performance.now();
     await using store = await openOperatorStore(location, { mustExist: true });
@@ -77,6 +82,7 @@ export const exportCommand = operatorCommand({
       file.end();
       await once(file, "close");
       progress.stop();
+      await refuseExisting(out, force);
       await rename(partial, out);
       const bytes = (await stat(out)).size;
       const seconds = (performance.now() - started) / 1000;
@@ -95,3 +101,8 @@ export const exportCommand = operatorCommand({
     }
   },
 });
+
+async function refuseExisting(out: string, force: boolean): Promise<void> {
+  if (force || (await stat(out).catch(() => undefined)) === undefined) return;
+  throw new OperatorError(`${out} exists; choose a new file, or add --force to replace it`);
+}

@@ -1,6 +1,7 @@
 // `cosync import dump.cosync --db <store>`: checks the dump's hash and counts, then verifies
 // every header and signature (resolving signer accounts from the dump itself, then the target)
-// and stores what verified. Importing the same dump again stores nothing new.
+// and stores what verified. Importing the same dump again stores nothing new, and says so: the
+// result counts the transactions that were new to the store and those it already held.
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { AppendPipeline } from "./append-pipeline.js";
@@ -20,7 +21,8 @@ manifest (SHA-256 and counts), so an altered or cut-short dump is refused before
 written. Then every value's header must hash to its id and every session's hash chain must carry
 a valid signature of its author (accounts are read from the dump, groups and accounts first, or
 from the target store); a value failing that stops the import, naming the value, the session and
-the check (values before it are stored: they verified). Importing twice stores nothing new.
+the check (values before it are stored: they verified). Importing twice stores nothing new: the
+result says how many transactions were new to the store and how many it already held.
 
   --db <file|postgres://…>   the store to import into (default: COSYNC_DB); a SQLite file is created if missing
   --check                    verify the dump completely, write nothing (--db not needed)
@@ -58,13 +60,21 @@ export const importCommand = operatorCommand({
       const targetStorage = store?.storage;
       const signers = new SignerDirectory(async (id) => (await targetStorage?.summary(id))?.header);
       const progress = startProgress(mode, checkOnly ? "verify" : "import", manifest.transactions, "tx");
+      let newTransactions = 0;
+      let alreadyPresent = 0;
+      const advance = (transactions: number, added: number | undefined) => {
+        progress.advance(transactions);
+        if (added === undefined) return;
+        newTransactions += added;
+        alreadyPresent += transactions - added;
+      };
       try {
         for await (const value of readDumpValues(dump)) {
           if (stop.requested !== undefined) {
             await target?.pipeline.drain();
             throw new StoppedError(`stopped by ${stop.requested}; what was stored verified; run the import again to finish it`);
           }
-          await copyValue(value, crypto, signers, target, (transactions) => progress.advance(transactions));
+          await copyValue(value, crypto, signers, target, advance);
         }
         await target?.pipeline.drain();
       } finally {
@@ -79,6 +89,7 @@ export const importCommand = operatorCommand({
         covalues: manifest.covalues,
         sessions: manifest.sessions,
         transactions: manifest.transactions,
+        ...(checkOnly ? {} : { newTransactions, alreadyPresentTransactions: alreadyPresent }),
         sha256: manifest.sha256,
         skippedDeletedInTarget: skipped,
         seconds,
@@ -86,7 +97,12 @@ export const importCommand = operatorCommand({
       if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
       else {
         const what = `${result.covalues} values, ${result.sessions} sessions, ${result.transactions} transactions`;
-        process.stdout.write(checkOnly ? `verified ${what}: every header and signature checks out\n` : `imported ${what} into ${store?.description}, every signature verified, in ${seconds.toFixed(1)} s\n`);
+        const fresh = `${newTransactions} new transactions, ${alreadyPresent} already present`;
+        process.stdout.write(
+          checkOnly
+            ? `verified ${what}: every header and signature checks out\n`
+            : `imported ${what} into ${store?.description} (${fresh}), every signature verified, in ${seconds.toFixed(1)} s\n`,
+        );
         if (skipped.length > 0) process.stdout.write(`skipped ${skipped.length} values the target holds tombstones for: ${skipped.join(", ")}\n`);
       }
       return EXIT_OK;

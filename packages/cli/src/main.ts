@@ -11,6 +11,7 @@ import { importCommand } from "./import-command.js";
 import { inspectCommand } from "./inspect-command.js";
 import { migrateCommand } from "./migrate-command.js";
 import { statsCommand } from "./stats-command.js";
+import { unknownVariableMessage, unknownVariables } from "./serve-args.js";
 import { serveCommand } from "./serve-command.js";
 import { signupTokenCommand } from "./signup-token-command.js";
 import { UsageError } from "./usage-error.js";
@@ -45,6 +46,11 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${topLevelUsage(commands)}\n`);
       return 0;
     case "command":
+      // serve refuses unknown variables itself; the other commands read only a few, so a typo
+      // (COSYNC_DBB) would pass unnoticed without this.
+      if (invocation.name !== "serve") {
+        for (const variable of unknownVariables(process.env)) process.stderr.write(`cosync: warning: ${unknownVariableMessage(variable, ", ignored")}\n`);
+      }
       return (commands[invocation.name] as Command).run(invocation.args);
   }
 }

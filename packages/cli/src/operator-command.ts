@@ -36,7 +36,7 @@ export function operatorCommand<Spec extends FlagSpec>(options: {
     async run(args) {
       using stop = listenForStop();
       try {
-        const { values, positionals } = parseFlags(args, { ...options.flags, help: { type: "boolean", short: "h" } }, helpCommand);
+        const { values, positionals } = parseFlags(args, { ...options.flags, help: { type: "boolean", short: "h" } });
         if ((values as { help?: true }).help === true) {
           process.stdout.write(`${options.usage}\n`);
           return EXIT_OK;

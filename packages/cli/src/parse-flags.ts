@@ -17,13 +17,10 @@ export type FlagValues<Spec extends FlagSpec> = {
 /**
  * Parses `args` against `spec`. Refuses, naming the flag: unknown flags (with the closest known
  * one), a flag given twice (except repeatable ones), a string flag without a value, a value given to
- * a boolean flag. `--port -5` gives --port the value "-5", for its own check to refuse.
+ * a boolean flag. `--port -5` gives --port the value "-5", for its own check to refuse. Callers
+ * add the pointer to their --help to every refusal, so the messages here leave it out.
  */
-export function parseFlags<Spec extends FlagSpec>(
-  args: readonly string[],
-  spec: Spec,
-  helpCommand: string,
-): { values: FlagValues<Spec>; positionals: string[] } {
+export function parseFlags<Spec extends FlagSpec>(args: readonly string[], spec: Spec): { values: FlagValues<Spec>; positionals: string[] } {
   const { tokens } = parseArgs({ args: [...args], options: spec as never, allowPositionals: true, strict: false, tokens: true });
   const values: Record<string, string | string[] | true> = {};
   const positionals: string[] = [];
@@ -31,7 +28,7 @@ export function parseFlags<Spec extends FlagSpec>(
     if (token.kind === "positional") positionals.push(token.value);
     if (token.kind !== "option") continue;
     const flag = spec[token.name];
-    if (flag === undefined) throw new UsageError(unknownOption(token.rawName, spec, helpCommand));
+    if (flag === undefined) throw new UsageError(unknownOption(token.rawName, spec));
     const shown = `--${token.name}`;
     if (flag.type === "boolean") {
       if (token.value !== undefined) throw new UsageError(`${shown} takes no value (got "${token.value}")`);
@@ -52,10 +49,15 @@ export function parseFlags<Spec extends FlagSpec>(
   return { values: values as FlagValues<Spec>, positionals };
 }
 
-function unknownOption(rawName: string, spec: FlagSpec, helpCommand: string): string {
-  const typed = rawName.replace(/^-+/, "");
-  const suggestion = rawName.startsWith("--") ? closestName(typed, Object.keys(spec)) : undefined;
-  return suggestion === undefined
-    ? `unknown option ${rawName} ("${helpCommand} --help" lists the options)`
-    : `unknown option ${rawName} (did you mean --${suggestion}?)`;
+function unknownOption(rawName: string, spec: FlagSpec): string {
+  const suggestion = rawName.startsWith("--") ? closestName(rawName.slice(2), Object.keys(spec)) : longFlagOf(rawName, spec);
+  return suggestion === undefined ? `unknown option ${rawName}` : `unknown option ${rawName} (did you mean --${suggestion}?)`;
+}
+
+/** `-p` for `--port`: the one long flag starting with the letter, if only one does. */
+function longFlagOf(rawName: string, spec: FlagSpec): string | undefined {
+  const letter = /^-([a-z])$/i.exec(rawName)?.[1];
+  if (letter === undefined) return undefined;
+  const starting = Object.keys(spec).filter((name) => name.startsWith(letter.toLowerCase()));
+  return starting.length === 1 ? starting[0] : undefined;
 }

@@ -1,5 +1,6 @@
 // Command-line arguments and environment variables of `cosync serve` → startSyncServer options.
 import { authOptionFromSettings, authUsage } from "./auth-args.js";
+import { closestName } from "./closest-name.js";
 import { checkDbSetting } from "./db-setting.js";
 import { type FlagValues, parseFlags } from "./parse-flags.js";
 import { UsageError } from "./usage-error.js";
@@ -189,13 +190,26 @@ function parseBans(values: Values, env: NodeJS.ProcessEnv): string[] {
   });
 }
 
+/** The COSYNC_* variables of `env` that no cosync command reads, in the order given. */
+export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env).filter((variable) => variable.startsWith("COSYNC_") && !knownVariables.has(variable));
+}
+
+/**
+ * "COSYNC_PORTT: unknown environment variable (did you mean COSYNC_PORT?)", with `consequence`
+ * (", ignored") before the hint. Names are compared without the common prefix, which would
+ * otherwise make any two of them look alike.
+ */
+export function unknownVariableMessage(variable: string, consequence = ""): string {
+  const suggestion = closestName(variable.slice("COSYNC_".length), [...knownVariables].map((known) => known.slice("COSYNC_".length)));
+  const hint = variable === "COSYNC_BANS" ? " (it is COSYNC_BAN now)" : suggestion === undefined ? "" : ` (did you mean COSYNC_${suggestion}?)`;
+  return `${variable}: unknown environment variable${consequence}${hint}`;
+}
+
 /** Unknown COSYNC_* variables are refused: a misspelt limit must not be silently ignored. */
 function checkVariables(env: NodeJS.ProcessEnv): void {
-  for (const variable of Object.keys(env)) {
-    if (!variable.startsWith("COSYNC_") || knownVariables.has(variable)) continue;
-    const hint = variable === "COSYNC_BANS" ? " (it is COSYNC_BAN now)" : "";
-    throw new UsageError(`${variable}: unknown environment variable${hint}; "cosync serve --help" lists them`);
-  }
+  const [unknown] = unknownVariables(env);
+  if (unknown !== undefined) throw new UsageError(unknownVariableMessage(unknown));
 }
 
 /** Where data is kept: a flag wins over the other setting's variable; two at the same level conflict. */
@@ -222,7 +236,7 @@ export interface Terminal {
  * UsageError naming the bad flag or variable.
  */
 export function serverOptionsFromArgs(args: readonly string[], env: NodeJS.ProcessEnv, terminal: Terminal = { stdoutIsTty: false }): SyncServerOptions | "help" {
-  const { values, positionals } = parseFlags(args, options, "cosync serve");
+  const { values, positionals } = parseFlags(args, options);
   if (values.help === true) return "help";
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   checkVariables(env);

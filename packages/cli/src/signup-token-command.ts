@@ -24,7 +24,7 @@ export const signupTokenCommand: Command = {
     let file: string;
     let hours: number;
     try {
-      const { values, positionals } = parseFlags(args, flags, "cosync signup-token");
+      const { values, positionals } = parseFlags(args, flags);
       if (values.help === true) {
         process.stdout.write(`${signupUsage}\n`);
         return 0;
