@@ -207,3 +207,7 @@ test("serve args: the log format follows the terminal unless chosen: pretty on a
   expect(serverOptionsFromArgs(["--log-format", "json"], {}, { stdoutIsTty: true })).toMatchObject({ log: { format: "json" } });
   expect(serverOptionsFromArgs([], { COSYNC_LOG_FORMAT: "pretty" }, { stdoutIsTty: false })).toMatchObject({ log: { format: "pretty" } });
 });
+
+test("serve args: COSYNC_URL, the clients' variable for the server's address, does not stop a server from starting", () => {
+  expect(serverOptionsFromArgs([], { COSYNC_URL: "ws://127.0.0.1:4200" })).toEqual({ log: { format: "json", level: "info" }, limits: {} });
+});

@@ -93,7 +93,9 @@ export function variableOf(name: OptionName): string {
   return `COSYNC_${name.toUpperCase().replaceAll("-", "_")}`;
 }
 
-const knownVariables = new Set((Object.keys(options) as OptionName[]).filter((name) => name !== "help").map(variableOf));
+// COSYNC_URL is the clients' variable (the docs' example programs read it to find the server): a
+// shell that exports it for them must still be able to start a server.
+const knownVariables = new Set([...(Object.keys(options) as OptionName[]).filter((name) => name !== "help").map(variableOf), "COSYNC_URL"]);
 
 type Values = FlagValues<typeof options>;
 
