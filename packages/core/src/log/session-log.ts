@@ -6,7 +6,7 @@ import type { Hash, Signature } from "../ids/crypto-strings.js";
 import type { SessionId } from "../ids/session-id.js";
 import { type Result, err, ok } from "../result.js";
 import { CHECKPOINT_BYTES } from "../storage/storage-adapter.js";
-import { serializeTransaction, signedFormOf, type Transaction } from "./transaction.js";
+import { serializeTransaction, signedFormOf, type Transaction, transactionPayloadSize } from "./transaction.js";
 
 /** Why a received piece of a session was refused. Nothing of a refused piece is applied. */
 export type RejectedPiece =
@@ -55,7 +55,10 @@ export class SessionLog {
   readonly checkpoints = new Map<number, Signature>();
   lastSignature: Signature | undefined;
   #chain: HashChain;
-  #bytesSinceCheckpoint = 0;
+  /** cojson's measure since the last checkpoint: the length of `changes`/`encryptedChanges`. */
+  #payloadSinceCheckpoint = 0;
+  /** Everything of the transactions' text since the last checkpoint (meta, keys, …). */
+  #textSinceCheckpoint = 0;
   #signedCount = 0;
 
   constructor(sessionId: SessionId, chain: HashChain) {
@@ -160,11 +163,10 @@ export class SessionLog {
     this.#chain.updateText(serialized);
     this.transactions.push(tx);
     this.serialized.push(serialized);
-    this.#bytesSinceCheckpoint += serialized.length;
-    if (this.#bytesSinceCheckpoint > CHECKPOINT_BYTES) {
+    this.#countTowardsCheckpoint(tx, serialized);
+    if (this.#pastCheckpoint()) {
       const signature = this.signPending(signer, crypto) as Signature;
       this.checkpoints.set(this.count - 1, signature);
-      this.#bytesSinceCheckpoint = 0;
     }
     return serialized;
   }
@@ -187,17 +189,30 @@ export class SessionLog {
     for (let index = 0; index < transactions.length; index++) {
       this.transactions.push(transactions[index] as Transaction);
       this.serialized.push(serialized[index] as string);
-      // All of its text counts (meta, keys, …), not only its changes: checkpoints are where pieces
-      // may be cut, and a piece must stay near CHECKPOINT_BYTES on the wire.
-      this.#bytesSinceCheckpoint += (serialized[index] as string).length;
+      this.#countTowardsCheckpoint(transactions[index] as Transaction, serialized[index] as string);
     }
     this.lastSignature = signature;
     this.#signedCount = this.count;
     // A checkpoint may only fall where a signature is held: the end of this batch.
-    if (this.#bytesSinceCheckpoint > CHECKPOINT_BYTES) {
-      this.checkpoints.set(this.count - 1, signature);
-      this.#bytesSinceCheckpoint = 0;
-    }
+    if (this.#pastCheckpoint()) this.checkpoints.set(this.count - 1, signature);
+  }
+
+  /**
+   * Counts a new transaction towards the next checkpoint. cojson's rule, so pieces of ordinary data are cut where cojson cuts them: more than
+   * `CHECKPOINT_BYTES` of changes. Ours too: more than twice that of text in all, so transactions
+   * that are mostly `meta` (which cojson does not count) can't grow a piece without bound.
+   */
+  #countTowardsCheckpoint(tx: Transaction, serialized: string): void {
+    this.#payloadSinceCheckpoint += transactionPayloadSize(tx);
+    this.#textSinceCheckpoint += serialized.length;
+  }
+
+  /** True, and the counts restart, if what was counted since the last checkpoint calls for one. */
+  #pastCheckpoint(): boolean {
+    if (this.#payloadSinceCheckpoint <= CHECKPOINT_BYTES && this.#textSinceCheckpoint <= 2 * CHECKPOINT_BYTES) return false;
+    this.#payloadSinceCheckpoint = 0;
+    this.#textSinceCheckpoint = 0;
+    return true;
   }
 
   /** The signature covering transactions up to index `lastIndex`, if one is held. */
