@@ -9,11 +9,11 @@
 // that value sent in full, for free too. Now a correction is charged like any message, credit is
 // earned only by content the connection had not been sent before and pays only for a plain `known`
 // of that same value (which can make the server send nothing it sent already).
-import { type AgentSecret, createTestClock, idForHeader, type CoId, type SessionId, SessionLog, type Signature, signerSecretOfAgent, type TrustingTransaction } from "@cosync/core";
+import { createTestClock, idForHeader, type CoId } from "@cosync/core";
 import { spawn } from "node:child_process";
 import { expect, test } from "vitest";
 import { namedAccountNode, plainHeader } from "../../../tests/helpers/nodes.js";
-import { blake3, closedAfterEachTest, content, crypto, newAgent, sessionOf, signedPiece, tx, unknownId, within } from "./test-fixtures/attack-kit.js";
+import { blake3, closedAfterEachTest, content, crypto, newAgent, sessionOf, signedPiece, signedPieces, tx, unknownId, within } from "./test-fixtures/attack-kit.js";
 import type { Entry, RawClient } from "./test-fixtures/raw-client.js";
 import type { SyncServer } from "./start-sync-server.js";
 
@@ -149,14 +149,6 @@ test("a subscriber's acks of content pushed to it (others' writes) stay free of 
   expect(rateLimited(subscriber)).toHaveLength(1);
 });
 
-function signedPieces(sessionId: SessionId, agent: AgentSecret, batches: TrustingTransaction[][]) {
-  const log = new SessionLog(sessionId, crypto.provider.createHashChain());
-  return batches.map((batch) => {
-    const after = log.count;
-    for (const t of batch) log.appendOwn(t, signerSecretOfAgent(agent), crypto);
-    return { after, newTransactions: batch, lastSignature: log.lastSignature as Signature };
-  });
-}
 
 async function latencies(n: number, write: () => Promise<void>) {
   const out: number[] = [];

@@ -4,33 +4,15 @@
 //   loader as one message over a client's frame limit, making the value unloadable;
 // - a `load` (or `known`) could name any number of made-up sessions, which the server kept as the
 //   peer's state and walked on every later write to the value (an honest write took 271 ms).
-import {
-  type AgentSecret,
-  type CoId,
-  makeTrustingTransaction,
-  type SessionId,
-  SessionLog,
-  type Signature,
-  signerSecretOfAgent,
-  type TrustingTransaction,
-} from "@cosync/core";
+import { type CoId, makeTrustingTransaction } from "@cosync/core";
 import { connectWebSocket } from "@cosync/transport-ws";
 import { expect, test } from "vitest";
 import { WebSocket } from "ws";
 import { createTestNode } from "../../../tests/helpers/nodes.js";
-import { closedAfterEachTest, content, crypto, newAgent, sessionOf, unknownId, within } from "./test-fixtures/attack-kit.js";
+import { closedAfterEachTest, content, crypto, newAgent, sessionOf, signedPieces, unknownId, within } from "./test-fixtures/attack-kit.js";
 
 const { start, raw, victimWithValue, track } = closedAfterEachTest();
 
-/** Pieces of one session, each validly signed at its end (as a real writer would send them). */
-function signedPieces(sessionId: SessionId, agent: AgentSecret, batches: TrustingTransaction[][]) {
-  const log = new SessionLog(sessionId, crypto.provider.createHashChain());
-  return batches.map((batch) => {
-    const after = log.count;
-    for (const transaction of batch) log.appendOwn(transaction, signerSecretOfAgent(agent), crypto);
-    return { after, newTransactions: batch, lastSignature: log.lastSignature as Signature };
-  });
-}
 
 test("review5: megabytes of meta written into a victim's value are served in messages a client accepts, and the value loads", async () => {
   const server = await start(); // maxMessageBytes 4 MiB; clients' maxFrameBytes 8 MiB

@@ -94,3 +94,16 @@ test("thousands of tiny sessions are cut into messages near the checkpoint size,
   expect(sizes.length).toBeGreaterThan(5);
   expect(Math.max(...sizes)).toBeLessThan(2 * CHECKPOINT_BYTES);
 });
+
+test("a write signed after the cache was filled is in the next full content (signing alone changes the log)", async () => {
+  const crypto = new CoCrypto(await loadNodeCryptoProvider());
+  const log = logWith(crypto, plainMapHeader(crypto), [{ changes: ["first"] }]);
+  const session = [...log.sessions.values()][0];
+  if (session === undefined) throw new Error("no session");
+  const agent = crypto.newRandomAgentSecret();
+  session.appendOwnUnsigned(makeTrustingTransaction(["second"], Date.now()), signerSecretOfAgent(agent), crypto);
+  const count = (messages: ReturnType<typeof fullContentOf>) => messages.reduce((sum, m) => sum + Object.values(m.new).reduce((n, p) => n + p.newTransactions.length, 0), 0);
+  expect(count(fullContentOf(log))).toBe(1); // only signed content is sent
+  session.signPending(signerSecretOfAgent(agent), crypto);
+  expect(count(fullContentOf(log))).toBe(2);
+});

@@ -1,4 +1,4 @@
-import type { SessionLog } from "../log/session-log.js";
+import { LogVersion } from "../log/log-version.js";
 import type { VerifiedLog } from "../log/verified-log.js";
 import type { ContentMessage } from "../protocol/messages.js";
 
@@ -17,8 +17,7 @@ const MAX_CACHED_BYTES = 16 * 1024 * 1024;
 const MIN_ENTRY_BYTES = 1024;
 
 interface Cached {
-  readonly sessions: readonly SessionLog[];
-  readonly signedCounts: readonly number[];
+  readonly version: LogVersion;
   readonly messages: ContentMessage[];
   readonly bytes: number;
   readonly ref: WeakRef<VerifiedLog>;
@@ -33,14 +32,13 @@ const collected = new FinalizationRegistry<WeakRef<VerifiedLog>>((ref) => forget
 
 export function fullContentOf(log: VerifiedLog): ContentMessage[] {
   const hit = cached.get(log);
-  if (hit !== undefined && unchanged(log, hit)) return hit.messages;
+  if (hit?.version.matches(log) === true) return hit.messages;
   if (hit !== undefined) forget(hit.ref);
   const messages = log.contentSince(undefined);
   const bytes = wireSize(log);
   if (bytes > MAX_CACHED_BYTES / 4) return messages; // one value must not push out everything else
-  const sessions = [...log.sessions.values()];
   const ref = new WeakRef(log);
-  cached.set(log, { sessions, signedCounts: sessions.map((session) => session.signedCount), messages, bytes, ref });
+  cached.set(log, { version: new LogVersion(log), messages, bytes, ref });
   collected.register(log, ref, ref);
   age.set(ref, bytes);
   cachedBytes += bytes;
@@ -70,16 +68,4 @@ function wireSize(log: VerifiedLog): number {
 /** What the cache holds now (for tests and metrics). */
 export function fullContentCacheSize(): { readonly entries: number; readonly bytes: number } {
   return { entries: age.size, bytes: cachedBytes };
-}
-
-// A session log only ever appends (a signature moves signedCount); a deletion drops whole session
-// logs. So the same session logs with the same signed counts mean the same content.
-function unchanged(log: VerifiedLog, hit: Cached): boolean {
-  if (log.sessions.size !== hit.sessions.length) return false;
-  let index = 0;
-  for (const session of log.sessions.values()) {
-    if (session !== hit.sessions[index] || session.signedCount !== hit.signedCounts[index]) return false;
-    index++;
-  }
-  return true;
 }

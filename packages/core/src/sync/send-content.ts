@@ -1,5 +1,5 @@
 import type { CoId } from "../ids/co-id.js";
-import type { SessionLog } from "../log/session-log.js";
+import { LogVersion } from "../log/log-version.js";
 import type { VerifiedLog } from "../log/verified-log.js";
 import type { CoValueEntry } from "../node/co-value-entry.js";
 import { dependenciesOf } from "../node/dependencies.js";
@@ -40,32 +40,15 @@ export class ContentMemo {
 }
 
 // dependenciesOf is a function of a log's header and transactions (a group's walks all of them),
-// and every subscriber's ack asks again: remember it per log while it holds the same session logs
-// with the same counts (a session log only ever appends; a deletion drops whole session logs).
-interface CachedDependencies {
-  readonly sessions: readonly SessionLog[];
-  readonly counts: readonly number[];
-  readonly dependencies: readonly CoId[];
-}
-const dependencyCache = new WeakMap<VerifiedLog, CachedDependencies>();
+// and every subscriber's ack asks again: remember it per log while the log is unchanged.
+const dependencyCache = new WeakMap<VerifiedLog, { readonly version: LogVersion; readonly dependencies: readonly CoId[] }>();
 
 function dependenciesCached(log: VerifiedLog): readonly CoId[] {
   const cached = dependencyCache.get(log);
-  if (cached !== undefined && sameSessions(log, cached)) return cached.dependencies;
-  const sessions = [...log.sessions.values()];
+  if (cached?.version.matches(log) === true) return cached.dependencies;
   const dependencies = dependenciesOf(log);
-  dependencyCache.set(log, { sessions, counts: sessions.map((session) => session.count), dependencies });
+  dependencyCache.set(log, { version: new LogVersion(log), dependencies });
   return dependencies;
-}
-
-function sameSessions(log: VerifiedLog, cached: CachedDependencies): boolean {
-  if (log.sessions.size !== cached.sessions.length) return false;
-  let index = 0;
-  for (const session of log.sessions.values()) {
-    if (session !== cached.sessions[index] || session.count !== cached.counts[index]) return false;
-    index++;
-  }
-  return true;
 }
 
 function remembered<V>(map: Map<string, V>, key: string, make: () => V): V {

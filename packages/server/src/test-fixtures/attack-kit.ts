@@ -106,9 +106,17 @@ export const tx = (changes: unknown[] = [{ op: "set", key: "k", value: "v" }], m
 
 /** A validly signed first piece of a fresh session (hash chain and signature as core makes them). */
 export function signedPiece(sessionId: SessionId, agent: AgentSecret, txs: TrustingTransaction[]): SessionNewContent {
+  return signedPieces(sessionId, agent, [txs])[0] as SessionNewContent;
+}
+
+/** Consecutive pieces of one fresh session, each validly signed at its end (as a writer sends them). */
+export function signedPieces(sessionId: SessionId, agent: AgentSecret, batches: TrustingTransaction[][]): SessionNewContent[] {
   const log = new SessionLog(sessionId, crypto.provider.createHashChain());
-  for (const transaction of txs) log.appendOwn(transaction, signerSecretOfAgent(agent), crypto);
-  return { after: 0, newTransactions: txs, lastSignature: log.lastSignature as Signature };
+  return batches.map((batch) => {
+    const after = log.count;
+    for (const transaction of batch) log.appendOwn(transaction, signerSecretOfAgent(agent), crypto);
+    return { after, newTransactions: batch, lastSignature: log.lastSignature as Signature };
+  });
 }
 
 const forgedSignature = crypto.sign(signerSecretOfAgent(newAgent()), "hash_zforged") as Signature;
