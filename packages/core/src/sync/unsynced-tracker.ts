@@ -22,6 +22,8 @@ export class UnsyncedTracker {
   readonly #unsynced = new Map<CoId, Set<string>>();
   readonly #toMark = new Map<string, UnsyncedEntry>();
   readonly #toClear = new Map<string, UnsyncedEntry>();
+  /** Clears handed to storage and not yet written. */
+  readonly #clearing = new Set<string>();
   readonly #waiters = new Map<CoId, Array<{ readonly resolve: () => void; readonly reject: (error: Error) => void }>>();
   /** Values a server refused, and why: their waitForSync fails until a server acknowledges them. */
   readonly #refused = new Map<CoId, Error>();
@@ -55,9 +57,14 @@ export class UnsyncedTracker {
     if (marked && source === undefined) this.#flushSoon();
   }
 
-  /** Marks restored from storage after a restart. */
+  /**
+   * Marks restored from storage after a restart. A mark this process has since cleared, whose
+   * clearing is not written yet, stays cleared: storage lags memory, never the other way round.
+   */
   restore(entries: readonly UnsyncedEntry[]): void {
     for (const { id, peerId } of entries) {
+      const key = `${id} ${peerId}`;
+      if (this.#toClear.has(key) || this.#clearing.has(key)) continue;
       this.#peersOf(id).add(peerId);
     }
   }
@@ -160,12 +167,16 @@ export class UnsyncedTracker {
     const clear = [...this.#toClear.values()];
     this.#toMark.clear();
     this.#toClear.clear();
+    const clearing = clear.map(({ id, peerId }) => `${id} ${peerId}`);
+    for (const key of clearing) this.#clearing.add(key);
     this.#flushing = this.#flushing.then(async () => {
       try {
         if (mark.length > 0) await storage.markUnsynced(mark);
         if (clear.length > 0) await storage.clearUnsynced(clear);
       } catch (error) {
         this.#sync.node.logger.error({ err: error }, "could not persist unsynced marks");
+      } finally {
+        for (const key of clearing) this.#clearing.delete(key);
       }
     });
     return this.#flushing;
