@@ -1,5 +1,5 @@
 import type { KnownMessage } from "../protocol/messages.js";
-import { onlyHeldSessions } from "./known-state.js";
+import { onlyHeldSessions, sessionsOf } from "./known-state.js";
 import type { PeerState } from "./peer-state.js";
 import { sendNewContent } from "./send-content.js";
 import type { SyncManager } from "./sync-manager.js";
@@ -13,7 +13,7 @@ export function handleKnown(sync: SyncManager, peer: PeerState, message: KnownMe
   const held = sync.node.peekEntry(message.id);
   if (held !== undefined) {
     // Only sessions held here matter for what we send it; it may name any number of others.
-    const state = onlyHeldSessions({ id: message.id, header: message.header, sessions: message.sessions }, held.log?.sessions);
+    const state = onlyHeldSessions({ id: message.id, header: message.header, sessions: message.sessions }, held.log?.sessions ?? sessionsOf(held.lastKnown));
     if (message.isCorrection === true) peer.setKnown(state);
     else peer.mergeKnown(state);
   }
