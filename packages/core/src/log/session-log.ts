@@ -198,9 +198,10 @@ export class SessionLog {
   }
 
   /**
-   * Counts a new transaction towards the next checkpoint. cojson's rule, so pieces of ordinary data are cut where cojson cuts them: more than
-   * `CHECKPOINT_BYTES` of changes. Ours too: more than twice that of text in all, so transactions
-   * that are mostly `meta` (which cojson does not count) can't grow a piece without bound.
+   * Counts a new transaction towards the next checkpoint. cojson's rule, so pieces of ordinary
+   * data are cut where cojson cuts them: more than `CHECKPOINT_BYTES` of changes. Ours too: more
+   * than twice that of text in all, so transactions that are mostly `meta` (which cojson does not
+   * count) can't grow a piece without bound.
    */
   #countTowardsCheckpoint(tx: Transaction, serialized: string): void {
     this.#payloadSinceCheckpoint += transactionPayloadSize(tx);

@@ -63,7 +63,7 @@ export class UnsyncedTracker {
    */
   restore(entries: readonly UnsyncedEntry[]): void {
     for (const { id, peerId } of entries) {
-      const key = `${id} ${peerId}`;
+      const key = markKey(id, peerId);
       if (this.#toClear.has(key) || this.#clearing.has(key)) continue;
       this.#peersOf(id).add(peerId);
     }
@@ -83,7 +83,7 @@ export class UnsyncedTracker {
     const peers = this.#peersOf(id);
     if (peers.has(peerId)) return false;
     peers.add(peerId);
-    const key = `${id} ${peerId}`;
+    const key = markKey(id, peerId);
     this.#toClear.delete(key);
     this.#toMark.set(key, { id, peerId });
     this.#scheduleFlush();
@@ -102,7 +102,7 @@ export class UnsyncedTracker {
     for (const peerId of [...peers]) {
       if (peerId !== peer.id && peerId !== "any" && connected.has(peerId)) continue;
       peers.delete(peerId);
-      const key = `${entry.id} ${peerId}`;
+      const key = markKey(entry.id, peerId);
       this.#toMark.delete(key);
       this.#toClear.set(key, { id: entry.id, peerId });
     }
@@ -165,10 +165,10 @@ export class UnsyncedTracker {
     if (storage === undefined) return Promise.resolve();
     const mark = [...this.#toMark.values()];
     const clear = [...this.#toClear.values()];
+    const clearing = [...this.#toClear.keys()];
+    for (const key of clearing) this.#clearing.add(key);
     this.#toMark.clear();
     this.#toClear.clear();
-    const clearing = clear.map(({ id, peerId }) => `${id} ${peerId}`);
-    for (const key of clearing) this.#clearing.add(key);
     this.#flushing = this.#flushing.then(async () => {
       try {
         if (mark.length > 0) await storage.markUnsynced(mark);
@@ -181,4 +181,9 @@ export class UnsyncedTracker {
     });
     return this.#flushing;
   }
+}
+
+/** The key of one (value, server peer) mark in the pending and in-flight sets. */
+function markKey(id: CoId, peerId: string): string {
+  return `${id} ${peerId}`;
 }
