@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { redactPassword } from "./db-setting.js";
 import { dbFlag, EXIT_OK, operatorCommand } from "./operator-command.js";
-import { OperatorError, storeLocation } from "./open-store.js";
+import { OperatorError, pathExists, storeLocation } from "./open-store.js";
 import { progressMode, startProgress } from "./progress.js";
 import { UsageError } from "./usage-error.js";
 
@@ -45,7 +45,7 @@ export const backupCommand = operatorCommand({
     const location = storeLocation(db.text, db.source);
     if (values.out === undefined) throw new UsageError("--out is required: the file to write the backup to");
     const out = resolve(values.out);
-    if ((await stat(out).catch(() => undefined)) !== undefined) throw new OperatorError(`${out} exists; choose a new file (a backup never overwrites)`);
+    if (await pathExists(out)) throw new OperatorError(`${out} exists; choose a new file (a backup never overwrites)`);
     const json = values.json === true;
     const started = performance.now();
     const result = location.kind === "sqlite" ? await backupSqlite(location.file, out, json) : await backupPostgres(location.url, out);
@@ -64,7 +64,7 @@ interface BackupResult {
 }
 
 async function backupSqlite(file: string, out: string, json: boolean): Promise<BackupResult> {
-  if ((await stat(file).catch(() => undefined)) === undefined) throw new OperatorError(`no SQLite database at ${file}`);
+  if (!(await pathExists(file))) throw new OperatorError(`no SQLite database at ${file}`);
   const partial = `${out}.partial`;
   const source = new Database(file, { fileMustExist: true });
   try {

@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { once } from "node:events";
 import { DUMP_VERSION, type DumpRecord, DumpTally } from "./dump-format.js";
 import { dbFlag, EXIT_OK, operatorCommand } from "./operator-command.js";
-import { OperatorError, openOperatorStore, storeLocation } from "./open-store.js";
+import { OperatorError, openOperatorStore, pathExists, storeLocation } from "./open-store.js";
 import { progressMode, startProgress } from "./progress.js";
 import { scanStore } from "./store-scan.js";
 import { StoppedError } from "./stop-signal.js";
@@ -103,6 +103,6 @@ export const exportCommand = operatorCommand({
 });
 
 async function refuseExisting(out: string, force: boolean): Promise<void> {
-  if (force || (await stat(out).catch(() => undefined)) === undefined) return;
+  if (force || !(await pathExists(out))) return;
   throw new OperatorError(`${out} exists; choose a new file, or add --force to replace it`);
 }

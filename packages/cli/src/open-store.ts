@@ -27,6 +27,11 @@ export function storeLocation(text: string | undefined, source: string): StoreLo
   return /^postgres(ql)?:/i.test(checked) ? { kind: "postgres", url: checked } : { kind: "sqlite", file: resolve(checked) };
 }
 
+/** Whether anything (a file, a directory) is at `path`. */
+export async function pathExists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined)) !== undefined;
+}
+
 /** Opens `location`; `mustExist` refuses a SQLite path where no file is (a typo would read as an empty store). */
 export async function openOperatorStore(location: StoreLocation, options: { readonly mustExist: boolean }): Promise<OperatorStore> {
   let storage: StorageAdapter;
