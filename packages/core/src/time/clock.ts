@@ -1,7 +1,7 @@
 /** Cancels a scheduled callback; calling it twice is harmless. */
 export type Cancel = () => void;
 
-/** Time as an input (STYLE.md §5.2): core never reads the wall clock or sets timers itself. */
+/** Time as an input: core never reads the wall clock or sets timers itself, so tests drive it. */
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
