@@ -28,6 +28,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import v8 from "node:v8";
 import { printTable } from "./harness.mjs";
 
 const self = fileURLToPath(import.meta.url);
@@ -61,10 +62,18 @@ const BEFORE_DIR = process.env.BENCH_SERVER_BEFORE;
 // BENCH_SERVER_KINDS=cosync,… runs only those servers (for quick looks; the table needs all three).
 // "floor" is server-parts/floor-server.mjs: a relay that neither verifies nor stores, run for the
 // raw-client parts (ingest, reads) as the same-run floor of those rows; "floor-verify" is that relay
-// plus the signature work of every session piece (hashing and one Ed25519 check), for the ingest rows.
-const KINDS = ["cosync", "cojson", "cojson-napi", "floor", "floor-verify", ...(BEFORE_DIR === undefined ? [] : ["cosync-before"])].filter(
-  (kind) => process.env.BENCH_SERVER_KINDS === undefined || process.env.BENCH_SERVER_KINDS.split(",").includes(kind),
-);
+// plus the signature work of every session piece (hashing and one Ed25519 check), for the ingest rows;
+// "floor-durable" is floor-verify that also commits each message to SQLite (group commit on a writer
+// thread, an fsync per commit) before it acks or forwards it: the floor of a verifying, durable server.
+const KINDS = [
+  "cosync",
+  "cojson",
+  "cojson-napi",
+  "floor",
+  "floor-verify",
+  "floor-durable",
+  ...(BEFORE_DIR === undefined ? [] : ["cosync-before"]),
+].filter((kind) => process.env.BENCH_SERVER_KINDS === undefined || process.env.BENCH_SERVER_KINDS.split(",").includes(kind));
 /** The baselines: child kind → the `crypto` option of bench/cojson-server.mjs. */
 const COJSON_KINDS = { cojson: "wasm", "cojson-napi": "napi" };
 const PARTS = new Set((process.env.BENCH_SERVER_PARTS ?? "clients,ingest,reads").split(","));
@@ -90,7 +99,9 @@ async function serveAsChild(kind, file) {
   let storage;
   if (kind === "cosync" || kind === "cosync-before") {
     const { startSyncServer } =
-      kind === "cosync" ? await import("@cosync/server") : await import(pathToFileURL(join(BEFORE_DIR, "packages/server/dist/index.js")).href);
+      kind === "cosync"
+        ? await import("@cosync/server")
+        : await import(pathToFileURL(join(BEFORE_DIR, "packages/server/dist/index.js")).href);
     const options = { port: 0, log: { level: "silent" }, processMetrics: false };
     if (synchronous === undefined) {
       server = await startSyncServer({ ...options, db: file });
@@ -99,9 +110,9 @@ async function serveAsChild(kind, file) {
       storage = await openSqliteStorage({ file, synchronous });
       server = await startSyncServer({ ...options, storage });
     }
-  } else if (kind === "floor" || kind === "floor-verify") {
+  } else if (kind === "floor" || kind === "floor-verify" || kind === "floor-durable") {
     const { startFloorServer } = await import("./server-parts/floor-server.mjs");
-    server = await startFloorServer({ verify: kind === "floor-verify" });
+    server = await startFloorServer({ verify: kind !== "floor", durable: kind === "floor-durable", file });
   } else if (COJSON_KINDS[kind] !== undefined) {
     const { startCojsonSyncServer } = await import("./cojson-server.mjs");
     server = await startCojsonSyncServer({ file, synchronous, crypto: COJSON_KINDS[kind] });
@@ -116,6 +127,7 @@ async function serveAsChild(kind, file) {
         id: message.id,
         rss: process.memoryUsage().rss,
         memory: process.memoryUsage(),
+        heapSpaces: Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, [s.space_size, s.space_used_size]])),
         cpuMs: cpuMs(process.cpuUsage()),
         elu: performance.eventLoopUtilization(), // cumulative { idle, active, utilization } of the main thread
       });
@@ -221,7 +233,14 @@ async function loadParentLibraries() {
     import("./server-parts/reads.mjs"),
   ]);
   cojson.logger.setLevel(cojson.LogLevel.ERROR);
-  lib = { cojson, crypto: await wasm.WasmCrypto.create(), createWebSocketPeer: transport.createWebSocketPeer, WebSocket: ws.WebSocket, raw, reads };
+  lib = {
+    cojson,
+    crypto: await wasm.WasmCrypto.create(),
+    createWebSocketPeer: transport.createWebSocketPeer,
+    WebSocket: ws.WebSocket,
+    raw,
+    reads,
+  };
 }
 
 async function openSocket(url) {
@@ -402,6 +421,11 @@ function ingestScenario(kind, file, load, subscriberCount) {
       parentCpuShare: (cpuMs(process.cpuUsage()) - parentBefore) / wallMs,
       repeatedTx: subscribers.reduce((sum, subscriber) => sum + subscriber.repeated, 0),
       rssMb: after.rss / 2 ** 20,
+      heapSpacesMb: Object.fromEntries(
+        Object.entries(after.heapSpaces)
+          .filter(([, [size]]) => size > 0)
+          .map(([k, [size, used]]) => [k, `${(size / 2 ** 20).toFixed(1)}/${(used / 2 ** 20).toFixed(1)}`]),
+      ),
       memoryMb: Object.fromEntries(Object.entries(after.memory).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
     };
   });
@@ -410,7 +434,9 @@ function ingestScenario(kind, file, load, subscriberCount) {
 /** Warm loads of a 10k-tx value, then fan-out of single writes to 100 subscribers (server-parts/reads.mjs). */
 async function readsScenario(kind, file, loads) {
   const warmLoadMs = await withRawClients(kind, file("warm"), (clients) => lib.reads.measureWarmLoads(clients, loads.warm, WARM_LOADS));
-  const fanOutMs = await withRawClients(kind, file("fanout"), (clients) => lib.reads.measureFanOut(clients, loads.fanOut, FANOUT_SUBSCRIBERS));
+  const fanOutMs = await withRawClients(kind, file("fanout"), (clients) =>
+    lib.reads.measureFanOut(clients, loads.fanOut, FANOUT_SUBSCRIBERS),
+  );
   return { warmLoadMs, fanOutMs };
 }
 
@@ -431,7 +457,8 @@ export async function run() {
     throw new TypeError(`BENCH_SERVER_SQLITE_SYNCHRONOUS: expected "normal" or "full", got ${synchronous}`);
   }
   for (const part of PARTS) {
-    if (!["clients", "ingest", "reads"].includes(part)) throw new TypeError(`BENCH_SERVER_PARTS: unknown part "${part}" (clients, ingest, reads)`);
+    if (!["clients", "ingest", "reads"].includes(part))
+      throw new TypeError(`BENCH_SERVER_PARTS: unknown part "${part}" (clients, ingest, reads)`);
   }
   console.log("baselines: a cojson 0.20.19 sync server (jazz-run's recipe, bench/cojson-server.mjs) on");
   for (const [kind, { column, crypto }] of Object.entries(BASELINES)) console.log(`  ${column} (child kind ${kind}): ${crypto}`);
@@ -458,7 +485,9 @@ export async function run() {
     }
     if (PARTS.has("reads")) {
       for (const [name, shape] of Object.entries(READ_LOADS)) loads[name] = await lib.raw.buildIngestLoad(shape);
-      console.log(`reads: ${WARM_LOADS} warm loads of a ${loads.warm.totalTx}-tx value; ${FANOUT_WRITES} single writes to ${FANOUT_SUBSCRIBERS} subscribers`);
+      console.log(
+        `reads: ${WARM_LOADS} warm loads of a ${loads.warm.totalTx}-tx value; ${FANOUT_WRITES} single writes to ${FANOUT_SUBSCRIBERS} subscribers`,
+      );
     }
     for (let round = 0; round < ROUNDS; round++) {
       if (round > 0 && performance.now() - started > BUDGET_MS * (round / (round + 1))) {
@@ -476,7 +505,8 @@ export async function run() {
             result.ingest10 = await ingestScenario(kind, file("ingest10"), loads.tx50, 10);
             result.ingest1tx = await ingestScenario(kind, file("ingest1tx"), loads.tx1, 1);
           }
-          if (PARTS.has("reads") && kind !== "floor-verify") Object.assign(result, await readsScenario(kind, file, loads));
+          if (PARTS.has("reads") && kind !== "floor-verify" && kind !== "floor-durable")
+            Object.assign(result, await readsScenario(kind, file, loads));
         } catch (error) {
           // cosync and the wasm baseline must run; the napi baseline may lack its native module.
           if (kind !== "cojson-napi") throw error;
@@ -577,7 +607,16 @@ function report(results, failures) {
       "ingest 50-tx, 10 subscribers (acked tx/s)": median(rounds.map((r) => r.ingest10?.txPerSec)),
       "server RSS after the 1-tx ingest (MB)": median(rounds.map((r) => r.ingest1tx?.rssMb)),
       "server RSS after 50-tx ingest with 10 subscribers (MB)": median(rounds.map((r) => r.ingest10?.rssMb)),
-      [`warm load of ${BURST}-tx value (ms)`]: median(rounds.map((r) => (r.warmLoadMs === undefined ? undefined : quantile([...r.warmLoadMs].sort((a, b) => a - b), 0.5)))),
+      [`warm load of ${BURST}-tx value (ms)`]: median(
+        rounds.map((r) =>
+          r.warmLoadMs === undefined
+            ? undefined
+            : quantile(
+                [...r.warmLoadMs].sort((a, b) => a - b),
+                0.5,
+              ),
+        ),
+      ),
       [`fan-out to ${FANOUT_SUBSCRIBERS} subscribers p50 (ms)`]: pooled((r) => r.fanOutMs, 0.5),
       [`fan-out to ${FANOUT_SUBSCRIBERS} subscribers p99 (ms)`]: pooled((r) => r.fanOutMs, 0.99),
       "server CPU per 1-tx message, all threads (µs)": median(rounds.map((r) => r.ingest1tx?.serverCpuUsPerMessage)),
@@ -585,7 +624,9 @@ function report(results, failures) {
       // pipelining passes it, so a tx/s target above it needs less CPU per message, not more overlap.
       "1-tx ingest ceiling: cores / CPU per message (tx/s)": median(
         rounds.map((r) =>
-          r.ingest1tx === undefined ? undefined : ((availableParallelism() - r.ingest1tx.parentCpuShare) * 1e6) / r.ingest1tx.serverCpuUsPerMessage,
+          r.ingest1tx === undefined
+            ? undefined
+            : ((availableParallelism() - r.ingest1tx.parentCpuShare) * 1e6) / r.ingest1tx.serverCpuUsPerMessage,
         ),
       ),
       "server main thread busy during 1-tx ingest (%)": median(rounds.map((r) => percent(r.ingest1tx?.serverBusyShare))),
@@ -598,6 +639,7 @@ function report(results, failures) {
   const before = BEFORE_DIR === undefined ? undefined : summary("cosync-before");
   const floor = summary("floor");
   const floorVerify = summary("floor-verify");
+  const floorDurable = summary("floor-durable");
   const rows = Object.keys(ours)
     .filter((metric) => ours[metric] !== undefined)
     .map((metric) => {
@@ -613,6 +655,7 @@ function report(results, failures) {
       }
       row.floor = floor[metric];
       row["floor+verify"] = floorVerify[metric];
+      row["floor+verify+store"] = floorDurable[metric];
       if (before !== undefined) {
         row["cosync-before"] = before[metric];
         row["cosync/before"] = before[metric] === undefined ? undefined : ours[metric] / before[metric];
@@ -633,6 +676,7 @@ function report(results, failures) {
       "verdict vs napi",
       "floor",
       "floor+verify",
+      "floor+verify+store",
       ...(before === undefined ? [] : ["cosync-before", "cosync/before"]),
     ],
     rows,
@@ -641,7 +685,9 @@ function report(results, failures) {
     "\nfloor: a relay that parses, acks, keeps and forwards frames but neither verifies nor stores (bench/server-parts/floor-server.mjs), " +
       "driven by the same raw clients in the same run; no server can beat it on these rows, so a target below it is out of reach of this harness.\n" +
       "floor+verify: the same relay plus, per session piece, the work every server that verifies signatures must do (BLAKE3 over its transactions, one Ed25519 " +
-      "verification with libsodium); still no storage. A target below it is out of reach of any verifying server on this harness.",
+      "verification with libsodium); still no storage. A target below it is out of reach of any verifying server on this harness.\n" +
+      "floor+verify+store: floor+verify that also commits every message to SQLite before acking or forwarding it (one row per message, group commit " +
+      "on a writer thread, WAL with an fsync per commit). A target below it is out of reach of any server that verifies and acks only what is durable.",
   );
   for (const [kind, message] of Object.entries(failures)) console.log(`\n${kind} baseline FAILED, its columns are empty: ${message}`);
   console.log(
