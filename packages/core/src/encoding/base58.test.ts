@@ -1,7 +1,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { base58 } from "@scure/base";
 import { expect } from "vitest";
-import { base58Decode, base58Encode, tryBase58Decode } from "./base58.js";
+import { base58Decode, base58DecodedLength, base58Encode, tryBase58Decode } from "./base58.js";
 
 // Leading zero bytes become leading "1"s; mix them in often, and cover the sizes ids use.
 const bytesWithZeros = fc
@@ -27,7 +27,10 @@ test("base58Encode: edge cases", () => {
 
 // Any text over the alphabet (leading "1"s included), plus a stray character now and then.
 const base58Texts = fc
-  .tuple(fc.nat({ max: 4 }), fc.string({ unit: fc.constantFrom(..."123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0OIl+/é"), maxLength: 120 }))
+  .tuple(
+    fc.nat({ max: 4 }),
+    fc.string({ unit: fc.constantFrom(..."123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0OIl+/é"), maxLength: 120 }),
+  )
   .map(([ones, rest]) => "1".repeat(ones) + rest);
 
 test.prop([base58Texts], { numRuns: 3000 })("base58Decode is byte-identical to @scure/base and throws where it throws", (text) => {
@@ -40,10 +43,23 @@ test.prop([base58Texts], { numRuns: 3000 })("base58Decode is byte-identical to @
   if (expected === undefined) {
     expect(() => base58Decode(text)).toThrow();
     expect(tryBase58Decode(text)).toBeUndefined();
+    expect(base58DecodedLength(text)).toBeUndefined();
   } else {
     expect(base58Decode(text)).toEqual(expected);
     if (text !== "") expect(tryBase58Decode(text)).toEqual(expected);
+    if (text !== "") expect(base58DecodedLength(text)).toBe(expected.length);
   }
+});
+
+// The coders share scratch buffers: a long input grows them, and shorter ones after it must not
+// see its leftovers.
+test("base58: a long input in between changes nothing for short ones", () => {
+  const short = Uint8Array.from([0, 7, 255, 1]);
+  const before = base58Encode(short);
+  base58Decode(base58Encode(new Uint8Array(400).fill(201)));
+  expect(base58Encode(short)).toBe(before);
+  expect(base58Decode(before)).toEqual(short);
+  expect(base58DecodedLength(before)).toBe(4);
 });
 
 test("base58Decode: edge cases", () => {

@@ -15,7 +15,7 @@ const DIGITS_PER_BYTE = 1.3658;
 export function base58Encode(bytes: Uint8Array): string {
   let zeros = 0;
   while (zeros < bytes.length && bytes[zeros] === 0) zeros++;
-  const limbs = new Float64Array(Math.ceil(((bytes.length - zeros) * DIGITS_PER_BYTE) / 6) + 1);
+  const limbs = scratchLimbs(Math.ceil(((bytes.length - zeros) * DIGITS_PER_BYTE) / 6) + 1);
   let used = 0;
   const feed = (value: number, scale: number): void => {
     let carry = value;
@@ -32,18 +32,41 @@ export function base58Encode(bytes: Uint8Array): string {
   let index = zeros;
   if ((bytes.length - zeros) % 2 === 1) feed(bytes[index++] as number, 256);
   for (; index < bytes.length; index += 2) feed((bytes[index] as number) * 256 + (bytes[index + 1] as number), 65536);
-  let out = "";
+  // Digits are written right to left into a buffer of character codes, then made one string: a
+  // string per digit (prepending) was most of what a server allocated per received signature.
+  const codes = scratchCodes(zeros + used * 6);
+  let at = codes.length;
   for (let limbIndex = 0; limbIndex < used; limbIndex++) {
     let limb = limbs[limbIndex] as number;
     // Every limb but the top one has exactly six digits, leading "zeros" ("1") included.
     const top = limbIndex === used - 1;
     for (let digit = 0; digit < 6 && !(top && limb === 0); digit++) {
       const quotient = Math.floor(limb / 58);
-      out = ALPHABET.charAt(limb - quotient * 58) + out;
+      codes[--at] = ALPHABET_CODES[limb - quotient * 58] as number;
       limb = quotient;
     }
   }
-  return "1".repeat(zeros) + out;
+  for (let zero = 0; zero < zeros; zero++) codes[--at] = ONE;
+  return String.fromCharCode.apply(null, codes.subarray(at) as unknown as number[]);
+}
+
+const ALPHABET_CODES = Uint8Array.from(ALPHABET, (char) => char.charCodeAt(0));
+const ONE = 0x31;
+
+// Scratch buffers, reused across calls (both coders are synchronous, so no call sees another's):
+// the limbs and digits of one id or signature, which every message carries, need no allocation.
+let limbScratch = new Float64Array(64);
+let codeScratch = new Uint8Array(128);
+
+function scratchLimbs(length: number): Float64Array {
+  if (limbScratch.length < length) limbScratch = new Float64Array(length);
+  return limbScratch;
+}
+
+/** A code buffer of exactly `length` (a view of the scratch buffer). */
+function scratchCodes(length: number): Uint8Array {
+  if (codeScratch.length < length) codeScratch = new Uint8Array(length);
+  return codeScratch.subarray(0, length);
 }
 
 /** Value of each ASCII character as a base-58 digit, -1 outside the alphabet. */
@@ -67,7 +90,8 @@ const DECODE_SCALES = [1, 58, 58 ** 2, 58 ** 3, 58 ** 4, 58 ** 5];
  */
 export function base58Decode(text: string): Uint8Array {
   const bytes = decode(text);
-  if (bytes === undefined) throw new Error(`base58: invalid character in ${JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text)}`);
+  if (bytes === undefined)
+    throw new Error(`base58: invalid character in ${JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text)}`);
   return bytes;
 }
 
@@ -77,12 +101,52 @@ export function tryBase58Decode(text: string): Uint8Array | undefined {
   return decode(text);
 }
 
+/**
+ * How many bytes `text` decodes to, or undefined if it is not valid base58 — what validating a
+ * format needs, without allocating the bytes.
+ */
+export function base58DecodedLength(text: string): number | undefined {
+  if (text.length === 0) return undefined;
+  const zeros = leadingOnes(text);
+  const used = decodeLimbs(text, zeros);
+  return used === undefined ? undefined : zeros + significantBytes(used);
+}
+
 function decode(text: string): Uint8Array | undefined {
-  const length = text.length;
+  const zeros = leadingOnes(text);
+  const used = decodeLimbs(text, zeros);
+  if (used === undefined) return undefined;
+  const limbs = limbScratch;
+  const bytes = new Uint8Array(zeros + significantBytes(used));
+  let at = bytes.length;
+  for (let limb = 0; limb < used; limb++) {
+    const value = limbs[limb] as number;
+    bytes[--at] = value & 0xff;
+    if (at > zeros) bytes[--at] = value >>> 8;
+  }
+  return bytes;
+}
+
+function leadingOnes(text: string): number {
   let zeros = 0;
-  while (zeros < length && text.charCodeAt(zeros) === 0x31) zeros++;
+  while (zeros < text.length && text.charCodeAt(zeros) === ONE) zeros++;
+  return zeros;
+}
+
+/** Bytes held by the `used` low 16-bit limbs of the scratch buffer (the top one may hold one). */
+function significantBytes(used: number): number {
+  if (used === 0) return 0;
+  return used * 2 - ((limbScratch[used - 1] as number) < 256 ? 1 : 0);
+}
+
+/**
+ * Feeds the digits after `zeros` into 16-bit limbs in the scratch buffer, least significant first;
+ * returns how many limbs are used, or undefined for a character outside the alphabet.
+ */
+function decodeLimbs(text: string, zeros: number): number | undefined {
+  const length = text.length;
   // 58 < 2^6: every digit adds less than 6 bits, so this many 16-bit limbs always suffice.
-  const limbs = new Float64Array(Math.ceil(((length - zeros) * 6) / 16) + 1);
+  const limbs = scratchLimbs(Math.ceil(((length - zeros) * 6) / 16) + 1);
   let used = 0;
   for (let start = zeros; start < length; start += DECODE_GROUP) {
     const end = Math.min(length, start + DECODE_GROUP);
@@ -104,14 +168,5 @@ function decode(text: string): Uint8Array | undefined {
       carry = Math.floor(carry / 65536);
     }
   }
-  const top = used === 0 ? 0 : (limbs[used - 1] as number);
-  const significant = used === 0 ? 0 : used * 2 - (top < 256 ? 1 : 0);
-  const bytes = new Uint8Array(zeros + significant);
-  let at = bytes.length;
-  for (let limb = 0; limb < used; limb++) {
-    const value = limbs[limb] as number;
-    bytes[--at] = value & 0xff;
-    if (at > zeros) bytes[--at] = value >>> 8;
-  }
-  return bytes;
+  return used;
 }

@@ -1,4 +1,4 @@
-import { tryBase58Decode } from "../encoding/base58.js";
+import { base58DecodedLength, tryBase58Decode } from "../encoding/base58.js";
 import { tryBase64urlDecode } from "../encoding/base64url.js";
 import { describeValue, FormatError } from "../errors.js";
 
@@ -32,10 +32,10 @@ export function base58FormatProblem(value: unknown, format: Base58Format): strin
   if (value.length - format.prefix.length > 2 * Math.ceil(format.byteLength * DIGITS_PER_BYTE) + 8) {
     return `${format.name} ${describeValue(value)} is too long for ${format.byteLength} bytes`;
   }
-  const bytes = tryBase58Decode(value.slice(format.prefix.length));
-  if (bytes === undefined) return `${format.name} ${describeValue(value)} is not valid base58 after "${format.prefix}"`;
-  if (bytes.length !== format.byteLength) {
-    return `${format.name} ${describeValue(value)} encodes ${bytes.length} bytes, expected ${format.byteLength}`;
+  const byteLength = base58DecodedLength(value.slice(format.prefix.length));
+  if (byteLength === undefined) return `${format.name} ${describeValue(value)} is not valid base58 after "${format.prefix}"`;
+  if (byteLength !== format.byteLength) {
+    return `${format.name} ${describeValue(value)} encodes ${byteLength} bytes, expected ${format.byteLength}`;
   }
   if (rememberable(format)) remember(format, value);
   return undefined;

@@ -1,6 +1,6 @@
-import { tryBase58Decode } from "../encoding/base58.js";
+import { base58DecodedLength } from "../encoding/base58.js";
 import { describeValue, FormatError } from "../errors.js";
-import { agentIdProblem, type AgentId } from "./agent-id.js";
+import { type AgentId, agentIdProblem } from "./agent-id.js";
 import { type CoId, coIdFormat } from "./co-id.js";
 import { base58FormatProblem } from "./prefixed.js";
 
@@ -44,15 +44,23 @@ export function parseSessionIdParts(value: unknown): ParsedSessionId | { readonl
   } else {
     return { problem: `session id ${describeValue(value)} must end in "_session_z…" or "_session_d…$"` };
   }
-  const bytes = tryBase58Decode(random);
-  if (bytes === undefined || bytes.length !== expectedBytes) {
+  if (base58DecodedLength(random) !== expectedBytes) {
     return { problem: `session id ${describeValue(value)}: random part must be base58 of ${expectedBytes} bytes` };
   }
   return { owner: owner as SessionOwner, ownerKind, kind };
 }
 
+// The same few sessions recur in every message (each piece's key, each known state's keys):
+// remember those found valid, as ids are (ids/prefixed.ts), instead of re-parsing them each time.
+const MAX_REMEMBERED_SESSIONS = 10_000;
+const validSessions = new Set<string>();
+
 export function isSessionId(value: unknown): value is SessionId {
-  return !("problem" in parseSessionIdParts(value));
+  if (typeof value === "string" && validSessions.has(value)) return true;
+  if ("problem" in parseSessionIdParts(value)) return false;
+  if (validSessions.size >= MAX_REMEMBERED_SESSIONS) validSessions.clear();
+  validSessions.add(value as string);
+  return true;
 }
 
 export function parseSessionId(value: unknown, argument = "sessionId"): SessionId {
