@@ -18,20 +18,30 @@ export function emptyKnownState(id: CoId): KnownState {
   return { id, header: false, sessions: {} };
 }
 
-/** Max per session of both; header if either has it. */
+/** Max per session of both; header if either has it. `a` itself when `b` adds nothing to it. */
 export function combineKnownStates(a: KnownState, b: KnownState): KnownState {
-  const sessions: Record<SessionId, number> = { ...a.sessions };
-  for (const [sessionId, count] of Object.entries(b.sessions) as [SessionId, number][]) {
-    if (count > (sessions[sessionId] ?? 0)) sessions[sessionId] = count;
+  let sessions: Record<SessionId, number> | undefined;
+  const theirs = b.sessions as Record<SessionId, number>;
+  // for…in, not Object.entries: this runs for every ack and every forward, and known states are
+  // plain records (parsed JSON or our own literals), with nothing inherited to enumerate.
+  for (const sessionId in theirs) {
+    const count = theirs[sessionId as SessionId] as number;
+    if (count > ((sessions ?? a.sessions)[sessionId as SessionId] ?? 0)) {
+      sessions ??= { ...a.sessions };
+      sessions[sessionId as SessionId] = count;
+    }
   }
-  return { id: a.id, header: a.header || b.header, sessions };
+  const header = a.header || b.header;
+  if (sessions === undefined && header === a.header) return a;
+  return { id: a.id, header, sessions: sessions ?? a.sessions };
 }
 
 /** True if `have` holds everything `want` describes. */
 export function knownStateCovers(have: KnownState, want: KnownState): boolean {
   if (want.header && !have.header) return false;
-  for (const [sessionId, count] of Object.entries(want.sessions) as [SessionId, number][]) {
-    if ((have.sessions[sessionId] ?? 0) < count) return false;
+  const wanted = want.sessions as Record<SessionId, number>;
+  for (const sessionId in wanted) {
+    if ((have.sessions[sessionId as SessionId] ?? 0) < (wanted[sessionId as SessionId] as number)) return false;
   }
   return true;
 }

@@ -3,11 +3,11 @@ import { LogVersion } from "../log/log-version.js";
 import type { VerifiedLog } from "../log/verified-log.js";
 import type { CoValueEntry } from "../node/co-value-entry.js";
 import { dependenciesOf } from "../node/dependencies.js";
-import type { SyncNode } from "./sync-node.js";
 import type { ContentMessage } from "../protocol/messages.js";
-import { type KnownState, knownStateCovers } from "./known-state.js";
 import { fullContentOf } from "./full-content-cache.js";
+import { type KnownState, knownStateCovers } from "./known-state.js";
 import type { PeerState } from "./peer-state.js";
+import type { SyncNode } from "./sync-node.js";
 
 /**
  * What one fan-out computes once for every peer: content cut for a known state (peers that hold
@@ -72,16 +72,10 @@ function contentFor(log: VerifiedLog, known: KnownState | undefined): ContentMes
  * authors), recursively, so they can verify and read it (cojson's sendNewContent); servers don't.
  * Returns whether any content was sent for `entry` itself.
  */
-export function sendNewContent(
-  node: SyncNode,
-  peer: PeerState,
-  entry: CoValueEntry,
-  visited = new Set<string>(),
-  memo?: ContentMemo,
-): boolean {
+export function sendNewContent(node: SyncNode, peer: PeerState, entry: CoValueEntry, visited?: Set<string>, memo?: ContentMemo): boolean {
   const log = entry.log;
-  if (log === undefined || visited.has(entry.id)) return false;
-  visited.add(entry.id);
+  if (log === undefined || visited?.has(entry.id) === true) return false;
+  visited?.add(entry.id);
   if (!peer.isServer) {
     for (const dependency of dependenciesCached(log)) {
       const dependencyEntry = node.peekEntry(dependency);
@@ -89,6 +83,8 @@ export function sendNewContent(
       const theirs = peer.optimistic.get(dependency);
       const ours = memo === undefined ? dependencyEntry.log.knownState() : memo.knownState(dependencyEntry);
       if (theirs !== undefined && knownStateCovers(theirs, ours)) continue;
+      // The visited set exists only once there is a dependency to send (most fan-outs have none).
+      visited ??= new Set([entry.id]);
       sendNewContent(node, peer, dependencyEntry, visited, memo);
     }
   }

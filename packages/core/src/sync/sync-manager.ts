@@ -1,4 +1,5 @@
 import type { CoId } from "../ids/co-id.js";
+import { type SyncRefusal, SyncTimeoutError } from "../node/app-errors.js";
 import type { CoValueEntry } from "../node/co-value-entry.js";
 import { dependenciesOf } from "../node/dependencies.js";
 import type { ContentMessage, ErrorNotice, SyncMessage } from "../protocol/messages.js";
@@ -9,18 +10,17 @@ import { handleContent } from "./handle-content.js";
 import { handleKnown } from "./handle-known.js";
 import { handleLoad } from "./handle-load.js";
 import { handleReconcile } from "./handle-reconcile.js";
-import { type RefreshOutcome, refreshFromStorage } from "./refresh-from-storage.js";
 import { defaultLoadLimits, type LoadLimits, LoadTracker } from "./load-tracker.js";
 import { LogThrottle } from "./log-throttle.js";
 import { defaultParkingLimits, ParkedContent, type ParkedPiece, type ParkingLimits } from "./parked-content.js";
 import { PeerState } from "./peer-state.js";
+import { type RefreshOutcome, refreshFromStorage } from "./refresh-from-storage.js";
 import { channelFromSeedPeer, isPeerChannel, type SeedPeer } from "./seed-peer.js";
 import { ContentMemo, sendNewContent } from "./send-content.js";
+import { ServerRefusals } from "./server-refusals.js";
 import type { SyncEvents } from "./sync-events.js";
 import type { SyncNode } from "./sync-node.js";
 import { UnsyncedTracker } from "./unsynced-tracker.js";
-import { ServerRefusals } from "./server-refusals.js";
-import { type SyncRefusal, SyncTimeoutError } from "../node/app-errors.js";
 
 /** Options of `waitForSync`: without `timeoutMs` it waits as long as it takes (offline-first). */
 export interface WaitForSyncOptions {
@@ -143,7 +143,9 @@ export class SyncManager {
     channel.onNotice?.((notice) => this.refusals.received(state.id, state.isServer, notice));
     void channel.closed.then(() => this.#peerClosed(state));
     if (state.isServer) {
-      this.#greetServer(state).catch((error: unknown) => this.node.logger.error({ err: error, peer: state.id }, "could not greet a server from storage"));
+      this.#greetServer(state).catch((error: unknown) =>
+        this.node.logger.error({ err: error, peer: state.id }, "could not greet a server from storage"),
+      );
     }
     this.loads.peerAdded(state);
     return state;
@@ -224,7 +226,11 @@ export class SyncManager {
     this.events.storageFailed?.(error);
     if (peer !== undefined) {
       const reason = error instanceof Error ? error.message : String(error);
-      this.refuse(peer, { code: "StorageFailure", id, message: `storage failed while handling ${id}: ${reason}; nothing of it was applied` });
+      this.refuse(peer, {
+        code: "StorageFailure",
+        id,
+        message: `storage failed while handling ${id}: ${reason}; nothing of it was applied`,
+      });
     }
   }
 
@@ -260,7 +266,10 @@ export class SyncManager {
     const now = this.node.clock.now();
     const suppressed = peer.refusalLog.admit(now);
     if (suppressed !== undefined && this.#refusalLog.admit(now) !== undefined) {
-      this.node.logger.warn({ peer: peer.id, ...error, ...(suppressed > 0 ? { suppressedBefore: suppressed } : {}) }, "refused input from peer");
+      this.node.logger.warn(
+        { peer: peer.id, ...error, ...(suppressed > 0 ? { suppressedBefore: suppressed } : {}) },
+        "refused input from peer",
+      );
     }
     if (peer.channel.acceptsErrorNotices) peer.send({ error });
   }
@@ -273,7 +282,7 @@ export class SyncManager {
     const memo = new ContentMemo();
     for (const peer of this.peers.values()) {
       if (peer.closed) continue;
-      if (peer.isServer || peer.isSubscribed(entry.id)) sendNewContent(this.node, peer, entry, new Set(), memo);
+      if (peer.isServer || peer.isSubscribed(entry.id)) sendNewContent(this.node, peer, entry, undefined, memo);
     }
   }
 
@@ -299,7 +308,6 @@ export class SyncManager {
       for (const changed of entries) this.forward(changed);
     });
   }
-
 
   /**
    * Makes `entry` available: from storage, else (for a client's request or our own) from servers.
@@ -402,7 +410,11 @@ export class SyncManager {
     return new Promise<T>((resolve, reject) => {
       const cancel = this.node.clock.setTimeout(() => {
         const servers = this.serverPeerCount();
-        reject(new SyncTimeoutError(`${what} not acknowledged by a server within ${timeoutMs} ms (${servers === 0 ? "no server is connected" : `${servers} connected`})`));
+        reject(
+          new SyncTimeoutError(
+            `${what} not acknowledged by a server within ${timeoutMs} ms (${servers === 0 ? "no server is connected" : `${servers} connected`})`,
+          ),
+        );
       }, timeoutMs);
       waiting.then(
         (value) => {
