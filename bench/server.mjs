@@ -24,6 +24,7 @@
 // imports only the server it runs (so the child's RSS and CPU are that server's own) and answers the
 // parent over IPC. Everything the parent needs is therefore imported lazily, inside `run()`.
 import { fork } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -129,6 +130,7 @@ async function serveAsChild(kind, file) {
         memory: process.memoryUsage(),
         heapSpaces: Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, [s.space_size, s.space_used_size]])),
         cpuMs: cpuMs(process.cpuUsage()),
+        mainThreadCpuMs: mainThreadCpuMs(),
         elu: performance.eventLoopUtilization(), // cumulative { idle, active, utilization } of the main thread
       });
     } else if (message.type === "close") {
@@ -146,6 +148,21 @@ async function serveAsChild(kind, file) {
 }
 
 const cpuMs = (usage) => (usage.user + usage.system) / 1000;
+
+/**
+ * CPU time of the process's main thread alone (Linux: its /proc task entry, in clock ticks of
+ * 10 ms), so a server's CPU splits into the event loop's and everything else's (V8's compiler and
+ * GC threads, a storage writer thread); undefined where /proc is not there.
+ */
+function mainThreadCpuMs() {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime
+  } catch {
+    return undefined;
+  }
+}
 /** The main thread's busy share between two cumulative `performance.eventLoopUtilization()` readings. */
 function busyShare(after, before) {
   const active = after.active - before.active;
@@ -417,6 +434,8 @@ function ingestScenario(kind, file, load, subscriberCount) {
       // Server CPU (all its threads) per acknowledged message: with the machine's cores, the
       // ceiling no pipelining can pass (cores × 1 s / CPU per message).
       serverCpuUsPerMessage: ((after.cpuMs - before.cpuMs) * 1000) / load.messages,
+      serverMainThreadCpuUsPerMessage:
+        after.mainThreadCpuMs === undefined ? undefined : ((after.mainThreadCpuMs - before.mainThreadCpuMs) * 1000) / load.messages,
       serverBusyShare: busyShare(after.elu, before.elu),
       parentCpuShare: (cpuMs(process.cpuUsage()) - parentBefore) / wallMs,
       repeatedTx: subscribers.reduce((sum, subscriber) => sum + subscriber.repeated, 0),
@@ -626,6 +645,7 @@ function report(results, failures) {
       [`fan-out to ${FANOUT_SUBSCRIBERS} subscribers p50 (ms)`]: pooled((r) => r.fanOutMs, 0.5),
       [`fan-out to ${FANOUT_SUBSCRIBERS} subscribers p99 (ms)`]: pooled((r) => r.fanOutMs, 0.99),
       "server CPU per 1-tx message, all threads (µs)": median(rounds.map((r) => r.ingest1tx?.serverCpuUsPerMessage)),
+      "server CPU per 1-tx message, main thread (µs)": median(rounds.map((r) => r.ingest1tx?.serverMainThreadCpuUsPerMessage)),
       // What the machine's cores allow at that CPU cost, after the load generator's share: no
       // pipelining passes it, so a tx/s target above it needs less CPU per message, not more overlap.
       "1-tx ingest ceiling: cores / CPU per message (tx/s)": median(
