@@ -13,7 +13,9 @@
 //    subscriber connections that loaded every value first must receive every transaction:
 //    50 private txs per message with 1 and with 10 subscribers, and one tx per message (each
 //    message one signed piece) with 1 subscriber. For each ingest, the server's main-thread busy
-//    share (event-loop utilization over the ingest) and its RSS after it.
+//    share (event-loop utilization over the ingest) and its RSS after it; then every client leaves,
+//    the server unloads the values nobody uses (its own idle-value collector, asked to run now) and
+//    a full GC runs: RSS and JS heap after that, "after GC of idle values".
 // Scale with BENCH_SERVER_ROUNDS, BENCH_LATENCY_WRITES, BENCH_BURST, BENCH_INGEST_CONNECTIONS,
 // BENCH_INGEST_VALUES, BENCH_INGEST_BATCHES (50-tx messages per value), BENCH_INGEST_1TX_BATCHES
 // (1-tx messages per value), BENCH_INGEST_WINDOW, BENCH_SERVER_BUDGET_S; pick parts with
@@ -30,6 +32,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import v8 from "node:v8";
+import { runInNewContext } from "node:vm";
 import { printTable } from "./harness.mjs";
 
 const self = fileURLToPath(import.meta.url);
@@ -103,7 +106,9 @@ async function serveAsChild(kind, file) {
       kind === "cosync"
         ? await import("@cosync/server")
         : await import(pathToFileURL(join(BEFORE_DIR, "packages/server/dist/index.js")).href);
-    const options = { port: 0, log: { level: "silent" }, processMetrics: false };
+    // Idle values are unloaded only when the parent asks (unloadIdle below): no periodic collection
+    // within a run, and on request everything not in use counts as idle.
+    const options = { port: 0, log: { level: "silent" }, processMetrics: false, gc: { intervalMs: 3_600_000, idleMs: 0 } };
     if (synchronous === undefined) {
       server = await startSyncServer({ ...options, db: file });
     } else {
@@ -133,6 +138,16 @@ async function serveAsChild(kind, file) {
         mainThreadCpuMs: mainThreadCpuMs(),
         elu: performance.eventLoopUtilization(), // cumulative { idle, active, utilization } of the main thread
       });
+    } else if (message.type === "unloadIdle") {
+      unloadIdleValues(kind, server).then((unloaded) =>
+        process.send({
+          type: "unloadIdle",
+          id: message.id,
+          unloaded,
+          rss: process.memoryUsage().rss,
+          heapUsed: process.memoryUsage().heapUsed,
+        }),
+      );
     } else if (message.type === "close") {
       server
         .close()
@@ -148,6 +163,35 @@ async function serveAsChild(kind, file) {
 }
 
 const cpuMs = (usage) => (usage.user + usage.system) / 1000;
+
+/**
+ * Unloads every value nothing uses any more, the way each server's own idle-value collector
+ * does, then runs a full V8 GC (the same for every kind) so RSS shows what is still held:
+ * cosync's `collectGarbage` (started with idleMs 0); cojson's collector's own step with no
+ * minimum age (`internalUnmountCoValue` of each value it tracked). Repeats while the count grows,
+ * since the server drops the closed connections' subscriptions as their close events arrive.
+ */
+async function unloadIdleValues(kind, server) {
+  const unloadOnce = () => {
+    if (kind === "cosync" || kind === "cosync-before") return server.node.collectGarbage();
+    if (COJSON_KINDS[kind] === undefined) return 0; // the floors hold frames, not values
+    let unloaded = 0;
+    for (const coValue of server.node.allCoValues()) {
+      if (coValue.verified?.lastAccessed && server.node.internalUnmountCoValue(coValue.id)) unloaded++;
+    }
+    return unloaded;
+  };
+  let total = 0;
+  for (let attempt = 0, quiet = 0; attempt < 40 && quiet < 3; attempt++) {
+    const unloaded = unloadOnce();
+    total += unloaded;
+    quiet = unloaded === 0 ? quiet + 1 : 0;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  v8.setFlagsFromString("--expose-gc");
+  runInNewContext("gc")();
+  return total;
+}
 
 /**
  * CPU time of the process's main thread alone (Linux: its /proc task entry, in clock ticks of
@@ -214,6 +258,16 @@ async function startChild(kind, file) {
         }),
         10_000,
         `${kind} server stats`,
+      ),
+    unloadIdle: () =>
+      within(
+        new Promise((resolve) => {
+          const id = ++nextId;
+          replies.set(id, resolve);
+          proc.send({ type: "unloadIdle", id });
+        }),
+        10_000,
+        `${kind} server unloading idle values`,
       ),
     async close() {
       if (proc.exitCode === null && proc.signalCode === null) proc.send({ type: "close" });
@@ -398,8 +452,11 @@ async function withRawClients(kind, file, body) {
     sockets.push(socket);
     return socket;
   };
+  const closeClients = () => {
+    for (const socket of sockets.splice(0)) lib.raw.closeQuietly(socket);
+  };
   try {
-    return await body({ server, open, settle, fail });
+    return await body({ server, open, settle, fail, closeClients });
   } finally {
     for (const socket of sockets) lib.raw.closeQuietly(socket);
     await server.close();
@@ -407,7 +464,7 @@ async function withRawClients(kind, file, body) {
 }
 
 function ingestScenario(kind, file, load, subscriberCount) {
-  return withRawClients(kind, file, async ({ server, open, settle, fail }) => {
+  return withRawClients(kind, file, async ({ server, open, settle, fail, closeClients }) => {
     const writers = await Promise.all(load.writers.map(async (writer) => lib.raw.rawWriter(await open(), writer, fail, INGEST.window)));
     await settle(Promise.all(writers.map((writer) => writer.setUp())), "ingest set-up acks");
     const subscribers = [];
@@ -426,6 +483,9 @@ function ingestScenario(kind, file, load, subscriberCount) {
     );
     const wallMs = Math.max(ackMs, deliveredMs);
     const after = await server.stats();
+    // Then every client leaves and the server unloads what nobody uses (see unloadIdleValues).
+    closeClients();
+    const afterUnload = await server.unloadIdle();
     return {
       txPerSec: load.totalTx / (wallMs / 1000),
       ackMs,
@@ -446,6 +506,10 @@ function ingestScenario(kind, file, load, subscriberCount) {
           .map(([k, [size, used]]) => [k, `${(size / 2 ** 20).toFixed(1)}/${(used / 2 ** 20).toFixed(1)}`]),
       ),
       memoryMb: Object.fromEntries(Object.entries(after.memory).map(([k, v]) => [k, Math.round(v / 2 ** 20)])),
+      rssAfterUnloadMb: afterUnload.rss / 2 ** 20,
+      heapUsedMb: after.memory.heapUsed / 2 ** 20,
+      heapUsedAfterUnloadMb: afterUnload.heapUsed / 2 ** 20,
+      valuesUnloaded: afterUnload.unloaded,
     };
   });
 }
@@ -631,6 +695,10 @@ function report(results, failures) {
       "ingest 50-tx, 1 subscriber (acked tx/s)": median(rounds.map((r) => r.ingest1?.txPerSec)),
       "ingest 50-tx, 10 subscribers (acked tx/s)": median(rounds.map((r) => r.ingest10?.txPerSec)),
       "server RSS after the 1-tx ingest (MB)": median(rounds.map((r) => r.ingest1tx?.rssMb)),
+      "server RSS after the 1-tx ingest, idle values unloaded + full GC (MB)": median(rounds.map((r) => r.ingest1tx?.rssAfterUnloadMb)),
+      "JS heap used after the 1-tx ingest (MB)": median(rounds.map((r) => r.ingest1tx?.heapUsedMb)),
+      "JS heap used after it, idle values unloaded + full GC (MB)": median(rounds.map((r) => r.ingest1tx?.heapUsedAfterUnloadMb)),
+      "values unloaded after the 1-tx ingest": median(rounds.map((r) => r.ingest1tx?.valuesUnloaded)),
       "server RSS after 50-tx ingest with 10 subscribers (MB)": median(rounds.map((r) => r.ingest10?.rssMb)),
       [`warm load of ${BURST}-tx value (ms)`]: median(
         rounds.map((r) =>
