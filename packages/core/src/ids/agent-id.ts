@@ -1,5 +1,5 @@
 import { describeValue, FormatError } from "../errors.js";
-import { type Base58Format, base58FormatProblem, decodeBase58Format } from "./prefixed.js";
+import { type Base58Format, base58FormatProblem, decodeBase58Format, maxFormatLength } from "./prefixed.js";
 
 export type SignerSecret = `signerSecret_z${string}`;
 export type SignerId = `signer_z${string}`;
@@ -17,6 +17,10 @@ export const sealerIdFormat: Base58Format = { name: "sealer id", prefix: "sealer
 
 function pairProblem(value: unknown, name: string, first: Base58Format, second: Base58Format): string | undefined {
   if (typeof value !== "string") return `expected an ${name} string, got ${describeValue(value)}`;
+  // Bounded before slicing: a valid first half is remembered, and its slice would keep all of `value`.
+  if (value.length > maxFormatLength(first) + 1 + maxFormatLength(second)) {
+    return `expected an ${name}, got ${describeValue(value)} (too long)`;
+  }
   const slash = value.indexOf("/");
   if (slash < 0) return `expected an ${name} ("${first.prefix}…/${second.prefix}…"), got ${describeValue(value)}`;
   return base58FormatProblem(value.slice(0, slash), first) ?? base58FormatProblem(value.slice(slash + 1), second);

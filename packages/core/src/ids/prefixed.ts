@@ -29,7 +29,7 @@ export function base58FormatProblem(value: unknown, format: Base58Format): strin
   }
   // Decoding is quadratic in the length: refuse what is far too long before decoding it (near
   // misses are decoded, so the message can say how many bytes they hold).
-  if (value.length - format.prefix.length > 2 * Math.ceil(format.byteLength * DIGITS_PER_BYTE) + 8) {
+  if (value.length > maxFormatLength(format)) {
     return `${format.name} ${describeValue(value)} is too long for ${format.byteLength} bytes`;
   }
   const byteLength = base58DecodedLength(value.slice(format.prefix.length));
@@ -39,6 +39,15 @@ export function base58FormatProblem(value: unknown, format: Base58Format): strin
   }
   if (rememberable(format)) remember(format, value);
   return undefined;
+}
+
+/**
+ * The longest text `base58FormatProblem` decodes for `format` (longer is refused undecoded). Callers
+ * that check a part of a longer string bound the whole string by it before slicing: V8 slices keep
+ * their parent alive, and a valid part is remembered, so an unbounded parent would be kept with it.
+ */
+export function maxFormatLength(format: Base58Format): number {
+  return format.prefix.length + 2 * Math.ceil(format.byteLength * DIGITS_PER_BYTE) + 8;
 }
 
 // "an invite secret", "a key id": the names are ours and none starts with a vowel sounded otherwise

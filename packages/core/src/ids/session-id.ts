@@ -1,8 +1,8 @@
 import { base58DecodedLength } from "../encoding/base58.js";
 import { describeValue, FormatError } from "../errors.js";
-import { type AgentId, agentIdProblem } from "./agent-id.js";
+import { type AgentId, agentIdProblem, sealerIdFormat, signerIdFormat } from "./agent-id.js";
 import { type CoId, coIdFormat } from "./co-id.js";
-import { base58FormatProblem } from "./prefixed.js";
+import { base58FormatProblem, maxFormatLength } from "./prefixed.js";
 
 /** Who writes in a session: an account (by CoValue id) or a bare agent. */
 export type SessionOwner = CoId | AgentId;
@@ -14,6 +14,17 @@ export type SessionId = ActiveSessionId | DeleteSessionId;
 
 const marker = "_session_";
 
+/**
+ * Longer than any session id could be (the longest owner, the marker, "z" and a generous bound for
+ * the random part). Checked first: the random part is decoded (quadratic in its length), and the
+ * owner, a slice of the whole id, is remembered once found valid (keeping all of the id alive).
+ */
+const MAX_SESSION_ID_LENGTH =
+  Math.max(maxFormatLength(coIdFormat), maxFormatLength(sealerIdFormat) + 1 + maxFormatLength(signerIdFormat)) +
+  marker.length +
+  maxFormatLength({ name: "session random part", prefix: "z", byteLength: 8 }) +
+  1;
+
 export interface ParsedSessionId {
   readonly owner: SessionOwner;
   readonly ownerKind: "account" | "agent";
@@ -23,6 +34,7 @@ export interface ParsedSessionId {
 /** Parses a session id into its owner and kind, or returns why it is malformed. */
 export function parseSessionIdParts(value: unknown): ParsedSessionId | { readonly problem: string } {
   if (typeof value !== "string") return { problem: `expected a session id string, got ${describeValue(value)}` };
+  if (value.length > MAX_SESSION_ID_LENGTH) return { problem: `session id ${describeValue(value)} is too long` };
   const at = value.lastIndexOf(marker);
   if (at < 0) return { problem: `session id ${describeValue(value)} has no "${marker}" part` };
   const owner = value.slice(0, at);
