@@ -47,25 +47,41 @@ export function base58Encode(bytes: Uint8Array): string {
     }
   }
   for (let zero = 0; zero < zeros; zero++) codes[--at] = ONE;
-  return String.fromCharCode.apply(null, codes.subarray(at) as unknown as number[]);
+  // One call for an id or a signature; chunks beyond that, as apply() passes every code as an
+  // argument on the stack (about 125k of them threw RangeError).
+  if (codes.length - at <= CHARS_PER_CALL) return String.fromCharCode.apply(null, codes.subarray(at) as unknown as number[]);
+  let out = "";
+  for (; at < codes.length; at += CHARS_PER_CALL) {
+    out += String.fromCharCode.apply(null, codes.subarray(at, at + CHARS_PER_CALL) as unknown as number[]);
+  }
+  return out;
 }
+
+const CHARS_PER_CALL = 8192;
 
 const ALPHABET_CODES = Uint8Array.from(ALPHABET, (char) => char.charCodeAt(0));
 const ONE = 0x31;
 
 // Scratch buffers, reused across calls (both coders are synchronous, so no call sees another's):
 // the limbs and digits of one id or signature, which every message carries, need no allocation.
+// They grow to at most MAX_SCRATCH: a larger input gets buffers of its own, so one huge input
+// (a decode allocates before it meets an invalid character) is not kept for the process's life.
+const MAX_SCRATCH = 4096;
 let limbScratch = new Float64Array(64);
 let codeScratch = new Uint8Array(128);
 
 function scratchLimbs(length: number): Float64Array {
-  if (limbScratch.length < length) limbScratch = new Float64Array(length);
+  if (limbScratch.length >= length) return limbScratch;
+  if (length > MAX_SCRATCH) return new Float64Array(length);
+  limbScratch = new Float64Array(length);
   return limbScratch;
 }
 
-/** A code buffer of exactly `length` (a view of the scratch buffer). */
+/** A code buffer of exactly `length` (a view of the scratch buffer, or its own if too long). */
 function scratchCodes(length: number): Uint8Array {
-  if (codeScratch.length < length) codeScratch = new Uint8Array(length);
+  if (codeScratch.length >= length) return codeScratch.subarray(0, length);
+  if (length > MAX_SCRATCH) return new Uint8Array(length);
+  codeScratch = new Uint8Array(length);
   return codeScratch.subarray(0, length);
 }
 
@@ -108,16 +124,17 @@ export function tryBase58Decode(text: string): Uint8Array | undefined {
 export function base58DecodedLength(text: string): number | undefined {
   if (text.length === 0) return undefined;
   const zeros = leadingOnes(text);
-  const used = decodeLimbs(text, zeros);
-  return used === undefined ? undefined : zeros + significantBytes(used);
+  const limbs = limbsFor(text, zeros);
+  const used = decodeLimbs(text, zeros, limbs);
+  return used === undefined ? undefined : zeros + significantBytes(limbs, used);
 }
 
 function decode(text: string): Uint8Array | undefined {
   const zeros = leadingOnes(text);
-  const used = decodeLimbs(text, zeros);
+  const limbs = limbsFor(text, zeros);
+  const used = decodeLimbs(text, zeros, limbs);
   if (used === undefined) return undefined;
-  const limbs = limbScratch;
-  const bytes = new Uint8Array(zeros + significantBytes(used));
+  const bytes = new Uint8Array(zeros + significantBytes(limbs, used));
   let at = bytes.length;
   for (let limb = 0; limb < used; limb++) {
     const value = limbs[limb] as number;
@@ -133,20 +150,23 @@ function leadingOnes(text: string): number {
   return zeros;
 }
 
-/** Bytes held by the `used` low 16-bit limbs of the scratch buffer (the top one may hold one). */
-function significantBytes(used: number): number {
+/** Bytes held by the `used` low 16-bit limbs (the top one may hold one). */
+function significantBytes(limbs: Float64Array, used: number): number {
   if (used === 0) return 0;
-  return used * 2 - ((limbScratch[used - 1] as number) < 256 ? 1 : 0);
+  return used * 2 - ((limbs[used - 1] as number) < 256 ? 1 : 0);
+}
+
+/** Limbs enough for the digits after `zeros`: 58 < 2^6, every digit adds less than 6 bits. */
+function limbsFor(text: string, zeros: number): Float64Array {
+  return scratchLimbs(Math.ceil(((text.length - zeros) * 6) / 16) + 1);
 }
 
 /**
- * Feeds the digits after `zeros` into 16-bit limbs in the scratch buffer, least significant first;
- * returns how many limbs are used, or undefined for a character outside the alphabet.
+ * Feeds the digits after `zeros` into 16-bit limbs, least significant first; returns how many
+ * limbs are used, or undefined for a character outside the alphabet.
  */
-function decodeLimbs(text: string, zeros: number): number | undefined {
+function decodeLimbs(text: string, zeros: number, limbs: Float64Array): number | undefined {
   const length = text.length;
-  // 58 < 2^6: every digit adds less than 6 bits, so this many 16-bit limbs always suffice.
-  const limbs = scratchLimbs(Math.ceil(((length - zeros) * 6) / 16) + 1);
   let used = 0;
   for (let start = zeros; start < length; start += DECODE_GROUP) {
     const end = Math.min(length, start + DECODE_GROUP);

@@ -1,0 +1,43 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { base58 } from "@scure/base";
+import { expect, test } from "vitest";
+import { base58Decode, base58DecodedLength, base58Encode, tryBase58Decode } from "./base58.js";
+
+// The coders build their output in shared scratch buffers (base58.ts). Before that, a long input
+// was merely slow; these hold what the rewrite changed for long inputs.
+
+test("base58Encode of a long input still works (String.fromCharCode.apply threw RangeError past ~125k digits)", () => {
+  const zeros = new Uint8Array(200_000);
+  expect(base58Encode(zeros)).toBe(base58.encode(zeros));
+  const tail = new Uint8Array(150_000);
+  tail[tail.length - 1] = 5;
+  expect(base58Encode(tail)).toBe(base58.encode(tail));
+  // and short ones after it are unaffected
+  const short = Uint8Array.from([0, 7, 255, 1]);
+  expect(base58Encode(short)).toBe(base58.encode(short));
+  expect(base58Decode(base58.encode(short))).toEqual(short);
+});
+
+async function collectGarbage(): Promise<void> {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  for (let round = 0; round < 4; round++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test("one huge input does not leave scratch buffers of its size behind (the decoder sizes them before checking characters)", async () => {
+  await collectGarbage();
+  const before = process.memoryUsage().arrayBuffers;
+  // Refused at its first character, after limbs for 4M digits (12 MB) were allocated.
+  expect(tryBase58Decode(`!${"z".repeat(4_000_000)}`)).toBeUndefined();
+  expect(base58DecodedLength(`!${"z".repeat(4_000_000)}`)).toBeUndefined();
+  await collectGarbage();
+  expect((process.memoryUsage().arrayBuffers - before) / 2 ** 20).toBeLessThan(2);
+  // and the coders still agree with scure afterwards
+  const bytes = Uint8Array.from({ length: 64 }, (_, index) => (index * 37) % 256);
+  expect(base58Encode(bytes)).toBe(base58.encode(bytes));
+  expect(base58Decode(base58.encode(bytes))).toEqual(bytes);
+});
