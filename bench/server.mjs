@@ -118,7 +118,7 @@ async function serveAsChild(kind, file) {
     }
   } else if (kind === "floor" || kind === "floor-verify" || kind === "floor-durable") {
     const { startFloorServer } = await import("./server-parts/floor-server.mjs");
-    server = await startFloorServer({ verify: kind !== "floor", durable: kind === "floor-durable", file });
+    server = await startFloorServer({ verify: kind !== "floor", durable: kind === "floor-durable", file, synchronous });
   } else if (COJSON_KINDS[kind] !== undefined) {
     const { startCojsonSyncServer } = await import("./cojson-server.mjs");
     server = await startCojsonSyncServer({ file, synchronous, crypto: COJSON_KINDS[kind] });

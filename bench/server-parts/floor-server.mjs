@@ -13,7 +13,9 @@
 // With `durable: true` as well ("floor-durable") it also stores before it acknowledges, the least a
 // server whose acks mean "durable" can do: the content lines that arrive while a commit is in
 // flight are appended, one row per message, to a SQLite file (WAL, synchronous=FULL: one fsync per
-// commit) by a writer thread in one transaction; their acks and forwards leave when it committed.
+// commit, as cosync's default; BENCH_SERVER_SQLITE_SYNCHRONOUS=normal sets NORMAL here too, so the
+// floor never syncs more than the servers it bounds) by a writer thread in one transaction; their
+// acks and forwards leave when it committed.
 // One postMessage per commit, no indexes, no per-transaction rows, no permission checks.
 import { Worker } from "node:worker_threads";
 import { createBLAKE3 } from "hash-wasm";
@@ -43,7 +45,7 @@ const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma("journal_mode = WAL");
-db.pragma("synchronous = FULL");
+db.pragma(workerData.synchronous === "normal" ? "synchronous = NORMAL" : "synchronous = FULL");
 db.exec("CREATE TABLE IF NOT EXISTS frames (value TEXT NOT NULL, line TEXT NOT NULL)");
 const insert = db.prepare("INSERT INTO frames (value, line) VALUES (?, ?)");
 const append = db.transaction((rows) => { for (const [value, line] of rows) insert.run(value, line); });
@@ -51,9 +53,9 @@ parentPort.on("message", (rows) => { append(rows); parentPort.postMessage(rows.l
 `;
 
 /** Group commit: `append(id, line, done)` runs `done` once a commit holding the line is durable. */
-function startDurableLog(file) {
+function startDurableLog(file, synchronous) {
   const driver = new URL(import.meta.resolve("better-sqlite3")).pathname;
-  const worker = new Worker(WRITER_SOURCE, { eval: true, workerData: { file, driver } });
+  const worker = new Worker(WRITER_SOURCE, { eval: true, workerData: { file, driver, synchronous } });
   let next = []; // [rows, callbacks] gathered while a commit is in flight
   let nextDone = [];
   let inFlight = [];
@@ -85,9 +87,9 @@ function startDurableLog(file) {
   };
 }
 
-export async function startFloorServer({ verify = false, durable, file } = {}) {
+export async function startFloorServer({ verify = false, durable, file, synchronous } = {}) {
   const verifyPiece = verify ? await signatureWork() : undefined;
-  const log = durable ? startDurableLog(file) : undefined;
+  const log = durable ? startDurableLog(file, synchronous) : undefined;
   const wss = new WebSocketServer({ port: 0, perMessageDeflate: false });
   await new Promise((resolve) => wss.once("listening", resolve));
   const values = new Map(); // id → { frames: string[], sessions: {}, subscribers: Set<socket> }
