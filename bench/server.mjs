@@ -572,10 +572,14 @@ export async function run() {
         `reads: ${WARM_LOADS} warm loads of a ${loads.warm.totalTx}-tx value; ${FANOUT_WRITES} single writes to ${FANOUT_SUBSCRIBERS} subscribers`,
       );
     }
-    // The load generator's own code (its sockets, parsing, these loops) is cold for the first server
-    // it drives, which would pay for that (the first few dozen fan-out writes ran 2–4× slower):
-    // warm it on the floor relay first, untimed.
+    // The load generator's own code (its sockets, parsing, these loops, the real cojson clients) is
+    // cold for the first server it drives, which would pay for that (the first few dozen fan-out
+    // writes ran 2–4× slower; the first server's single-write p50 came out ~1.5× the others'): warm
+    // it first, untimed, its results dropped — raw clients on the floor relay, cojson clients on the
+    // first real server kind (in a child of its own, like every run).
     const warmUp = (part) => join(dir, `warm-up-${part}.db`);
+    const clientsWarmUpKind = KINDS.find((kind) => !kind.startsWith("floor"));
+    if (PARTS.has("clients") && clientsWarmUpKind !== undefined) await clientScenario(clientsWarmUpKind, warmUp("clients"));
     if (PARTS.has("ingest")) await ingestScenario("floor", warmUp("ingest"), loads.tx1, 1);
     if (PARTS.has("reads")) await readsScenario("floor", warmUp, loads);
     for (let round = 0; round < ROUNDS; round++) {
