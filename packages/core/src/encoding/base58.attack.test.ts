@@ -1,7 +1,6 @@
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { base58 } from "@scure/base";
 import { expect, test } from "vitest";
+import { collectGarbage } from "../collect-garbage.test-helpers.js";
 import { base58Decode, base58DecodedLength, base58Encode, tryBase58Decode } from "./base58.js";
 
 // The coders build their output in shared scratch buffers (base58.ts). Before that, a long input
@@ -38,15 +37,6 @@ test("base58Encode of a long input still works (String.fromCharCode.apply threw 
   expect(base58Encode(short)).toBe(base58.encode(short));
   expect(base58Decode(base58.encode(short))).toEqual(short);
 });
-
-async function collectGarbage(): Promise<void> {
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
-  for (let round = 0; round < 4; round++) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 test("one huge input does not leave scratch buffers of its size behind (the decoder sizes them before checking characters)", async () => {
   await collectGarbage();

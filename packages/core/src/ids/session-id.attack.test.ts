@@ -1,6 +1,5 @@
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { expect, test } from "vitest";
+import { collectGarbage } from "../collect-garbage.test-helpers.js";
 import { base58Encode } from "../encoding/base58.js";
 import { validateSyncMessage } from "../protocol/validate.js";
 import { isAgentId } from "./agent-id.js";
@@ -38,16 +37,6 @@ test("the server's validation of a `known` message naming such a session is fast
   expect(elapsedMs(() => (ok = validateSyncMessage(raw).ok))).toBeLessThan(150);
   expect(ok).toBe(false);
 });
-
-/** Full collections, a few turns apart (one gc() right after the garbage left tens of MB counted). */
-async function collectGarbage(): Promise<void> {
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
-  for (let round = 0; round < 4; round++) {
-    gc();
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 // An id found valid is remembered per format (ids/prefixed.ts). The owner checked is a slice of the
 // whole key, and V8 slices keep their parent string alive: a key "<new valid owner>_session_z!<1 MB>"
