@@ -118,28 +118,21 @@ async function startChild(kind, file) {
     proc.kill("SIGKILL");
     throw new Error(`${kind} server runs on ${crypto}, expected ${expectedCrypto}`);
   }
+  /** Asks the child for `type` and resolves with its reply (matched by id). */
+  const request = (type, what) =>
+    within(
+      new Promise((resolve) => {
+        const id = ++nextId;
+        replies.set(id, resolve);
+        proc.send({ type, id });
+      }),
+      10_000,
+      `${kind} server ${what}`,
+    );
   return {
     url,
-    stats: () =>
-      within(
-        new Promise((resolve) => {
-          const id = ++nextId;
-          replies.set(id, resolve);
-          proc.send({ type: "stats", id });
-        }),
-        10_000,
-        `${kind} server stats`,
-      ),
-    unloadIdle: () =>
-      within(
-        new Promise((resolve) => {
-          const id = ++nextId;
-          replies.set(id, resolve);
-          proc.send({ type: "unloadIdle", id });
-        }),
-        10_000,
-        `${kind} server unloading idle values`,
-      ),
+    stats: () => request("stats", "stats"),
+    unloadIdle: () => request("unloadIdle", "unloading idle values"),
     async close() {
       if (proc.exitCode === null && proc.signalCode === null) proc.send({ type: "close" });
       try {
