@@ -16,8 +16,25 @@ const DIGITS_PER_BYTE = 1.3658;
 // decoding its base58: remember the ones found valid, per format. Signatures and other formats
 // longer than an id are unique per message, and secrets must not linger: neither is remembered.
 const MAX_REMEMBERED_BYTES = 32;
-const MAX_REMEMBERED = 10_000;
-const validSeen = new WeakMap<Base58Format, Set<string>>();
+const validSeen = new WeakMap<Base58Format, RememberedValid>();
+
+/**
+ * Strings already found valid, so a check that recurs on every message is done once: at most
+ * `limit` of them (all forgotten at once when full, so no input can grow it without bound).
+ */
+export class RememberedValid {
+  readonly #seen = new Set<string>();
+  constructor(private readonly limit = 10_000) {}
+
+  has(value: string): boolean {
+    return this.#seen.has(value);
+  }
+
+  add(value: string): void {
+    if (this.#seen.size >= this.limit) this.#seen.clear();
+    this.#seen.add(value);
+  }
+}
 
 /** Why `value` is not in `format`, or undefined if it is. */
 export function base58FormatProblem(value: unknown, format: Base58Format): string | undefined {
@@ -63,10 +80,9 @@ function rememberable(format: Base58Format): boolean {
 function remember(format: Base58Format, value: string): void {
   let seen = validSeen.get(format);
   if (seen === undefined) {
-    seen = new Set();
+    seen = new RememberedValid();
     validSeen.set(format, seen);
   }
-  if (seen.size >= MAX_REMEMBERED) seen.clear();
   seen.add(value);
 }
 

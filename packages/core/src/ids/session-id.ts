@@ -2,7 +2,7 @@ import { base58DecodedLength } from "../encoding/base58.js";
 import { describeValue, FormatError } from "../errors.js";
 import { type AgentId, agentIdProblem, sealerIdFormat, signerIdFormat } from "./agent-id.js";
 import { type CoId, coIdFormat } from "./co-id.js";
-import { base58FormatProblem, maxFormatLength } from "./prefixed.js";
+import { base58FormatProblem, maxFormatLength, RememberedValid } from "./prefixed.js";
 
 /** Who writes in a session: an account (by CoValue id) or a bare agent. */
 export type SessionOwner = CoId | AgentId;
@@ -64,13 +64,11 @@ export function parseSessionIdParts(value: unknown): ParsedSessionId | { readonl
 
 // The same few sessions recur in every message (each piece's key, each known state's keys):
 // remember those found valid, as ids are (ids/prefixed.ts), instead of re-parsing them each time.
-const MAX_REMEMBERED_SESSIONS = 10_000;
-const validSessions = new Set<string>();
+const validSessions = new RememberedValid();
 
 export function isSessionId(value: unknown): value is SessionId {
   if (typeof value === "string" && validSessions.has(value)) return true;
   if ("problem" in parseSessionIdParts(value)) return false;
-  if (validSessions.size >= MAX_REMEMBERED_SESSIONS) validSessions.clear();
   validSessions.add(value as string);
   return true;
 }
