@@ -12,6 +12,7 @@ export * from "./ids/co-id.js";
 export * from "./ids/crypto-strings.js";
 export * from "./ids/session-id.js";
 export * from "./log/transaction.js";
+export * from "./protocol/encode-message.js";
 export * from "./protocol/messages.js";
 export * from "./protocol/validate.js";
 export * from "./result.js";

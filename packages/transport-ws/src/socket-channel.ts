@@ -1,4 +1,4 @@
-import { type CloseReason, CloseCode, type OutgoingMessage, type PeerChannel, type PeerRole, PriorityQueue, priorityOfMessage } from "@cosync/core";
+import { type CloseReason, CloseCode, encodeSyncMessage, type OutgoingMessage, type PeerChannel, type PeerRole, PriorityQueue, priorityOfMessage } from "@cosync/core";
 import { decodeFrame, encodePing, FRAME_BATCH_CHARS, utf8Length } from "./frame.js";
 import { OPEN, type WebSocketEventMapLike, type WebSocketLike } from "./web-socket-like.js";
 
@@ -83,7 +83,7 @@ const serialized = new WeakMap<object, string>();
 function serializeOnce(message: object): string {
   let text = serialized.get(message);
   if (text === undefined) {
-    text = JSON.stringify(message);
+    text = encodeSyncMessage(message);
     serialized.set(message, text);
   }
   return text;

@@ -4,6 +4,7 @@ import { priorityOfHeader } from "../covalues/header.js";
 import type { SignerId } from "../ids/agent-id.js";
 import type { CoId } from "../ids/co-id.js";
 import type { SessionId } from "../ids/session-id.js";
+import { withTransactionTexts } from "../protocol/encode-message.js";
 import type { ContentMessage, SessionNewContent } from "../protocol/messages.js";
 import { CHECKPOINT_BYTES } from "../storage/storage-adapter.js";
 import type { KnownSessions, KnownState } from "../sync/known-state.js";
@@ -135,7 +136,8 @@ export class VerifiedLog {
           roundPieces = [];
           rounds[round] = roundPieces;
         }
-        roundPieces.push([sessionId, { after: from, newTransactions: transactions, lastSignature: signature }, bytes]);
+        const piece = { after: from, newTransactions: transactions, lastSignature: signature };
+        roundPieces.push([sessionId, withTransactionTexts(piece, log.serialized.slice(from, end)), bytes]);
         from = end;
       }
     }
