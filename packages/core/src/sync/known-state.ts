@@ -18,8 +18,14 @@ export function emptyKnownState(id: CoId): KnownState {
   return { id, header: false, sessions: {} };
 }
 
-/** Max per session of both; header if either has it. `a` itself when `b` adds nothing to it. */
+/**
+ * Max per session of both; header if either has it. `a` itself when `b` adds nothing to it, `b`
+ * itself when `a` adds nothing to `b`: known states are never mutated, and sharing them lets peers
+ * that hold the same state share one object (what a fan-out's memo matches first).
+ */
 export function combineKnownStates(a: KnownState, b: KnownState): KnownState {
+  if (knownStateCovers(a, b)) return a;
+  if (knownStateCovers(b, a)) return b;
   let sessions: Record<SessionId, number> | undefined;
   const theirs = b.sessions as Record<SessionId, number>;
   // for…in, not Object.entries: this runs for every ack and every forward, and known states are
@@ -31,9 +37,7 @@ export function combineKnownStates(a: KnownState, b: KnownState): KnownState {
       sessions[sessionId as SessionId] = count;
     }
   }
-  const header = a.header || b.header;
-  if (sessions === undefined && header === a.header) return a;
-  return { id: a.id, header, sessions: sessions ?? a.sessions };
+  return { id: a.id, header: a.header || b.header, sessions: sessions ?? a.sessions };
 }
 
 /** True if `have` holds everything `want` describes. */
@@ -59,11 +63,19 @@ export function sessionsOf(state: KnownState | undefined): HeldSessions {
  * we don't hold never decides what we send it, and a peer may claim any number of them.
  */
 export function onlyHeldSessions(state: KnownState, held: HeldSessions): KnownState {
+  const named = state.sessions as Record<SessionId, number>;
+  if (held === undefined) return { id: state.id, header: state.header, sessions: {} };
+  // Usually every session named is held (an ack of what we sent): its record is then kept as it
+  // is (known states are never mutated) instead of copied.
+  if (namesOnlyHeld(named, held)) return { id: state.id, header: state.header, sessions: named };
   const sessions: Record<SessionId, number> = {};
-  if (held !== undefined) {
-    for (const [sessionId, count] of Object.entries(state.sessions) as [SessionId, number][]) {
-      if (held.has(sessionId)) sessions[sessionId] = count;
-    }
+  for (const sessionId in named) {
+    if (Object.hasOwn(named, sessionId) && held.has(sessionId as SessionId)) sessions[sessionId as SessionId] = named[sessionId as SessionId] as number;
   }
   return { id: state.id, header: state.header, sessions };
+}
+
+function namesOnlyHeld(named: Record<SessionId, number>, held: NonNullable<HeldSessions>): boolean {
+  for (const sessionId in named) if (!Object.hasOwn(named, sessionId) || !held.has(sessionId as SessionId)) return false;
+  return true;
 }

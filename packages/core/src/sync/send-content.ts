@@ -16,10 +16,14 @@ import type { SyncNode } from "./sync-node.js";
  */
 export class ContentMemo {
   readonly #content = new Map<string, ContentMessage[]>();
+  /** The same, by known-state object: peers in step share one (see combineKnownStates). */
+  readonly #contentByState = new Map<KnownState, ContentMessage[]>();
   readonly #known = new Map<string, KnownState>();
   readonly #signed = new Map<string, KnownState>();
 
   content(entry: CoValueEntry, known: KnownState | undefined): ContentMessage[] {
+    const shared = known === undefined ? undefined : this.#contentByState.get(known);
+    if (shared !== undefined) return shared;
     const log = entry.log as NonNullable<CoValueEntry["log"]>;
     const key = known === undefined ? `${entry.id}|none` : `${entry.id}|${known.header}|${JSON.stringify(known.sessions)}`;
     let messages = this.#content.get(key);
@@ -27,6 +31,7 @@ export class ContentMemo {
       messages = contentFor(log, known);
       this.#content.set(key, messages);
     }
+    if (known !== undefined) this.#contentByState.set(known, messages);
     return messages;
   }
 

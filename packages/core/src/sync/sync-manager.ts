@@ -128,7 +128,10 @@ export class SyncManager {
           continue;
         }
         try {
-          await this.#receive(state, queue.shift());
+          // Most messages (acks, loads of values in memory) are handled synchronously: awaiting
+          // only what is pending saves a promise and its microtask turns per message.
+          const pending = this.#receive(state, queue.shift());
+          if (pending !== undefined) await pending;
         } catch (error) {
           this.node.logger.error({ err: error, peer: state.id }, "sync handler failed");
         }
@@ -234,7 +237,7 @@ export class SyncManager {
     }
   }
 
-  async #receive(peer: PeerState, raw: unknown): Promise<void> {
+  #receive(peer: PeerState, raw: unknown): Promise<void> | undefined {
     const validated = validateSyncMessage(raw);
     if (!validated.ok) {
       const { message, id } = validated.error;
@@ -247,7 +250,8 @@ export class SyncManager {
       case "load":
         return handleLoad(this, peer, message);
       case "known":
-        return handleKnown(this, peer, message);
+        handleKnown(this, peer, message);
+        return;
       case "content":
         return handleContent(this, peer, peer.isServer ? message : withoutStreamingTarget(message));
       case "done":
