@@ -81,6 +81,11 @@ export function sendNewContent(node: SyncNode, peer: PeerState, entry: CoValueEn
   const log = entry.log;
   if (log === undefined || visited?.has(entry.id) === true) return false;
   visited?.add(entry.id);
+  const known = peer.optimistic.get(entry.id);
+  const messages = memo === undefined ? contentFor(log, known) : memo.content(entry, known);
+  // Nothing of it to send, so nothing to make verifiable either: dependencies went before the
+  // content they serve. Most acks end here.
+  if (messages.length === 0) return false;
   if (!peer.isServer) {
     for (const dependency of dependenciesCached(log)) {
       const dependencyEntry = node.peekEntry(dependency);
@@ -93,9 +98,7 @@ export function sendNewContent(node: SyncNode, peer: PeerState, entry: CoValueEn
       sendNewContent(node, peer, dependencyEntry, visited, memo);
     }
   }
-  const known = peer.optimistic.get(entry.id);
-  const messages = memo === undefined ? contentFor(log, known) : memo.content(entry, known);
   for (const message of messages) peer.send(message);
-  if (messages.length > 0) peer.mergeOptimistic(memo === undefined ? log.signedKnownState() : memo.signedKnownState(entry));
-  return messages.length > 0;
+  peer.mergeOptimistic(memo === undefined ? log.signedKnownState() : memo.signedKnownState(entry));
+  return true;
 }
