@@ -73,18 +73,10 @@ function hintFor(error: unknown, file: string): string {
   }
 }
 
-const PAGE_SIZE_BYTES = 16_384;
-
 function configure(driver: SqliteDriver, file: string, synchronous: "normal" | "full"): void {
   // Another process (a CLI `inspect`, a second server during a rolling restart) may hold the
   // write lock briefly; wait for it rather than fail.
   driver.run("PRAGMA busy_timeout = 5000");
-  // Before WAL, which fixes it: a new database gets 16 KiB pages (an existing one keeps its own).
-  // Transactions are rows of a few hundred bytes appended per session; with 4 KiB pages each
-  // commit rewrites more partly filled pages and WAL frames. Measured on our 2-core machines
-  // (50-row appends to 100 interleaved sessions, fsync per commit): writer CPU 526 → 348 µs per
-  // append, commit wall time 673 → 441 µs.
-  driver.run(`PRAGMA page_size = ${PAGE_SIZE_BYTES}`);
   const mode = driver.get<{ journal_mode: string }>("PRAGMA journal_mode = WAL")?.journal_mode;
   // The durability reasoning above assumes WAL; ":memory:" databases cannot use it and need not.
   if (file !== ":memory:" && mode !== "wal") throw new StorageError(`SQLite refused WAL mode for ${file} (journal_mode=${mode})`);

@@ -6,7 +6,6 @@ import { fileURLToPath } from "node:url";
 import { StorageError } from "@cosync/core";
 import { createTestSessionLog, randomCoId, randomSessionId, runStorageConformance, testHeader } from "@cosync/testing";
 import { beforeAll, expect, test } from "vitest";
-import { openBetterSqlite3Driver } from "./better-sqlite3-driver.js";
 import { openSqliteStorage } from "./open-sqlite-storage.js";
 
 // File databases write on a worker thread, which runs the compiled adapter (a worker cannot load
@@ -112,39 +111,4 @@ test("sqlite: bad options are a TypeError naming the option", async () => {
   await expect(openSqliteStorage({ file: ":memory:", synchronous: "off" as "full" })).rejects.toThrow(/options\.synchronous/);
   await expect(openSqliteStorage({ file: ":memory:", writer: "thread" as "worker" })).rejects.toThrow(/options\.writer/);
   await expect(openSqliteStorage({ file: ":memory:", writer: "worker" })).rejects.toThrow(/options\.writer/);
-});
-
-test("sqlite: a new database gets 16 KiB pages; an existing one keeps its page size and its data", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "cosync-sqlite-"));
-  const pageSize = (file: string) => {
-    const driver = openBetterSqlite3Driver(file);
-    try {
-      return driver.get<{ page_size: number }>("PRAGMA page_size")?.page_size;
-    } finally {
-      driver.close();
-    }
-  };
-  try {
-    const fresh = join(dir, "fresh.sqlite");
-    await (await openSqliteStorage({ file: fresh })).close();
-    expect(pageSize(fresh)).toBe(16_384);
-
-    // A database made with 4 KiB pages (as before) opens, keeps them, and reads back what it holds.
-    const old = join(dir, "old.sqlite");
-    const driver = openBetterSqlite3Driver(old);
-    driver.run("PRAGMA page_size = 4096");
-    driver.run("PRAGMA journal_mode = WAL");
-    driver.close();
-    const id = randomCoId();
-    const log = createTestSessionLog(randomSessionId());
-    let storage = await openSqliteStorage({ file: old });
-    await storage.append({ id, header: testHeader(), sessions: { [log.sessionId]: log.piece(0, 3) } });
-    await storage.close();
-    storage = await openSqliteStorage({ file: old });
-    expect((await storage.knownState(id))?.sessions).toEqual({ [log.sessionId]: 3 });
-    await storage.close();
-    expect(pageSize(old)).toBe(4096);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 });
