@@ -84,6 +84,9 @@ export async function startSyncServer(options: SyncServerOptions = {}): Promise<
       ...limits.parking,
     },
     gc: config.gc,
+    // The server relays values without reading them (groups and accounts it reads are parsed
+    // again when asked): it keeps received transactions as text only.
+    keepParsedTransactions: false,
   });
   metrics.attachNode(node);
   if (config.cluster !== undefined) {

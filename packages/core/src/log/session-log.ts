@@ -49,8 +49,13 @@ function hashOf(digest: Uint8Array): Hash {
  */
 export class SessionLog {
   readonly sessionId: SessionId;
-  readonly transactions: Transaction[] = [];
+  /** Canonical JSON of each transaction: what is hashed, stored and relayed. */
   readonly serialized: string[] = [];
+  /** Parsed transactions; a hole where only the text is kept (see `keepReceived`), parsed when asked for. */
+  readonly #parsed: Array<Transaction | undefined> = [];
+  /** Every index below this is parsed. */
+  #parsedUpTo = 0;
+  readonly #keepReceived: boolean;
   /** Index of the last transaction a checkpoint signature covers → that signature. */
   readonly checkpoints = new Map<number, Signature>();
   lastSignature: Signature | undefined;
@@ -61,13 +66,37 @@ export class SessionLog {
   #textSinceCheckpoint = 0;
   #signedCount = 0;
 
-  constructor(sessionId: SessionId, chain: HashChain) {
+  /**
+   * `keepReceived: false` keeps only the text of transactions received from peers (their parsed
+   * form is dropped once verified): for a node that relays values without reading them.
+   */
+  constructor(sessionId: SessionId, chain: HashChain, keepReceived = true) {
     this.sessionId = sessionId;
     this.#chain = chain;
+    this.#keepReceived = keepReceived;
   }
 
   get count(): number {
-    return this.transactions.length;
+    return this.serialized.length;
+  }
+
+  /** The transactions in order; those kept only as text are parsed now (and kept parsed). */
+  get transactions(): readonly Transaction[] {
+    for (let index = this.#parsedUpTo; index < this.serialized.length; index++) {
+      this.#parsed[index] ??= JSON.parse(this.serialized[index] as string) as Transaction;
+    }
+    this.#parsedUpTo = this.serialized.length;
+    return this.#parsed as Transaction[];
+  }
+
+  /** Transactions `from` (inclusive) to `to` (exclusive), parsing only those. */
+  transactionsBetween(from: number, to: number): Transaction[] {
+    const out: Transaction[] = [];
+    for (let index = from; index < to; index++) {
+      this.#parsed[index] ??= JSON.parse(this.serialized[index] as string) as Transaction;
+      out.push(this.#parsed[index] as Transaction);
+    }
+    return out;
   }
 
   /** The chain state after the last transaction (for storage, so it never re-hashes). */
@@ -122,7 +151,7 @@ export class SessionLog {
     if (verified.from !== this.count) throw new Error(`${this.sessionId}: verified at ${verified.from} but the log now holds ${this.count}`);
     if (verified.chain === undefined) return { from: verified.from, transactions: [], serialized: [] };
     this.#chain = verified.chain;
-    this.#append(verified.transactions, verified.serialized, verified.signature);
+    this.#append(verified.transactions, verified.serialized, verified.signature, this.#keepReceived);
     return { from: verified.from, transactions: verified.transactions, serialized: verified.serialized };
   }
 
@@ -138,7 +167,7 @@ export class SessionLog {
     options: { readonly hash: boolean },
   ): void {
     if (options.hash) for (const text of serialized) this.#chain.updateText(text);
-    this.#append(transactions, serialized, lastSignature);
+    this.#append(transactions, serialized, lastSignature, true);
     if (this.count > 0) this.checkpoints.set(this.count - 1, lastSignature);
   }
 
@@ -161,7 +190,7 @@ export class SessionLog {
   appendOwnUnsigned(tx: Transaction, signer: SignerSecret, crypto: CoCrypto): string {
     const serialized = serializeTransaction(tx);
     this.#chain.updateText(serialized);
-    this.transactions.push(tx);
+    this.#parsed[this.serialized.length] = tx;
     this.serialized.push(serialized);
     this.#countTowardsCheckpoint(tx, serialized);
     if (this.#pastCheckpoint()) {
@@ -185,9 +214,9 @@ export class SessionLog {
     return this.lastSignature;
   }
 
-  #append(transactions: readonly Transaction[], serialized: readonly string[], signature: Signature): void {
+  #append(transactions: readonly Transaction[], serialized: readonly string[], signature: Signature, keepParsed: boolean): void {
     for (let index = 0; index < transactions.length; index++) {
-      this.transactions.push(transactions[index] as Transaction);
+      if (keepParsed) this.#parsed[this.serialized.length] = transactions[index] as Transaction;
       this.serialized.push(serialized[index] as string);
       this.#countTowardsCheckpoint(transactions[index] as Transaction, serialized[index] as string);
     }

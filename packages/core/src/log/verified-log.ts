@@ -3,6 +3,7 @@ import type { CoValueHeader } from "../covalues/header.js";
 import { priorityOfHeader } from "../covalues/header.js";
 import type { SignerId } from "../ids/agent-id.js";
 import type { CoId } from "../ids/co-id.js";
+import type { Signature } from "../ids/crypto-strings.js";
 import type { SessionId } from "../ids/session-id.js";
 import { withTransactionTexts } from "../protocol/encode-message.js";
 import type { ContentMessage, SessionNewContent } from "../protocol/messages.js";
@@ -10,6 +11,7 @@ import { CHECKPOINT_BYTES } from "../storage/storage-adapter.js";
 import type { KnownSessions, KnownState } from "../sync/known-state.js";
 import type { Result } from "../result.js";
 import { type AppliedPiece, type RejectedPiece, type SessionPiece, SessionLog, type VerifiedPiece } from "./session-log.js";
+import type { Transaction } from "./transaction.js";
 
 /** The JSON around one session's piece in a content message (keys, `after`, brackets). */
 const PIECE_JSON_BYTES = 64;
@@ -32,11 +34,14 @@ export class VerifiedLog {
   readonly header: CoValueHeader;
   readonly sessions = new Map<SessionId, SessionLog>();
   readonly #crypto: CoCrypto;
+  readonly #keepReceived: boolean;
 
-  constructor(id: CoId, header: CoValueHeader, crypto: CoCrypto) {
+  /** `keepReceived: false`: sessions keep received transactions as text only (see SessionLog). */
+  constructor(id: CoId, header: CoValueHeader, crypto: CoCrypto, keepReceived = true) {
     this.id = id;
     this.header = header;
     this.#crypto = crypto;
+    this.#keepReceived = keepReceived;
   }
 
   knownState(): KnownState {
@@ -55,7 +60,7 @@ export class VerifiedLog {
   session(sessionId: SessionId): SessionLog {
     let log = this.sessions.get(sessionId);
     if (log === undefined) {
-      log = new SessionLog(sessionId, this.#crypto.provider.createHashChain());
+      log = new SessionLog(sessionId, this.#crypto.provider.createHashChain(), this.#keepReceived);
       this.sessions.set(sessionId, log);
     }
     return log;
@@ -125,7 +130,6 @@ export class VerifiedLog {
       let from = theirs;
       const ends = log.pieceEndsAfter(theirs);
       for (const [round, end] of ends.entries()) {
-        const transactions = log.transactions.slice(from, end);
         const signature = log.signatureAt(end - 1);
         if (signature === undefined) throw new Error(`no signature held at ${sessionId}[${end - 1}]`);
         // What the piece takes on the wire: its transactions' text plus the session id, the
@@ -136,8 +140,7 @@ export class VerifiedLog {
           roundPieces = [];
           rounds[round] = roundPieces;
         }
-        const piece = { after: from, newTransactions: transactions, lastSignature: signature };
-        roundPieces.push([sessionId, withTransactionTexts(piece, log.serialized.slice(from, end)), bytes]);
+        roundPieces.push([sessionId, withTransactionTexts(lazyPiece(log, from, end, signature), log.serialized.slice(from, end)), bytes]);
         from = end;
       }
     }
@@ -166,4 +169,20 @@ export class VerifiedLog {
       return until === undefined ? withHeader : { ...withHeader, expectContentUntil: until };
     });
   }
+}
+
+/**
+ * A piece of `log` whose transactions are parsed only if something reads them: a transport
+ * encodes it from the canonical texts, and a relaying node may hold only those.
+ */
+function lazyPiece(log: SessionLog, from: number, end: number, signature: Signature): SessionNewContent {
+  let transactions: readonly Transaction[] | undefined;
+  return {
+    after: from,
+    get newTransactions(): readonly Transaction[] {
+      transactions ??= log.transactionsBetween(from, end);
+      return transactions;
+    },
+    lastSignature: signature,
+  };
 }

@@ -7,10 +7,11 @@ const transactionTexts = new WeakMap<SessionNewContent, readonly string[]>();
 
 /**
  * Remembers the canonical JSON of `piece.newTransactions`, one text per transaction, for
- * `encodeSyncMessage`. The texts must be `serializeTransaction` of those very transactions.
+ * `encodeSyncMessage`. The texts must be `serializeTransaction` of those very transactions, in
+ * order (they are not compared: reading the transactions may parse them).
  */
 export function withTransactionTexts<P extends SessionNewContent>(piece: P, texts: readonly string[]): P {
-  if (texts.length === piece.newTransactions.length) transactionTexts.set(piece, texts);
+  transactionTexts.set(piece, texts);
   return piece;
 }
 
@@ -21,30 +22,35 @@ export function withTransactionTexts<P extends SessionNewContent>(piece: P, text
  */
 export function encodeSyncMessage(message: object): string {
   if ((message as { action?: unknown }).action !== "content") return JSON.stringify(message);
-  return encodeMembers(message as Record<string, unknown>, (key, value) => (key === "new" ? encodePieces(value) : undefined));
+  return encodeMembers(message as Record<string, unknown>, (key, record) => (key === "new" ? encodePieces(record[key]) : undefined));
 }
 
 function encodePieces(pieces: unknown): string | undefined {
   if (pieces === null || typeof pieces !== "object") return undefined;
-  return encodeMembers(pieces as Record<string, unknown>, (_, piece) => encodePiece(piece as SessionNewContent));
+  return encodeMembers(pieces as Record<string, unknown>, (key, record) => encodePiece(record[key] as SessionNewContent));
 }
 
 function encodePiece(piece: SessionNewContent): string | undefined {
   const texts = transactionTexts.get(piece);
-  if (texts === undefined || texts.length !== piece.newTransactions.length) return undefined;
+  if (texts === undefined) return undefined;
+  // The transactions themselves are not read: a log may hold only their texts (see SessionLog).
   return encodeMembers(piece as unknown as Record<string, unknown>, (key) => (key === "newTransactions" ? `[${texts.join(",")}]` : undefined));
+}
+
+/** How many transactions `piece` carries, without reading (and so parsing) them where its texts are known. */
+export function transactionCountOf(piece: SessionNewContent): number {
+  return transactionTexts.get(piece)?.length ?? piece.newTransactions.length;
 }
 
 /**
  * `{…}` of `record`'s members as JSON.stringify writes them (own enumerable keys in order,
  * members that serialise to nothing skipped), `special` overriding a member's text where it
- * returns one.
+ * returns one (before the member is read: it may be a getter worth not calling).
  */
-function encodeMembers(record: Record<string, unknown>, special: (key: string, value: unknown) => string | undefined): string {
+function encodeMembers(record: Record<string, unknown>, special: (key: string, record: Record<string, unknown>) => string | undefined): string {
   let out = "";
   for (const key of Object.keys(record)) {
-    const value = record[key];
-    const text = special(key, value) ?? JSON.stringify(value);
+    const text = special(key, record) ?? JSON.stringify(record[key]);
     if (text === undefined) continue;
     out += `${out.length === 0 ? "" : ","}${JSON.stringify(key)}:${text}`;
   }
