@@ -3,12 +3,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CloseCode, type StorageAdapter } from "@cosync/core";
+import { CloseCode, idForHeader, type StorageAdapter } from "@cosync/core";
 import { openSqliteStorage } from "@cosync/storage-sqlite";
-import { expect, test } from "vitest";
+import { expect, test, vi } from "vitest";
 import { createTestNode, plainHeader, testCrypto } from "../../../tests/helpers/nodes.js";
 import { startSyncServer } from "./start-sync-server.js";
-import { bridgeNode } from "./test-fixtures/raw-client.js";
+import * as kit from "./test-fixtures/attack-kit.js";
+import { bridgeNode, RawClient } from "./test-fixtures/raw-client.js";
 
 const quiet = { log: { level: "silent" }, processMetrics: false } as const;
 
@@ -112,4 +113,29 @@ test("shutdown: storage that never finishes an append does not hang close(): it 
   expect(errors.some((message) => message.includes("storage did not finish flushing"))).toBe(true);
   await bridged.close();
   await storage.close();
+});
+
+test("a connection whose messages were all handled at once is not counted as still receiving, and is not kept after it leaves", async () => {
+  const server = await startSyncServer({ port: 0, inMemory: true, ...quiet });
+  try {
+    for (let round = 0; round < 3; round++) {
+      const header = plainHeader(kit.crypto);
+      const id = idForHeader(header, kit.blake3);
+      const agent = kit.newAgent();
+      const session = kit.sessionOf(kit.crypto.agentId(agent));
+      const client = await RawClient.connect(server.url);
+      client.send(kit.content(id, { [session]: kit.signedPiece(session, agent, [kit.tx()]) }, header));
+      await client.waitFor((entry) => entry.action === "known" && entry.id === id, "the content's ack");
+      // A correction is handled synchronously (the value is in memory): its answer is the resend.
+      const before = client.entries.length;
+      client.send({ action: "known", isCorrection: true, id, header: false, sessions: {} });
+      await client.waitFor((entry) => entry.action === "content" && entry.id === id && client.entries.indexOf(entry) >= before, "the resend");
+      expect(server.node.syncManager.receiving).toBe(0);
+      await client.close();
+    }
+    await vi.waitFor(() => expect(server.node.syncManager.peers.size).toBe(0));
+    expect(server.node.syncManager.receiving).toBe(0);
+  } finally {
+    await server.close();
+  }
 });

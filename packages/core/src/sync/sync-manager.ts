@@ -141,7 +141,11 @@ export class SyncManager {
     };
     channel.onMessage((message) => {
       queue.push(message);
-      if (!draining) this.#receiving.set(state, drain());
+      if (draining) return;
+      const drained = drain();
+      // A drain that needed no await is over already (and removed itself before this line): only
+      // one still running is something `settled` must wait for.
+      if (draining) this.#receiving.set(state, drained);
     });
     channel.onNotice?.((notice) => this.refusals.received(state.id, state.isServer, notice));
     void channel.closed.then(() => this.#peerClosed(state));
