@@ -26,7 +26,7 @@ const LIMITS = {
   postgresRowsPerSec: 101_000,
   // §6: 10 k rows of one session by key range, `.pluck()`, warm cache — the read floor of a cold load.
   coldLoadMs: 4.0,
-  // DESIGN.md target for a `load` reply's storage check.
+  // The design target for a `load` reply's storage check.
   knownStateMs: 1.0,
 };
 

@@ -41,7 +41,7 @@ export function describeRound(r, { fanOutSubscribers }) {
   return parts.join(", ");
 }
 
-// Targets (DESIGN.md, issue 13) as cosync/baseline ratios, per baseline; undefined = informational.
+// The project's server targets as cosync/baseline ratios, per baseline; undefined = informational.
 // Higher is better for the tx/s rows, lower for the others.
 const targetsFor = ({ burst: BURST, fanOutSubscribers: FANOUT_SUBSCRIBERS }) => ({
   "single write A→server→B p50 (ms)": { wasm: 0.5, napi: 0.5 },
@@ -183,7 +183,7 @@ export function report(results, failures, settings) {
   );
   for (const [kind, message] of Object.entries(failures)) console.log(`\n${kind} baseline FAILED, its columns are empty: ${message}`);
   console.log(
-    "\ntargets (DESIGN.md, issue 13): 1-tx ingest ≥ 3× cojson-wasm and ≥ 1.5× cojson-napi; 50-tx ingest with 1 subscriber ≥ 2× cojson-wasm; " +
+    "\ntargets (the project's server-throughput goals): 1-tx ingest ≥ 3× cojson-wasm and ≥ 1.5× cojson-napi; 50-tx ingest with 1 subscriber ≥ 2× cojson-wasm; " +
       "RSS after the 1-tx ingest ≤ 0.75× cojson; latency, burst lag, cold load and RSS after the burst ≤ ½ of cojson's; " +
       "the server's main thread busy during the 1-tx ingest ≥ 70 % for cosync (informational). " +
       `${results.cosync.length} rounds, order rotating; latency percentiles pooled over ${results.cosync.length * LATENCY_WRITES} writes per server. ` +
