@@ -46,3 +46,26 @@ test("a log keeping received transactions as text only relays, re-encodes and re
   expect(textOnly.session(sessionId).count).toBe(31);
   expect(textOnly.session(sessionId).transactions).toEqual(written.transactions);
 });
+
+test("reading a piece cut from a text-only log (a size measure, a trace line) does not make the log keep those transactions parsed", async () => {
+  const crypto = new CoCrypto(await loadNodeCryptoProvider());
+  const header: CoValueHeader = { type: "colist", ruleset: { type: "unsafeAllowAll" }, meta: null, createdAt: "2026-12-07T00:00:00.000Z", uniqueness: crypto.newUniqueness() };
+  const id = idForHeader(header, (bytes) => crypto.provider.blake3(bytes));
+  const agent = crypto.newRandomAgentSecret();
+  const sessionId = `${crypto.agentId(agent)}_session_z${crypto.newSessionRandomPart()}` as SessionId;
+  const writer = new VerifiedLog(id, header, crypto);
+  for (let i = 0; i < 20; i++) writer.session(sessionId).appendOwn(makeTrustingTransaction([{ op: "app", value: i }], 1_700_000_000_000 + i), signerSecretOfAgent(agent), crypto);
+  const relay = new VerifiedLog(id, header, crypto, false);
+  for (const message of writer.contentSince(undefined)) relay.addPieces(message.new, () => ({ signer: signerIdOfAgent(crypto.agentId(agent)) }));
+
+  // What a server does with an outgoing message it does not encode (dropped on a closed socket,
+  // traced): reads each piece's transactions. Pinned in the log, every value a peer can make the
+  // server read that way would stay parsed for good — the memory this option exists to save.
+  const parse = vi.spyOn(JSON, "parse");
+  for (const message of relay.contentSince(undefined)) for (const piece of Object.values(message.new)) expect(piece.newTransactions).toHaveLength(20);
+  expect(parse).toHaveBeenCalledTimes(20);
+  for (const message of relay.contentSince(undefined)) for (const piece of Object.values(message.new)) expect(piece.newTransactions).toHaveLength(20);
+  expect(parse).toHaveBeenCalledTimes(40); // parsed again: the log kept only the texts
+  parse.mockRestore();
+  expect(relay.session(sessionId).transactions).toEqual(writer.session(sessionId).transactions);
+});
