@@ -51,11 +51,12 @@ export class SessionLog {
   readonly sessionId: SessionId;
   /** Canonical JSON of each transaction: what is hashed, stored and relayed. */
   readonly serialized: string[] = [];
-  /** Parsed transactions; a hole where only the text is kept (see `keepReceived`), parsed when asked for. */
+  /** Parsed transactions; a hole where only the text is kept (see `keepsReceivedParsed`), parsed when asked for. */
   readonly #parsed: Array<Transaction | undefined> = [];
   /** Every index below this is parsed. */
   #parsedUpTo = 0;
-  readonly #keepReceived: boolean;
+  /** False when received transactions are kept as text only (see the constructor). */
+  readonly keepsReceivedParsed: boolean;
   /** Index of the last transaction a checkpoint signature covers → that signature. */
   readonly checkpoints = new Map<number, Signature>();
   lastSignature: Signature | undefined;
@@ -73,7 +74,7 @@ export class SessionLog {
   constructor(sessionId: SessionId, chain: HashChain, keepReceived = true) {
     this.sessionId = sessionId;
     this.#chain = chain;
-    this.#keepReceived = keepReceived;
+    this.keepsReceivedParsed = keepReceived;
   }
 
   get count(): number {
@@ -154,7 +155,7 @@ export class SessionLog {
     if (verified.from !== this.count) throw new Error(`${this.sessionId}: verified at ${verified.from} but the log now holds ${this.count}`);
     if (verified.chain === undefined) return { from: verified.from, transactions: [], serialized: [] };
     this.#chain = verified.chain;
-    this.#append(verified.transactions, verified.serialized, verified.signature, this.#keepReceived);
+    this.#append(verified.transactions, verified.serialized, verified.signature, this.keepsReceivedParsed);
     return { from: verified.from, transactions: verified.transactions, serialized: verified.serialized };
   }
 

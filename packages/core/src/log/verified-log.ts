@@ -140,7 +140,11 @@ export class VerifiedLog {
           roundPieces = [];
           rounds[round] = roundPieces;
         }
-        roundPieces.push([sessionId, withTransactionTexts(lazyPiece(log, from, end, signature), log.serialized.slice(from, end)), bytes]);
+        // Parsed transactions are at hand: a plain piece (cheapest to make). Text only: parsed if read.
+        const piece = log.keepsReceivedParsed
+          ? { after: from, newTransactions: log.transactions.slice(from, end), lastSignature: signature }
+          : lazyPiece(log, from, end, signature);
+        roundPieces.push([sessionId, withTransactionTexts(piece, log.serialized.slice(from, end)), bytes]);
         from = end;
       }
     }
