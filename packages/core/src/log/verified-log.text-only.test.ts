@@ -8,13 +8,18 @@ import { encodeSyncMessage } from "../protocol/encode-message.js";
 import { makeTrustingTransaction } from "./make-transaction.js";
 import { VerifiedLog } from "./verified-log.js";
 
-test("a log keeping received transactions as text only relays, re-encodes and reads them as one keeping them parsed", async () => {
+/** A list value's log with one agent session, as its writer holds it. */
+async function aWriter() {
   const crypto = new CoCrypto(await loadNodeCryptoProvider());
   const header: CoValueHeader = { type: "colist", ruleset: { type: "unsafeAllowAll" }, meta: null, createdAt: "2026-12-07T00:00:00.000Z", uniqueness: crypto.newUniqueness() };
   const id = idForHeader(header, (bytes) => crypto.provider.blake3(bytes));
   const agent = crypto.newRandomAgentSecret();
   const sessionId = `${crypto.agentId(agent)}_session_z${crypto.newSessionRandomPart()}` as SessionId;
-  const writer = new VerifiedLog(id, header, crypto);
+  return { crypto, header, id, agent, sessionId, writer: new VerifiedLog(id, header, crypto) };
+}
+
+test("a log keeping received transactions as text only relays, re-encodes and reads them as one keeping them parsed", async () => {
+  const { crypto, header, id, agent, sessionId, writer } = await aWriter();
   const written = writer.session(sessionId);
   for (let i = 0; i < 30; i++) written.appendOwn(makeTrustingTransaction([{ op: "app", value: `item ${i} "quoted" é` }], 1_700_000_000_000 + i, i % 3 === 0 ? { note: "m" } : undefined), signerSecretOfAgent(agent), crypto);
   const resolveSigner = () => ({ signer: signerIdOfAgent(crypto.agentId(agent)) });
@@ -48,12 +53,7 @@ test("a log keeping received transactions as text only relays, re-encodes and re
 });
 
 test("reading a piece cut from a text-only log (a size measure, a trace line) does not make the log keep those transactions parsed", async () => {
-  const crypto = new CoCrypto(await loadNodeCryptoProvider());
-  const header: CoValueHeader = { type: "colist", ruleset: { type: "unsafeAllowAll" }, meta: null, createdAt: "2026-12-07T00:00:00.000Z", uniqueness: crypto.newUniqueness() };
-  const id = idForHeader(header, (bytes) => crypto.provider.blake3(bytes));
-  const agent = crypto.newRandomAgentSecret();
-  const sessionId = `${crypto.agentId(agent)}_session_z${crypto.newSessionRandomPart()}` as SessionId;
-  const writer = new VerifiedLog(id, header, crypto);
+  const { crypto, header, id, agent, sessionId, writer } = await aWriter();
   for (let i = 0; i < 20; i++) writer.session(sessionId).appendOwn(makeTrustingTransaction([{ op: "app", value: i }], 1_700_000_000_000 + i), signerSecretOfAgent(agent), crypto);
   const relay = new VerifiedLog(id, header, crypto, false);
   for (const message of writer.contentSince(undefined)) relay.addPieces(message.new, () => ({ signer: signerIdOfAgent(crypto.agentId(agent)) }));
