@@ -1,13 +1,15 @@
 import type { CryptoProvider } from "@cosync/core";
 import sodium from "sodium-native";
-import { assertByteCount, assertBytes, assertLength, isVerifiable } from "./assert-bytes.js";
+import { assertByteCount, assertBytes, assertLength } from "./assert-bytes.js";
+import { loadEd25519Verify } from "./ed25519-verifier.js";
 import { loadHashWasmBlake3 } from "./hash-wasm-blake3.js";
 
 /**
  * Loads the server `CryptoProvider` ("node-native"): native libsodium through sodium-native for
- * signatures, X25519 and XSalsa20(-Poly1305), and hash-wasm's WASM BLAKE3, which beats the native
- * bindings on transaction-sized inputs (measured on our 2-core machines; bench/ reproduces it). Node only; browsers use
- * `loadPortableCryptoProvider`, which produces identical bytes.
+ * signing, X25519 and XSalsa20(-Poly1305); ed25519-dalek's native verification under libsodium's
+ * rules (ed25519-verifier.ts); and hash-wasm's WASM BLAKE3, which beats the native bindings on
+ * transaction-sized inputs (measured on our 2-core machines; bench/ reproduces it). Node only;
+ * browsers use `loadPortableCryptoProvider`, which produces identical bytes and verdicts.
  */
 export async function loadNodeCryptoProvider(): Promise<CryptoProvider> {
   const blake3 = await loadHashWasmBlake3();
@@ -18,7 +20,7 @@ export async function loadNodeCryptoProvider(): Promise<CryptoProvider> {
     createHashChain: blake3.createHashChain,
     ed25519KeyPair,
     ed25519Sign,
-    ed25519Verify,
+    ed25519Verify: loadEd25519Verify(),
     x25519PublicKey,
     x25519SharedSecret,
     xsalsa20Xor,
@@ -50,12 +52,6 @@ function ed25519Sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
   const signature = new Uint8Array(64);
   sodium.crypto_sign_detached(signature, message, secretKey);
   return signature;
-}
-
-function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  // sodium-native asserts on lengths (and accepts over-long signatures): check shapes first.
-  if (!isVerifiable(publicKey, message, signature)) return false;
-  return sodium.crypto_sign_verify_detached(signature, message, publicKey);
 }
 
 function x25519PublicKey(secret: Uint8Array): Uint8Array {

@@ -13,6 +13,8 @@ declare module "sodium-native" {
     crypto_scalarmult_base(publicKey: Uint8Array, secret: Uint8Array): void;
     /** Throws when the result is all zeros (a low-order `point`). */
     crypto_scalarmult(shared: Uint8Array, secret: Uint8Array, point: Uint8Array): void;
+    /** Throws for a low-order or non-canonical `point` (and when the product is the identity). */
+    crypto_scalarmult_ed25519_noclamp(product: Uint8Array, scalar: Uint8Array, point: Uint8Array): void;
     /** XSalsa20 (libsodium's default `crypto_stream`). */
     crypto_stream_xor(output: Uint8Array, input: Uint8Array, nonce: Uint8Array, key: Uint8Array): void;
     /** Writes tag‖ciphertext. */
