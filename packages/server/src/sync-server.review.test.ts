@@ -219,31 +219,44 @@ test("review: one content message with thousands of forged sessions does not fre
   await settle(attacker);
   const frame = JSON.stringify(content(target, pieces));
   expect(frame.length).toBeLessThan(4 * 1024 * 1024);
-  let handled = false;
-  const before = attacker.entries.length;
+  let handledMs: number | undefined;
+  const sentAt = performance.now();
+  // One connection's messages are handled in order: the answer to a load sent right after the big
+  // message comes once all of its sessions were handled (they are answered a step at a time).
+  const probe = unknownId();
   void attacker
-    .waitFor(
-      (entry) => attacker.entries.indexOf(entry) >= before && entry.action === "known" && entry.id === target,
-      "the big message handled",
-      30_000,
-    )
+    .waitFor((entry) => entry.action === "known" && entry.id === probe, "the big message handled", 30_000)
     .then(() => {
-      handled = true;
+      handledMs = performance.now() - sentAt;
     });
   attacker.sendText(frame);
+  attacker.send({ action: "load", id: probe, header: false, sessions: {} });
   // Honest writes back to back (no pause between an ack and the next write), until it was handled.
   const latencies: number[] = [];
-  while (!handled && latencies.length < 2900) latencies.push(await honest.write());
+  while (handledMs === undefined && latencies.length < 2900) latencies.push(await honest.write());
   const worst = Math.max(...latencies);
   console.log(
-    `honest ack latency while one 10,000-session message is verified: worst ${worst.toFixed(1)} ms over ${latencies.length} writes`,
+    `honest ack latency while one 10,000-session message is handled (in ${handledMs?.toFixed(0)} ms): worst ${worst.toFixed(1)} ms over ${latencies.length} writes`,
   );
-  // Before the fix the 10,000 verifications ran in one go: 840–1,450 ms. What remains in one piece
-  // is parsing and validating the 3.8 MB message itself (~125 ms alone on this 2-core machine,
-  // twice that while the rest of the suite runs beside it); verification now yields every 64
-  // sessions. 500 ms is above that noise and well below the freeze.
-  expect(worst).toBeLessThan(500);
+  // Before the fix the 10,000 verifications ran in one go, so an honest write waited for all of
+  // them: its worst latency was the whole handling time (840–1,450 ms then). What remains in one
+  // piece is parsing and validating the 3.8 MB message (~125 ms alone on this 2-core machine,
+  // twice that beside the rest of the suite); verification yields every 64 sessions. The bound is
+  // the handling time less half of what the 10,000 checks cost here now (measured in this run, so
+  // it holds however loaded the machine is): a write that waited for the checks would exceed it.
+  expect(handledMs).toBeDefined();
+  expect(worst).toBeLessThan((handledMs as number) - checksMs() / 2);
 });
+
+/** What 10,000 failing signature checks cost in this process now (ms), from 2,000 of them. */
+function checksMs(): number {
+  const { publicKey, secretKey } = crypto.provider.ed25519KeyPair(crypto.provider.randomBytes(32));
+  const signature = crypto.provider.ed25519Sign(secretKey, new TextEncoder().encode('"hash_zother"'));
+  const message = new TextEncoder().encode('"hash_zforged"');
+  const started = performance.now();
+  for (let i = 0; i < 2_000; i++) if (crypto.provider.ed25519Verify(publicKey, message, signature)) throw new Error("a forged signature verified");
+  return (performance.now() - started) * 5;
+}
 
 // ---- 4. reconcile is unbounded -----------------------------------------------------------------------
 
