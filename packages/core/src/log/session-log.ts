@@ -51,12 +51,7 @@ export class SessionLog {
   readonly sessionId: SessionId;
   /** Canonical JSON of each transaction: what is hashed, stored and relayed. */
   readonly serialized: string[] = [];
-  /** Parsed transactions; a hole where only the text is kept (see `keepsReceivedParsed`), parsed when asked for. */
-  readonly #parsed: Array<Transaction | undefined> = [];
-  /** Every index below this is parsed. */
-  #parsedUpTo = 0;
-  /** False when received transactions are kept as text only (see the constructor). */
-  readonly keepsReceivedParsed: boolean;
+  readonly #transactions: Transaction[] = [];
   /** Index of the last transaction a checkpoint signature covers → that signature. */
   readonly checkpoints = new Map<number, Signature>();
   lastSignature: Signature | undefined;
@@ -67,40 +62,18 @@ export class SessionLog {
   #textSinceCheckpoint = 0;
   #signedCount = 0;
 
-  /**
-   * `keepReceived: false` keeps only the text of transactions received from peers (their parsed
-   * form is dropped once verified): for a node that relays values without reading them.
-   */
-  constructor(sessionId: SessionId, chain: HashChain, keepReceived = true) {
+  constructor(sessionId: SessionId, chain: HashChain) {
     this.sessionId = sessionId;
     this.#chain = chain;
-    this.keepsReceivedParsed = keepReceived;
   }
 
   get count(): number {
     return this.serialized.length;
   }
 
-  /** The transactions in order; those kept only as text are parsed now (and kept parsed). */
+  /** The transactions in order, parsed (`serialized` holds their canonical text). */
   get transactions(): readonly Transaction[] {
-    for (let index = this.#parsedUpTo; index < this.serialized.length; index++) {
-      this.#parsed[index] ??= JSON.parse(this.serialized[index] as string) as Transaction;
-    }
-    this.#parsedUpTo = this.serialized.length;
-    return this.#parsed as Transaction[];
-  }
-
-  /**
-   * Transactions `from` (inclusive) to `to` (exclusive), parsing only those. What it parses is not
-   * kept here: a piece's reader (a size measure of a dropped message, a trace line) must not leave
-   * a text-only log holding them parsed for good, which a peer could cause for any value it reads.
-   */
-  transactionsBetween(from: number, to: number): Transaction[] {
-    const out: Transaction[] = [];
-    for (let index = from; index < to; index++) {
-      out.push(this.#parsed[index] ?? (JSON.parse(this.serialized[index] as string) as Transaction));
-    }
-    return out;
+    return this.#transactions;
   }
 
   /** The chain state after the last transaction (for storage, so it never re-hashes). */
@@ -155,7 +128,7 @@ export class SessionLog {
     if (verified.from !== this.count) throw new Error(`${this.sessionId}: verified at ${verified.from} but the log now holds ${this.count}`);
     if (verified.chain === undefined) return { from: verified.from, transactions: [], serialized: [] };
     this.#chain = verified.chain;
-    this.#append(verified.transactions, verified.serialized, verified.signature, this.keepsReceivedParsed);
+    this.#append(verified.transactions, verified.serialized, verified.signature);
     return { from: verified.from, transactions: verified.transactions, serialized: verified.serialized };
   }
 
@@ -171,7 +144,7 @@ export class SessionLog {
     options: { readonly hash: boolean },
   ): void {
     if (options.hash) for (const text of serialized) this.#chain.updateText(text);
-    this.#append(transactions, serialized, lastSignature, true);
+    this.#append(transactions, serialized, lastSignature);
     if (this.count > 0) this.checkpoints.set(this.count - 1, lastSignature);
   }
 
@@ -194,7 +167,7 @@ export class SessionLog {
   appendOwnUnsigned(tx: Transaction, signer: SignerSecret, crypto: CoCrypto): string {
     const serialized = serializeTransaction(tx);
     this.#chain.updateText(serialized);
-    this.#parsed[this.serialized.length] = tx;
+    this.#transactions.push(tx);
     this.serialized.push(serialized);
     this.#countTowardsCheckpoint(tx, serialized);
     if (this.#pastCheckpoint()) {
@@ -218,9 +191,9 @@ export class SessionLog {
     return this.lastSignature;
   }
 
-  #append(transactions: readonly Transaction[], serialized: readonly string[], signature: Signature, keepParsed: boolean): void {
+  #append(transactions: readonly Transaction[], serialized: readonly string[], signature: Signature): void {
     for (let index = 0; index < transactions.length; index++) {
-      if (keepParsed) this.#parsed[this.serialized.length] = transactions[index] as Transaction;
+      this.#transactions.push(transactions[index] as Transaction);
       this.serialized.push(serialized[index] as string);
       this.#countTowardsCheckpoint(transactions[index] as Transaction, serialized[index] as string);
     }

@@ -3,7 +3,6 @@ import type { CoValueHeader } from "../covalues/header.js";
 import { priorityOfHeader } from "../covalues/header.js";
 import type { SignerId } from "../ids/agent-id.js";
 import type { CoId } from "../ids/co-id.js";
-import type { Signature } from "../ids/crypto-strings.js";
 import type { SessionId } from "../ids/session-id.js";
 import { withTransactionTexts } from "../protocol/encode-message.js";
 import type { ContentMessage, SessionNewContent } from "../protocol/messages.js";
@@ -11,7 +10,6 @@ import { CHECKPOINT_BYTES } from "../storage/storage-adapter.js";
 import type { KnownSessions, KnownState } from "../sync/known-state.js";
 import type { Result } from "../result.js";
 import { type AppliedPiece, type RejectedPiece, type SessionPiece, SessionLog, type VerifiedPiece } from "./session-log.js";
-import type { Transaction } from "./transaction.js";
 
 /** The JSON around one session's piece in a content message (keys, `after`, brackets). */
 const PIECE_JSON_BYTES = 64;
@@ -34,14 +32,11 @@ export class VerifiedLog {
   readonly header: CoValueHeader;
   readonly sessions = new Map<SessionId, SessionLog>();
   readonly #crypto: CoCrypto;
-  readonly #keepReceived: boolean;
 
-  /** `keepReceived: false`: sessions keep received transactions as text only (see SessionLog). */
-  constructor(id: CoId, header: CoValueHeader, crypto: CoCrypto, keepReceived = true) {
+  constructor(id: CoId, header: CoValueHeader, crypto: CoCrypto) {
     this.id = id;
     this.header = header;
     this.#crypto = crypto;
-    this.#keepReceived = keepReceived;
   }
 
   knownState(): KnownState {
@@ -60,7 +55,7 @@ export class VerifiedLog {
   session(sessionId: SessionId): SessionLog {
     let log = this.sessions.get(sessionId);
     if (log === undefined) {
-      log = new SessionLog(sessionId, this.#crypto.provider.createHashChain(), this.#keepReceived);
+      log = new SessionLog(sessionId, this.#crypto.provider.createHashChain());
       this.sessions.set(sessionId, log);
     }
     return log;
@@ -140,10 +135,7 @@ export class VerifiedLog {
           roundPieces = [];
           rounds[round] = roundPieces;
         }
-        // Parsed transactions are at hand: a plain piece (cheapest to make). Text only: parsed if read.
-        const piece = log.keepsReceivedParsed
-          ? { after: from, newTransactions: log.transactions.slice(from, end), lastSignature: signature }
-          : lazyPiece(log, from, end, signature);
+        const piece = { after: from, newTransactions: log.transactions.slice(from, end), lastSignature: signature };
         roundPieces.push([sessionId, withTransactionTexts(piece, log.serialized.slice(from, end)), bytes]);
         from = end;
       }
@@ -175,18 +167,3 @@ export class VerifiedLog {
   }
 }
 
-/**
- * A piece of `log` whose transactions are parsed only if something reads them: a transport
- * encodes it from the canonical texts, and a relaying node may hold only those.
- */
-function lazyPiece(log: SessionLog, from: number, end: number, signature: Signature): SessionNewContent {
-  let transactions: readonly Transaction[] | undefined;
-  return {
-    after: from,
-    get newTransactions(): readonly Transaction[] {
-      transactions ??= log.transactionsBetween(from, end);
-      return transactions;
-    },
-    lastSignature: signature,
-  };
-}

@@ -41,15 +41,6 @@ export interface LocalNodeOptions {
   readonly sync?: SyncOptions;
   /** Idle-value garbage collection; off when false. */
   readonly gc?: GcOptions | false;
-  /**
-   * Keep transactions received from peers parsed in memory (default true). A node that relays
-   * values without reading them may set false: its logs then hold each received transaction's
-   * canonical text only — what it hashes, stores and relays — and parse it again only if something
-   * reads it (a group's members, for permissions). Measured on the sync server: a third less JS
-   * heap after ingesting 50-transaction messages, but more CPU per one-transaction message, so
-   * the server keeps the default.
-   */
-  readonly keepParsedTransactions?: boolean;
 }
 
 /** What `load` found; when nothing, why. */
@@ -72,7 +63,6 @@ function kindOf(header: CoValueHeader): ViewKind {
  */
 export class LocalNode implements SyncNode, AsyncDisposable {
   readonly crypto: CoCrypto;
-  readonly keepsParsedTransactions: boolean;
   readonly clock: Clock;
   readonly storage: StorageAdapter | undefined;
   readonly logger: Logger;
@@ -99,7 +89,6 @@ export class LocalNode implements SyncNode, AsyncDisposable {
 
   constructor(options: LocalNodeOptions) {
     this.crypto = options.crypto instanceof CoCrypto ? options.crypto : new CoCrypto(options.crypto);
-    this.keepsParsedTransactions = options.keepParsedTransactions ?? true;
     this.clock = options.clock ?? systemClock();
     this.storage = options.storage;
     this.logger = options.logger ?? silentLogger;
@@ -237,7 +226,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     const id = idForHeader(header, (bytes) => this.crypto.provider.blake3(bytes));
     const entry = this.entry(id);
     if (entry.log === undefined) {
-      entry.log = new VerifiedLog(id, header, this.crypto, this.keepsParsedTransactions);
+      entry.log = new VerifiedLog(id, header, this.crypto);
       entry.state = "available";
       entry.lastAccessed = this.clock.now();
       void this.persist(entry, { id, header, sessions: {} });
@@ -325,7 +314,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
   }
 
   async #loadFromStorage(entry: CoValueEntry, storage: StorageAdapter): Promise<void> {
-    const log = await readLogFromStorage(entry, storage, this.crypto, this.keepsParsedTransactions);
+    const log = await readLogFromStorage(entry, storage, this.crypto);
     if (log === undefined || entry.log !== undefined) return;
     const tombstoned = await storage.isDeleted(entry.id);
     if (entry.log !== undefined) return; // made available otherwise meanwhile

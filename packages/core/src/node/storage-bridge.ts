@@ -15,11 +15,10 @@ export async function readLogFromStorage(
   entry: CoValueEntry,
   storage: StorageAdapter,
   crypto: CoCrypto,
-  keepParsedTransactions = true,
 ): Promise<VerifiedLog | undefined> {
   const summary = await storage.summary(entry.id);
   if (summary === undefined) return undefined;
-  const log = new VerifiedLog(entry.id, summary.header, crypto, keepParsedTransactions);
+  const log = new VerifiedLog(entry.id, summary.header, crypto);
   // Resume each session's hash chain from its saved state when this provider can read it (the
   // state is tied to the BLAKE3 build); otherwise re-hash the session while loading it.
   const chains = new Map<SessionId, HashChain>();

@@ -53,7 +53,7 @@ export async function handleContent(sync: SyncManager, peer: PeerState, message:
         node.forgetIfUnused(entry);
         return;
       }
-      entry.log = new VerifiedLog(message.id, header, node.crypto, node.keepsParsedTransactions);
+      entry.log = new VerifiedLog(message.id, header, node.crypto);
       entry.state = "available";
     }
     const steps: Array<Record<SessionId, SessionPiece>> = [{}];

@@ -15,8 +15,6 @@ import type { Logger } from "./logger.js";
  */
 export interface SyncNode {
   readonly crypto: CoCrypto;
-  /** Whether logs keep received transactions parsed (LocalNodeOptions.keepParsedTransactions). */
-  readonly keepsParsedTransactions: boolean;
   readonly clock: Clock;
   readonly storage: StorageAdapter | undefined;
   readonly logger: Logger;

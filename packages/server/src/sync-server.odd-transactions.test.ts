@@ -1,7 +1,7 @@
-// Hostile review of the text-only relay (keepParsedTransactions: false): a server keeping received
-// transactions as canonical text must relay exactly the bytes the signature covers, however odd
-// the JSON the writer sent (extra fields, `__proto__` keys, meta null, huge madeAt, escapes), from
-// memory and after a reload from SQLite.
+// Hostile review of relaying: a server encodes relayed content from the canonical text of each
+// transaction (what it hashed and stored), so it must relay exactly the bytes the signature
+// covers, however odd the JSON the writer sent (extra fields, `__proto__` keys, meta null, huge
+// madeAt, escapes), from memory and after a reload from SQLite.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -34,8 +34,8 @@ function hostileText(id: string, session: SessionId, pieces: SessionNewContent[]
 }
 let plainHeaderFor = plainHeader(crypto);
 
-test("refused: a text-only server relays exactly the signed canonical text of odd transactions, from memory and from SQLite", async () => {
-  const dir = await mkdtemp(join(tmpdir(), "cosync-text-relay-"));
+test("refused: a server relays exactly the signed canonical text of odd transactions, from memory and from SQLite", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "cosync-odd-relay-"));
   track(() => rm(dir, { recursive: true, force: true }));
   const db = join(dir, "storage.db");
   plainHeaderFor = plainHeader(crypto);
