@@ -27,16 +27,31 @@ export function assertByteCount(value: number, argument: string): void {
 /**
  * Whether Ed25519 verification inputs have the shapes the native libraries require (32-byte key,
  * 64-byte signature, byte message). Both libraries throw or misbehave otherwise, and
- * `ed25519Verify` must answer false, never throw.
+ * `ed25519Verify` must answer false, never throw. Lengths are read with the typed-array getter
+ * itself: a subclass or proxy that passes `instanceof` can't claim another length than the bytes
+ * the native code reads, nor throw from its own.
  */
 export function isVerifiable(publicKey: unknown, message: unknown, signature: unknown): boolean {
-  return (
-    publicKey instanceof Uint8Array &&
-    publicKey.length === 32 &&
-    signature instanceof Uint8Array &&
-    signature.length === 64 &&
-    message instanceof Uint8Array
-  );
+  return byteLengthOf(publicKey) === 32 && byteLengthOf(signature) === 64 && byteLengthOf(message) !== undefined;
+}
+
+const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const intrinsicByteLength = Object.getOwnPropertyDescriptor(typedArrayPrototype, "byteLength")?.get as (this: unknown) => number;
+const intrinsicBuffer = Object.getOwnPropertyDescriptor(typedArrayPrototype, "buffer")?.get as (this: unknown) => ArrayBufferLike;
+
+/** The real byte length of a `Uint8Array`; undefined for anything else (a proxy, a fake). */
+function byteLengthOf(value: unknown): number | undefined {
+  if (!(value instanceof Uint8Array)) return undefined;
+  try {
+    return intrinsicByteLength.call(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `bytes` itself, or a plain copy when it views shared memory (which sodium-native refuses). */
+export function unshared(bytes: Uint8Array): Uint8Array {
+  return intrinsicBuffer.call(bytes) instanceof SharedArrayBuffer ? Uint8Array.prototype.slice.call(bytes) : bytes;
 }
 
 function describe(value: unknown): string {

@@ -199,28 +199,28 @@ describe("ed25519 verifier, hostile: dalek wrapper vs sodium-native vs libsodium
     expect(portable(shared(publicKey), shared(message), shared(signature))).toBe(true);
   });
 
-  // FINDING (fallback path, pre-existing): sodium-native's binding answers `undefined` for any
-  // SharedArrayBuffer-backed argument, so the fallback rejects what the dalek path and browsers accept
-  // and breaks its boolean contract. `test.fails`: this test fails today and will pass once fixed.
-  test.fails("SharedArrayBuffer-backed honest input: the sodium-native fallback answers true (today: undefined)", () => {
+  // Found here (fallback path): sodium-native's binding answers `undefined` for any
+  // SharedArrayBuffer-backed argument, so the fallback rejected what the dalek path and browsers
+  // accept; it now verifies a plain copy.
+  test("SharedArrayBuffer-backed honest input: the sodium-native fallback answers true", () => {
     const { publicKey, message, signature } = honest();
     expect(verifyWithSodium(shared(publicKey), message, signature)).toBe(true);
   });
 
-  // FINDING (contract "never a throw", pre-existing in isVerifiable, all providers): values that pass
-  // `instanceof Uint8Array` but are not typed arrays make the `.length` getter throw.
-  test.fails("a Proxy around a Uint8Array key answers false, not a throw (today: TypeError)", () => {
+  // Found here (contract "never a throw", isVerifiable, all providers): values that pass
+  // `instanceof Uint8Array` but are not typed arrays made the `.length` getter throw.
+  test("a Proxy around a Uint8Array key answers false, not a throw", () => {
     const { publicKey, message, signature } = honest();
     expect(wrapped(new Proxy(publicKey, {}), message, signature)).toBe(false);
   });
-  test.fails("an object with Uint8Array.prototype answers false, not a throw (today: TypeError)", () => {
+  test("an object with Uint8Array.prototype answers false, not a throw", () => {
     const { message, signature } = honest();
     expect(verifyWithSodium(Object.create(Uint8Array.prototype) as Uint8Array, message, signature)).toBe(false);
   });
 
-  // FINDING (in-process only): a subclass that lies about `length` makes the two paths disagree —
-  // sodium-native reads byteLength and accepts the first 64 bytes of an over-long signature, dalek refuses.
-  test.fails("a Uint8Array subclass with a lying length: the dalek path and the fallback agree (today: false vs true)", () => {
+  // Found here (in-process only): a subclass that lies about `length` made the two paths disagree
+  // (sodium-native read byteLength and accepted the first 64 bytes of an over-long signature).
+  test("a Uint8Array subclass with a lying length: the dalek path and the fallback agree", () => {
     class Length64 extends Uint8Array {
       override get length() {
         return 64;

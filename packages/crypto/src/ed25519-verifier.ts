@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import sodium from "sodium-native";
-import { isVerifiable } from "./assert-bytes.js";
+import { isVerifiable, unshared } from "./assert-bytes.js";
 
 /** Ed25519 verification: false for a bad signature or malformed input, never a throw. */
 export type Ed25519Verify = (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array) => boolean;
@@ -40,7 +40,7 @@ export function loadEd25519Verify(): Ed25519Verify {
 export function verifyWithSodium(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   // sodium-native asserts on lengths (and accepts over-long signatures): check shapes first.
   if (!isVerifiable(publicKey, message, signature)) return false;
-  return sodium.crypto_sign_verify_detached(signature, message, publicKey);
+  return sodium.crypto_sign_verify_detached(unshared(signature), unshared(message), unshared(publicKey)) === true;
 }
 
 function loadDalek(): DalekBinding | undefined {
