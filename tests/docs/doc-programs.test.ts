@@ -1,6 +1,6 @@
 // Each doc below is one program split into ```js blocks: this runs them, so the pages can't rot.
-// docs/getting-started.md runs twice against a real server (the second run must reopen the same
-// account); the others start what they need themselves.
+// docs/getting-started.md runs three times against a real server (the second run must reopen the
+// same accounts, the third after their local data is deleted); the others start what they need.
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -45,7 +45,7 @@ afterAll(async () => {
   for (const program of programs) await rm(program, { force: true });
 });
 
-test("docs/getting-started.md runs as written, and a second run reopens the same accounts", async () => {
+test("docs/getting-started.md runs as written, a second run reopens the same accounts, and a third reloads them from the server", async () => {
   const program = await programOf("docs/getting-started.md", 4);
   const once = () => run(process.execPath, [program], { cwd: dataDir, env: { ...process.env, COSYNC_URL: server.url }, timeout: 60_000 });
   const first = await once();
@@ -56,6 +56,13 @@ test("docs/getting-started.md runs as written, and a second run reopens the same
   const alice = (output: string) => output.match(/^Alice is (co_z\w+)$/m)?.[1];
   expect(alice(second.stdout)).toBe(alice(first.stdout));
   expect(second.stdout).toContain("buy milk, bake bread");
+  // A device whose local data is gone (identity kept) loads its account back from the server.
+  for (const device of ["alice", "bob"]) {
+    for (const suffix of ["", "-wal", "-shm"]) await rm(join(dataDir, device, `data.db${suffix}`), { force: true });
+  }
+  const third = await once();
+  expect(alice(third.stdout)).toBe(alice(first.stdout));
+  expect(third.stdout).toContain("buy milk, bake bread");
 }, 120_000);
 
 test("docs/auth.md runs as written: an authenticated account stores, a token for another server is refused with the reason", async () => {

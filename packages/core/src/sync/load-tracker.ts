@@ -61,7 +61,11 @@ export class LoadTracker {
       entry.state = "loading";
       if (waitForServer) {
         const ms = this.#limits.waitForServerMs;
-        pending.cancelTimer = this.#sync.node.clock.setTimeout(() => this.#settle(entry.id, "unavailable", `no server connected within ${ms} ms`), ms);
+        // Kept alive: an app awaiting this load (a script run before it connects) must hear it
+        // fail, not see Node exit silently with the promise unsettled.
+        pending.cancelTimer = this.#sync.node.clock.setTimeout(() => this.#settle(entry.id, "unavailable", `no server connected within ${ms} ms`), ms, {
+          keepAlive: true,
+        });
       } else {
         this.#ask(entry, pending, except);
       }

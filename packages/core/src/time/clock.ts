@@ -5,10 +5,14 @@ export type Cancel = () => void;
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
-  setTimeout(callback: () => void, ms: number): Cancel;
+  /**
+   * `keepAlive`: the timer bounds something an app awaits (a load waiting for a first server), so
+   * a Node process must not exit before it fires; other timers never hold a process open.
+   */
+  setTimeout(callback: () => void, ms: number, options?: { readonly keepAlive?: boolean }): Cancel;
 }
 
-/** The real clock, for apps and servers. Timers do not keep a Node process alive. */
+/** The real clock, for apps and servers. Timers do not keep a Node process alive unless asked to. */
 export function systemClock(): Clock {
   const timers = globalThis as unknown as {
     setTimeout(callback: () => void, ms: number): { unref?: () => void };
@@ -17,9 +21,9 @@ export function systemClock(): Clock {
   };
   return {
     now: () => timers.Date.now(),
-    setTimeout(callback, ms) {
+    setTimeout(callback, ms, options) {
       const handle = timers.setTimeout(callback, ms);
-      handle.unref?.();
+      if (options?.keepAlive !== true) handle.unref?.();
       return () => timers.clearTimeout(handle);
     },
   };
