@@ -16,7 +16,7 @@ process.on("SIGTERM", () => process.exit(0));
 test("a server started through npm shuts down by itself when npm exits without passing SIGTERM on", async () => {
   await using npm = new Spawned(process.execPath, ["-e", npmLike, cliMain]);
   const url = await listeningUrl(npm);
-  const health = url.replace(/^ws/, "http") + "/health";
+  const health = `${url.replace(/^ws/, "http")}/health`;
   expect((await fetch(health)).status).toBe(200);
   npm.child.kill("SIGTERM");
   await npm.exited;

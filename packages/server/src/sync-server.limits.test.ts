@@ -30,7 +30,7 @@ function acked(client: RawClient, id: CoId) {
 }
 
 async function metricsText(server: SyncServer): Promise<string> {
-  const response = await fetch(server.url.replace("ws://", "http://") + "/metrics");
+  const response = await fetch(`${server.url.replace("ws://", "http://")}/metrics`);
   return response.text();
 }
 
