@@ -65,7 +65,7 @@ export function acceptsPoints(publicKey: Uint8Array, signature: Uint8Array): boo
  * ignores here): y = 0 (order 4), 1 (order 1), the two order-8 y's, p − 1 (order 2), and the
  * non-canonical p (= 0) and p + 1 (= 1). The tests check each against libsodium.
  */
-const LOW_ORDER_ENCODINGS = [
+export const LOW_ORDER_ENCODINGS: readonly Uint8Array[] = [
   "0000000000000000000000000000000000000000000000000000000000000000",
   "0100000000000000000000000000000000000000000000000000000000000000",
   "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
