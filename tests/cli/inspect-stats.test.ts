@@ -114,11 +114,17 @@ test("inspect --url: a running server gives the same report as the store, still 
   const db = join(dir.path, "s.db");
   await sqliteWith(data, db);
   const offline = await run(["inspect", data.diaryId, "--db", db, "--json"]);
+  const offlineText = await run(["inspect", data.diaryId, "--db", db]);
   await using server = spawnCli(["serve", "--port", "0", "--db", db, "--log-level", "warn"]);
   const url = await listeningUrl(server);
   const online = await run(["inspect", data.diaryId, "--url", url, "--json"]);
   expect(online, online.stderr).toMatchObject({ code: 0, stderr: "" });
   expect(JSON.parse(online.stdout)).toEqual(JSON.parse(offline.stdout));
+  // As text too: the header (keys in canonical order) and the counts read the same.
+  const headerAndCounts = (text: string) => text.split("\n").filter((line) => /^ {2}(header|stored):/.test(line));
+  const onlineText = await run(["inspect", data.diaryId, "--url", url]);
+  expect(headerAndCounts(onlineText.stdout)).toHaveLength(2);
+  expect(headerAndCounts(onlineText.stdout)).toEqual(headerAndCounts(offlineText.stdout));
   expect(online.stdout).not.toContain(PLAINTEXT);
   expect(await run(["inspect", data.diaryId, "--url", url, "--db", db])).toMatchObject({ code: 2, stderr: expect.stringContaining("--db and --url: choose one") });
 });

@@ -1,7 +1,7 @@
 // `cosync inspect <id> --db <store>`: a CoValue's structure — header, owner chain, sessions with
 // authors, counts, sizes, first/last madeAt, deletion state, who may read and write — never its
 // content: transactions' changes are not read, and the node evaluating roles holds no keys.
-import { type CoId, isDeleteSessionId, parseCoId } from "@cosync/core";
+import { type CoId, canonicalJson, isDeleteSessionId, parseCoId } from "@cosync/core";
 import { type AccessReport, reportAccess, reportAccessWith } from "./access-report.js";
 import { redactPassword } from "./db-setting.js";
 import { connectRemoteNode, loadRemoteValue } from "./remote-node.js";
@@ -72,8 +72,9 @@ function describe(report: ValueReport, access: AccessReport): string {
   const lines: string[] = [];
   const { header } = report;
   lines.push(`${report.id}  ${report.kind}${report.deleted ? "  DELETED (tombstone: only delete sessions are kept)" : ""}`);
-  lines.push(`  header: type ${header.type}, ruleset ${JSON.stringify(header.ruleset)}, meta ${JSON.stringify(header.meta)}, createdAt ${String(header.createdAt)}`);
-  lines.push(`  stored: ${report.sessions.length} sessions, ${report.transactions} transactions, ${report.bytes} bytes, madeAt ${report.firstMadeAt ?? "-"} … ${report.lastMadeAt ?? "-"}`);
+  // Canonical (sorted keys): the same header reads the same from a store and from a server.
+  lines.push(`  header: type ${header.type}, ruleset ${canonicalJson(header.ruleset)}, meta ${canonicalJson(header.meta)}, createdAt ${String(header.createdAt)}`);
+  lines.push(`  stored: ${plural(report.sessions.length, "session")}, ${report.transactions} transactions, ${report.bytes} bytes, madeAt ${report.firstMadeAt ?? "-"} … ${report.lastMadeAt ?? "-"}`);
   lines.push("  owner chain:");
   if (access.ownerChain.length === 0) lines.push(`    none (ruleset ${access.rule})`);
   for (const link of access.ownerChain) lines.push(`    ${link.id}  ${link.kind}  (${link.via})`);
@@ -90,4 +91,8 @@ function describe(report: ValueReport, access: AccessReport): string {
   lines.push(`    admins (may delete): ${list(access.admins)}`);
   for (const [member, role] of Object.entries(access.roles)) lines.push(`    ${member}: ${role}`);
   return `${lines.join("\n")}\n`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
