@@ -27,3 +27,21 @@ test("a load before any server connects answers unavailable in a script, without
   // It exits once answered: the timer holds the process only while the load is pending.
   expect(performance.now() - started).toBeLessThan(15_000);
 });
+
+test("closing a node answers the loads still waiting for a server at once, and lets the process exit", async () => {
+  await build("packages/crypto");
+  const closing = `
+import { coIdFromHash, createLocalNode } from "@cosync/core";
+import { loadNodeCryptoProvider } from "@cosync/crypto";
+const node = createLocalNode({ crypto: await loadNodeCryptoProvider(), sync: { waitForServerMs: 60_000 } });
+const loading = node.load(coIdFromHash(new Uint8Array(32).fill(9)));
+await node.close();
+console.log(JSON.stringify(await loading));
+`;
+  const started = performance.now();
+  const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) => {
+    execFile(process.execPath, ["--input-type=module", "-e", closing], { timeout: 20_000 }, (error, out) => (error === null ? resolve({ stdout: out }) : reject(error)));
+  });
+  expect(JSON.parse(stdout)).toEqual({ status: "unavailable", reason: "the node was closed while loading it" });
+  expect(performance.now() - started).toBeLessThan(15_000); // not the 60 s wait
+});

@@ -539,6 +539,7 @@ export class LocalNode implements SyncNode, AsyncDisposable {
     this.#gc?.stop();
     this.sealLocalWrites();
     for (const peer of this.syncManager.peers.values()) peer.channel.close({ code: 1001, reason: "node closing" });
+    this.syncManager.loads.nodeClosed();
     await Promise.all([...this.#entries.values()].map((entry) => entry.storageTail));
     await this.syncManager.unsynced.flush();
   }

@@ -17,6 +17,8 @@ export interface LoadLimits {
   readonly waitForServerMs: number;
 }
 
+const NODE_CLOSED = "the node was closed while loading it";
+
 export const defaultLoadLimits: LoadLimits = { loadRetryDelayMs: 3_000, loadRetries: 1, loadTimeoutMs: 60_000, waitForServerMs: 5_000 };
 
 interface PendingLoad {
@@ -37,6 +39,8 @@ export class LoadTracker {
   readonly #limits: LoadLimits;
   readonly #pending = new Map<CoId, PendingLoad>();
 
+  #nodeClosed = false;
+
   constructor(sync: SyncManager, limits: LoadLimits) {
     this.#sync = sync;
     this.#limits = limits;
@@ -48,6 +52,10 @@ export class LoadTracker {
    * connected waits up to `waitForServerMs` for one.
    */
   request(entry: CoValueEntry, except?: PeerState): Promise<void> {
+    if (this.#nodeClosed) {
+      entry.unavailableReason = NODE_CLOSED;
+      return Promise.resolve();
+    }
     const servers = this.#servers(except);
     const waitForServer = except === undefined && servers.length === 0 && this.#limits.waitForServerMs > 0;
     if (servers.length === 0 && !waitForServer) {
@@ -127,6 +135,12 @@ export class LoadTracker {
       return;
     }
     this.#settle(id, "unavailable", "no connected server has it");
+  }
+
+  /** The node closed: every load still waiting is answered (unavailable), its timer cancelled. */
+  nodeClosed(): void {
+    this.#nodeClosed = true;
+    for (const id of [...this.#pending.keys()]) this.#settle(id, "unavailable", NODE_CLOSED);
   }
 
   /** The value arrived: wake everyone waiting for it. */
