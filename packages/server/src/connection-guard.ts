@@ -1,4 +1,4 @@
-import { CloseCode, type CloseReason, type ContentMessage, type ErrorCode, isCoId, type OutgoingMessage, type PeerChannel, type PeerRole, transactionCountOf } from "@cosync/core";
+import { CloseCode, type CloseReason, type ContentMessage, type ErrorCode, isCoId, type OutgoingMessage, type PeerChannel, type PeerRole } from "@cosync/core";
 import { bannedOwnerIn } from "./bans.js";
 import type { GuardContext, GuardLimits } from "./guard-context.js";
 import { approximateJsonBytes, MAX_JSON_DEPTH, messageBytes } from "./message-size.js";
@@ -153,7 +153,7 @@ export class GuardedChannel implements PeerChannel {
       somethingNew = true;
     }
     for (const [session, piece] of Object.entries(message.new)) {
-      const until = piece.after + transactionCountOf(piece);
+      const until = piece.after + piece.newTransactions.length;
       if (until > (sent.sessions.get(session) ?? 0)) {
         sent.sessions.set(session, until);
         somethingNew = true;

@@ -8,7 +8,7 @@ const transactionTexts = new WeakMap<SessionNewContent, readonly string[]>();
 /**
  * Remembers the canonical JSON of `piece.newTransactions`, one text per transaction, for
  * `encodeSyncMessage`. The texts must be `serializeTransaction` of those very transactions, in
- * order (they are not compared: reading the transactions may parse them).
+ * order (they are not compared: that would cost the serialising this saves).
  */
 export function withTransactionTexts<P extends SessionNewContent>(piece: P, texts: readonly string[]): P {
   transactionTexts.set(piece, texts);
@@ -33,19 +33,14 @@ function encodePieces(pieces: unknown): string | undefined {
 function encodePiece(piece: SessionNewContent): string | undefined {
   const texts = transactionTexts.get(piece);
   if (texts === undefined) return undefined;
-  // The transactions themselves are not read: a log may hold only their texts (see SessionLog).
+  // The transactions themselves are not read: their texts stand in for them.
   return encodeMembers(piece as unknown as Record<string, unknown>, (key) => (key === "newTransactions" ? `[${texts.join(",")}]` : undefined));
-}
-
-/** How many transactions `piece` carries, without reading (and so parsing) them where its texts are known. */
-export function transactionCountOf(piece: SessionNewContent): number {
-  return transactionTexts.get(piece)?.length ?? piece.newTransactions.length;
 }
 
 /**
  * `{…}` of `record`'s members as JSON.stringify writes them (own enumerable keys in order,
  * members that serialise to nothing skipped), `special` overriding a member's text where it
- * returns one (before the member is read: it may be a getter worth not calling).
+ * returns one (the member itself is then not read).
  */
 function encodeMembers(record: Record<string, unknown>, special: (key: string, record: Record<string, unknown>) => string | undefined): string {
   let out = "";
